@@ -1,0 +1,59 @@
+# Customer-analytics workbook. `make` alone lists the targets.
+PY      := .venv/bin/python
+PARAMS  ?= params/default.yaml
+SAMPLE  := data/sample/orders.csv
+
+.DEFAULT_GOAL := help
+.PHONY: help venv kernel sample run run-tr validate test test-slow lint strip bench lab clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+.venv/.installed: pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (crmlib)" >/dev/null
+	touch $@
+
+venv: .venv/.installed ## create .venv and install the workbook with its dependencies
+
+kernel: venv ## register the workbook's kernel for a JupyterLab outside .venv (user-wide, named crmlib)
+	$(PY) -m ipykernel install --user --name crmlib --display-name "Python 3 (crmlib)"
+
+$(SAMPLE): | .venv/.installed
+	$(PY) -m crmlib sample --out data/sample
+
+sample: $(SAMPLE) ## write the synthetic sample data to data/sample/ (if absent)
+
+run: venv sample ## run every notebook on PARAMS (default params/default.yaml) and print where the report is
+	$(PY) -m crmlib run $(PARAMS)
+
+run-tr: venv sample ## the same in Turkish (params/sample_tr.yaml)
+	$(PY) -m crmlib run params/sample_tr.yaml
+
+validate: venv sample ## check the data of PARAMS and print what was found
+	$(PY) -m crmlib validate $(PARAMS)
+
+test: venv ## lint and run the test suite (slow scale tests excluded)
+	$(PY) -m ruff check crmlib tests benchmarks
+	$(PY) -m pytest -q
+
+test-slow: venv ## run only the slow scale tests
+	$(PY) -m pytest -q -m slow
+
+lint: venv ## ruff
+	$(PY) -m ruff check crmlib tests benchmarks
+
+strip: venv ## remove outputs from the committed notebooks
+	$(PY) -m crmlib.notebooks strip notebooks/*.ipynb
+
+bench: venv ## run the benchmarks (10M order lines; 1M customers CLV fit)
+	$(PY) benchmarks/bench_load.py
+	$(PY) benchmarks/bench_clv.py
+
+lab: venv sample ## open JupyterLab on the notebooks
+	.venv/bin/jupyter lab notebooks/
+
+clean: ## remove the virtual environment, caches and generated data (keeps reports/)
+	rm -rf .venv .pytest_cache .ruff_cache data build *.egg-info

@@ -1,0 +1,70 @@
+"""Command line: ``python -m crmlib run|validate|sample`` (also installed as ``crm``).
+
+The CLI only parses options, calls one function and maps failures to exit codes: 0 success, 1 a notebook
+failed (its failure page is written), 2 bad params or bad data (one message, no traceback, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from crmlib.errors import CrmError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m crmlib", description="Customer-analytics workbook.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="validate the data, run the notebooks, publish the HTML report and exports")
+    run.add_argument("params", type=Path, help="params YAML file")
+    run.add_argument("--out", type=Path, default=None, help="output folder (default reports/<run-id>/)")
+    run.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (names without number)")
+    run.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD", help="analysis date")
+    run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    val = sub.add_parser("validate", help="load and check the data, print what was found")
+    val.add_argument("params", type=Path)
+    val.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD")
+    sample = sub.add_parser("sample", help="write a synthetic wholesale dataset with truth.csv")
+    sample.add_argument("--out", type=Path, required=True)
+    sample.add_argument("--customers", type=int, default=5000)
+    sample.add_argument("--seed", type=int, default=42)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "run":
+            from crmlib.run import run
+
+            return run(args.params, out=args.out, only=args.only, as_of=args.as_of, workers=args.workers,
+                       progress=not args.no_progress)
+        if args.command == "validate":
+            from crmlib.run import validate
+
+            print(validate(args.params, as_of=args.as_of))
+            return 0
+        if args.command == "sample":
+            from crmlib.sample import generate
+
+            if args.customers < 1:
+                raise CrmError(f"--customers must be at least 1, got {args.customers}.")
+            written = generate(args.out, customers=args.customers, seed=args.seed)
+            print(f"sample written to {args.out} ({len(written)} files)")
+            return 0
+    except CrmError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was published", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Run history in an embedded DuckDB database (``reports/history.duckdb``).
+
+Notebooks never write it. The runner snapshots what earlier runs recorded into the run's context before the
+notebooks start (:func:`snapshot`), and records what this run staged when it publishes (:func:`record`):
+into a copy of the database that replaces the original in one rename, so an interrupted run leaves the
+history as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+RUNS_DDL = ("CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR PRIMARY KEY, as_of DATE, created TIMESTAMP, "
+            "fingerprint VARCHAR)")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def snapshot(db_path: Path, *, as_of: pd.Timestamp, out_dir: Path) -> list[str]:
+    """Write every recorded table's rows from runs with an earlier ``as_of`` to ``out_dir/<name>.parquet``."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name <> 'runs'").fetchall()]
+        for name in names:
+            frame = con.execute(f"SELECT * FROM {_quote(name)} WHERE as_of < ? ORDER BY as_of, run_id",
+                                [as_of.date()]).df()
+            if "as_of" in frame.columns:
+                frame["as_of"] = pd.to_datetime(frame["as_of"])
+            frame.to_parquet(out_dir / f"{name}.parquet", index=False)
+            written.append(name)
+    finally:
+        con.close()
+    return written
+
+
+def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Timestamp, fingerprint: str,
+           staged: dict[str, pd.DataFrame]) -> None:
+    """Add this run's staged frames to the history, atomically (copy, write, rename)."""
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(db_path.name + ".tmp")
+    if tmp.exists():
+        tmp.unlink()
+    if db_path.exists():
+        shutil.copyfile(db_path, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(RUNS_DDL)
+        con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+        con.execute("INSERT INTO runs VALUES (?, ?, ?, ?)", [run_id, as_of.date(), created.to_pydatetime(),
+                                                            fingerprint])
+        for name, frame in staged.items():
+            frame = frame.copy()
+            frame.insert(0, "as_of", as_of.normalize())
+            frame.insert(0, "run_id", run_id)
+            con.register("staged", frame)
+            exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                 [name]).fetchone()[0]
+            if not exists:
+                con.execute(f"CREATE TABLE {_quote(name)} AS SELECT * FROM staged LIMIT 0")
+                con.execute(f"ALTER TABLE {_quote(name)} ALTER as_of TYPE DATE")
+            have = {r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
+            types = dict(con.execute("SELECT column_name, data_type FROM (DESCRIBE staged)").fetchall())
+            for col in frame.columns:
+                if col not in have:
+                    con.execute(f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(col)} {types[col]}")
+            con.execute(f"DELETE FROM {_quote(name)} WHERE run_id = ?", [run_id])
+            con.execute(f"INSERT INTO {_quote(name)} BY NAME SELECT * FROM staged")
+            con.unregister("staged")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    wal = tmp.with_name(tmp.name + ".wal")
+    if wal.exists():
+        wal.unlink()
+    os.replace(tmp, db_path)
