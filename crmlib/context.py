@@ -59,7 +59,7 @@ def _fingerprint(paths: list[Path]) -> str:
 
 def _note_dict(note: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(note):
-        return {k: (v if isinstance(v, (str, int, float, bool, type(None), list)) else str(v))
+        return {k: (v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v))
                 for k, v in dataclasses.asdict(note).items()}
     if isinstance(note, dict):
         return note
@@ -279,7 +279,8 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     lines = loaded["orders"].frame
     if "order_id" not in lines.columns or lines["order_id"].isna().all():
         lines = lines.assign(order_id=lines["customer_id"] + "|" + lines["order_date"].dt.strftime("%Y-%m-%d"))
-        quality.append({"table": "orders", "kind": "order_id_synthesised", "count": int(len(lines)),
+        quality.append({"table": "orders", "column": "order_id", "kind": "order_id_synthesised",
+                        "count": int(len(lines)), "values": {},
                         "message": "no order_id column: one order per customer and day"})
     if lines.empty:
         raise DataError(f"The orders file {spec['orders']['path']!r} has no usable order lines. "
@@ -287,7 +288,8 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     cut_date = pd.Timestamp(params["as_of"]) if params["as_of"] else lines["order_date"].max().normalize()
     after = lines["order_date"] > cut_date
     if after.any():
-        quality.append({"table": "orders", "kind": "after_as_of", "count": int(after.sum()),
+        quality.append({"table": "orders", "column": "order_date", "kind": "lines_after_as_of",
+                        "count": int(after.sum()), "values": {"as_of": f"{cut_date:%Y-%m-%d}"},
                         "message": f"{int(after.sum())} order lines after the as-of date {cut_date:%Y-%m-%d} "
                                    "were left out"})
         lines = lines.loc[~after].reset_index(drop=True)

@@ -77,7 +77,7 @@ def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Times
                 con.execute(f"ALTER TABLE {_quote(name)} ALTER as_of TYPE DATE")
             have = {r[0] for r in con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
-            types = dict(con.execute("SELECT column_name, data_type FROM (DESCRIBE staged)").fetchall())
+            types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE staged)").fetchall())
             for col in frame.columns:
                 if col not in have:
                     con.execute(f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(col)} {types[col]}")

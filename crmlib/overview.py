@@ -93,10 +93,23 @@ def missing_values(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "column", "missing", "share"])
 
 
-def quality_notes(quality: list[dict[str, Any]]) -> pd.DataFrame:
-    """The loader's notes (what it fixed or left out, and why) as a table: ``table``, ``count``, ``message``."""
-    rows = [{"table": q.get("table", ""), "count": q.get("count", np.nan),
-             "message": q.get("message") or q.get("detail") or q.get("kind", "")} for q in quality]
+def quality_notes(quality: list[dict[str, Any]], *, lang: str) -> pd.DataFrame:
+    """The loader's notes (what it fixed or left out, and why) as a table: ``table``, ``count``, ``message``.
+
+    Each note's sentence comes from the catalogue entry ``dq.note.<kind>`` in ``lang`` (the English
+    ``message`` of the note is the fallback for a kind without an entry).
+    """
+    from crmlib import i18n
+
+    rows = []
+    for q in quality:
+        key = f"dq.note.{q.get('kind', '')}"
+        if i18n.has(key):
+            text = i18n.t(key, lang, table=q.get("table", ""), column=q.get("column") or "",
+                          count=q.get("count", 0), **(q.get("values") or {}))
+        else:
+            text = q.get("message") or q.get("kind", "")
+        rows.append({"table": q.get("table", ""), "count": q.get("count", np.nan), "message": text})
     return pd.DataFrame(rows, columns=["table", "count", "message"])
 
 

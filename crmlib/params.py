@@ -74,7 +74,7 @@ def _did_you_mean(key: str, known: list[str]) -> str:
 
 def _unknown(where: str, key: str, known: list[str]) -> ParamsError:
     return ParamsError(
-        f"Unknown params key {where}{key!r}.{_did_you_mean(key, known)} "
+        f"Unknown params key '{where}{key}'.{_did_you_mean(key, known)} "
         f"Known keys here: {', '.join(sorted(known))}. Fix or remove it in the params file."
     )
 
@@ -126,8 +126,9 @@ def _table_spec(name: str, spec: Any) -> dict[str, Any]:
     if not spec.get("path"):
         raise ParamsError(f"Params key 'data.{name}.path' is missing. Give the file's path, relative to the "
                           "params file.")
-    columns = spec.get("columns") or {}
-    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+    columns = spec.get("columns")
+    if columns is not None and (not isinstance(columns, dict)
+                                or not all(isinstance(v, str) for v in columns.values())):
         raise ParamsError(f"Params key 'data.{name}.columns' must map our column names to the file's column "
                           f"names (text), got {columns!r}.")
     read = spec.get("read") or {}
@@ -136,7 +137,9 @@ def _table_spec(name: str, spec: Any) -> dict[str, Any]:
     for key in read:
         if key not in READ_KEYS:
             raise _unknown(f"data.{name}.read.", str(key), list(READ_KEYS))
-    return {"path": str(spec["path"]), "columns": {str(k): str(v) for k, v in columns.items()},
+    # columns: None means "every column of ours that the file has under the same name"
+    return {"path": str(spec["path"]),
+            "columns": None if columns is None else {str(k): str(v) for k, v in columns.items()},
             "read": {**READ_KEYS, **read}}
 
 

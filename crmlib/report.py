@@ -36,9 +36,9 @@ h3.crm-h{font-family:sans-serif;color:#2b2b2b;margin-top:1.1em}
 p.crm-p{font-family:sans-serif;line-height:1.5;max-width:60em}
 p.crm-note{font-family:sans-serif;color:#555;font-style:italic;max-width:60em}
 table.crm-table{border-collapse:collapse;font-family:sans-serif;font-size:.9em;margin:.4em 0 1em 0}
-table.crm-table th{background:#1f4e79;color:#fff;padding:.35em .7em;text-align:left;position:sticky;top:0}
-table.crm-table td{padding:.3em .7em;border-bottom:1px solid #e3e8ee}
-table.crm-table td.num{text-align:right;white-space:nowrap}
+table.crm-table th{background:#1f4e79;color:#fff;padding:.35em .7em;text-align:left !important;position:sticky;top:0}
+table.crm-table td{padding:.3em .7em;border-bottom:1px solid #e3e8ee;text-align:left !important}
+table.crm-table td.num,table.crm-table th.num{text-align:right !important;white-space:nowrap}
 table.crm-table tr:nth-child(even) td{background:#f8fafc}
 .crm-more{font-family:sans-serif;color:#666;font-size:.85em}
 </style>
@@ -179,7 +179,8 @@ def table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None =
                and not pd.api.types.is_bool_dtype(frame[c])}
     numeric |= set(formats.get("money", ())) | set(formats.get("pct", ()))
     body = format_frame(ctx, shown, **formats)
-    head = "".join(f"<th>{esc(_label(ctx, c, labels))}</th>" for c in body.columns)
+    head = "".join(f"<th class='{'num' if c in numeric else ''}'>{esc(_label(ctx, c, labels))}</th>"
+                   for c in body.columns)
     rows = []
     for record in body.itertuples(index=False):
         cells = "".join(f"<td class='{'num' if col in numeric else ''}'>{esc(value)}</td>"
@@ -208,13 +209,21 @@ def table(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None
     _show(table_html(ctx, frame, labels=labels, max_rows=max_rows, **formats))
 
 
-def figure(fig: Any) -> None:
-    """Show a matplotlib figure once and close it."""
-    import matplotlib.pyplot as plt
+def figure(fig: Any, *, alt: str | None = None) -> None:
+    """Show a matplotlib figure once, as a PNG whose alternative text is its title, and close it."""
+    import io
 
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    if alt is None:
+        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        alt = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else "; ".join(titles)
     fig.tight_layout()
-    display(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
+    display(Image(data=buffer.getvalue(), format="png", metadata={"alt": alt or ""}))
 
 
 # -- personal data ------------------------------------------------------------------------------------

@@ -1,0 +1,56 @@
+"""Shared fixtures: one synthetic sample per test session (2,000 customers, seed 7) and its context."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CUSTOMERS = 2000
+SAMPLE_SEED = 7
+
+
+def write_sample_params(sample_dir: Path, target: Path, *, language: str = "en", **extra) -> Path:
+    """Write a params file for ``sample_dir`` based on the shipped params/default.yaml."""
+    raw = yaml.safe_load((ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
+    raw["data"] = {name: ({**spec, "path": str(sample_dir / Path(spec["path"]).name)} if isinstance(spec, dict)
+                          else str(sample_dir / Path(spec).name)) for name, spec in raw["data"].items()}
+    raw["language"] = language
+    raw.update(extra)
+    target.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    """The generated sample (all input tables and truth.csv)."""
+    from crmlib.sample import generate
+
+    out = tmp_path_factory.mktemp("sample")
+    generate(out, customers=SAMPLE_CUSTOMERS, seed=SAMPLE_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_params(sample_dir, tmp_path_factory) -> Path:
+    """An English params file pointing at the session's sample."""
+    return write_sample_params(sample_dir, tmp_path_factory.mktemp("params") / "sample.yaml")
+
+
+@pytest.fixture(scope="session")
+def sample_ctx(sample_params):
+    """The run context built on the sample at its as-of date (the last order)."""
+    from crmlib import params
+    from crmlib.context import build_context
+
+    return build_context(params.load(sample_params), params_dir=sample_params.parent)
+
+
+@pytest.fixture(scope="session")
+def sample_truth(sample_dir):
+    """``truth.csv``: each customer's simulated fate after the as-of date."""
+    import pandas as pd
+
+    return pd.read_csv(sample_dir / "truth.csv", dtype={"customer_id": str})
