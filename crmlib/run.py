@@ -249,7 +249,8 @@ def validate(params_path: str | Path, *, as_of: str | None = None) -> str:
              f"order lines: {len(ctx.order_lines):,}", "tables:"]
     for name, path in ctx.meta.get("files", {}).items():
         detected = ctx.meta.get("detected", {}).get(name) or {}
-        how = ", ".join(f"{k}={v!r}" for k, v in detected.items() if v is not None)
+        how = ", ".join(f"{k} {detected[k]!r}" for k in ("format", "encoding", "sep", "decimal", "thousands",
+                                                          "date_format", "sheet") if detected.get(k) is not None)
         lines.append(f"  {name:<10} {ctx.meta['rows'].get(name, 0):>10,} rows  {path}" + (f"  ({how})" if how else ""))
     absent = [n for n in context_mod.OPTIONAL_TABLES if ctx.tables.get(n) is None]
     if absent:
