@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+import yaml
 
 from crmlib import run as run_mod
 from crmlib.run import NOTEBOOKS, run
@@ -184,3 +185,16 @@ def test_validate_prints_what_it_found(sample_params):
     assert result.returncode == 0, result.stderr
     assert "customers: 2,000" in result.stdout or "customers:" in result.stdout
     assert "orders" in result.stdout and "data window" in result.stdout
+
+
+def test_a_notebook_runs_straight_from_papermill_with_the_same_yaml(sample_params, tmp_path):
+    import papermill as pm
+
+    out = tmp_path / "overview.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "00_overview.ipynb"), str(out),
+                        parameters=yaml.safe_load(sample_params.read_text(encoding="utf-8")),
+                        progress_bar=False, kernel_name="python3", cwd=str(tmp_path))
+    nb = nbformat.read(out, as_version=4)
+    html_outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "text/html" in o.get("data", {})]
+    assert any("crm-header" in o["data"]["text/html"] for o in html_outputs)
+    assert not list(tmp_path.glob("exports"))  # without export_dir nothing is written
