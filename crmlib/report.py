@@ -244,6 +244,8 @@ def mask_email(value: Any) -> Any:
 
 def mask_phone(value: Any) -> Any:
     """``+90 532 123 45 67`` → ``+90 5** *** ** 67`` (keeps the country code and the last two digits)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        value = str(int(value))  # a phone number read as a number must not escape masking
     if not isinstance(value, str) or not value:
         return value
     digits = [i for i, ch in enumerate(value) if ch.isdigit()]

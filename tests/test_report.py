@@ -37,3 +37,7 @@ def test_masking():
     masked = rp.mask_contacts(frame, enabled=True)
     assert masked.loc[0, "name"] == "Ö* A******" and masked.loc[0, "email"] == "x***@y.com"
     assert rp.mask_contacts(frame, enabled=False) is frame
+
+
+def test_phone_read_as_a_number_is_masked_too():
+    assert rp.mask_phone(905321234567.0) == "905*******67"
