@@ -446,3 +446,10 @@ def referral_rewards(
     out["reward"] = out["referred_ordered"] * float(reward)
     out = out[out["referred_ordered"] > 0].rename_axis("referrer_id").reset_index()
     return out.sort_values(["reward", "referrer_id"], ascending=[False, True], ignore_index=True)[columns]
+
+
+def check_params(section: dict[str, object]) -> None:
+    """Raise :class:`ParamsError` for loyalty values that cannot work (run when params are loaded)."""
+    _check_tiers(list(section["tier_thresholds"]), list(section["tier_discounts"]))
+    if int(section["tier_months"]) < 1:
+        raise ParamsError(f"loyalty.tier_months must be at least 1, got {section['tier_months']}.")

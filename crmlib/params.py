@@ -67,6 +67,15 @@ def section_defaults(section: str) -> dict[str, Any]:
     return copy.deepcopy(getattr(module, "DEFAULTS", {}))
 
 
+def _section_check(section: str) -> Any:
+    """The practice module's ``check_params(section_dict)``, when it has one (values checked at load time)."""
+    try:
+        module = importlib.import_module(SECTION_MODULES[section])
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, "check_params", None)
+
+
 def _did_you_mean(key: str, known: list[str]) -> str:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return f" Did you mean {close[0]!r}?" if close else ""
@@ -176,6 +185,9 @@ def normalize(raw: dict[str, Any]) -> dict[str, Any]:
     out["data"] = {name: _table_spec(name, spec) for name, spec in data.items() if spec}
     for section in SECTION_MODULES:
         out[section] = merge_section(section, raw.get(section), section_defaults(section))
+        check = _section_check(section)
+        if check is not None:
+            check(out[section])
     out["report"] = merge_section("report", raw.get("report"), section_defaults("report"))
     return out
 

@@ -420,3 +420,12 @@ __all__ = [
     "percentile", "require_columns", "resolve_params", "rfm_scores", "segment_profile", "segment_table",
     "top_customers", *_TIERS_API, *_ACTIONS,
 ]
+
+
+def check_params(section: Mapping[str, Any]) -> None:
+    """Raise :class:`ParamsError` for segmentation values that cannot work (run when params are loaded)."""
+    p = resolve_params(section)
+    check_rules(p["segment_rules"], order=p["segment_order"])
+    probe = pd.DataFrame({"customer_id": ["x"], "recency_days": [1.0], "n_orders": [1], "revenue": [1.0]})
+    rfm_scores(probe, bins=p["bins"], method=p["method"],
+               edges={k: p[k] for k in ("recency_edges_days", "frequency_edges", "monetary_edges")})

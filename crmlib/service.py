@@ -363,3 +363,11 @@ def with_contacts(
     for offset, col in enumerate(present):
         out.insert(at + offset, col, info[col].reindex(out[id_column].astype(str)).to_numpy())
     return out
+
+
+def check_params(section: dict[str, object]) -> None:
+    """Raise :class:`ParamsError` for service values that cannot work (run when params are loaded)."""
+    bands = list(section["open_age_bands_days"])
+    if not bands or any(b <= a for a, b in zip(bands[:-1], bands[1:], strict=True)) or bands[0] < 0:
+        raise ParamsError(f"service.open_age_bands_days must be increasing non-negative days, got {bands}.")
+    this_week(pd.Timestamp("2000-01-01"), days=int(section["week_days"]))

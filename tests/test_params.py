@@ -78,6 +78,7 @@ def test_missing_and_empty_files(tmp_path):
 def test_section_defaults_merge_and_reject_unknown(monkeypatch):
     monkeypatch.setattr(params, "section_defaults", lambda s: {"horizon_days": 365, "nested": {"a": 1, "b": 2}}
                         if s == "clv" else ({} if s != "report" else dict(params.REPORT_DEFAULTS)))
+    monkeypatch.setattr(params, "_section_check", lambda s: None)
     out = params.normalize({**MINIMAL, "clv": {"horizon_days": 90, "nested": {"b": 5}}})
     assert out["clv"] == {"horizon_days": 90, "nested": {"a": 1, "b": 5}}
     with pytest.raises(ParamsError, match=r"'clv\.horizon_day'.*Did you mean 'horizon_days'"):
@@ -94,3 +95,13 @@ def test_shipped_params_files_are_valid():
         assert out["data"]["orders"]["columns"]["customer_id"] == "Cari Kodu"
     assert params.load(REPO_ROOT / "params" / "default.yaml")["language"] == "en"
     assert params.load(REPO_ROOT / "params" / "sample_tr.yaml")["language"] == "tr"
+
+
+@pytest.mark.parametrize("section, value, message", [
+    ("loyalty", {"tier_discounts": [0, 0.03]}, r"tier_discounts needs one entry more"),
+    ("service", {"week_days": 0}, r"service.week_days must be at least 1"),
+    ("segmentation", {"bins": 1}, r"'segmentation.bins' must be a whole number from 2 to 10"),
+])
+def test_practice_values_are_checked_when_params_load(section, value, message):
+    with pytest.raises(ParamsError, match=message):
+        params.normalize({**MINIMAL, section: value})
