@@ -23,9 +23,25 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def column_label_key(column: str) -> str | None:
+    """Catalogue key of a column's header: ``col.<name>``, else a practice's ``<practice>.col.<name>``."""
+    if i18n.has(f"col.{column}"):
+        return f"col.{column}"
+    keys = sorted(k for k in i18n.catalogue() if k.endswith(f".col.{column}") and k.count(".") == 2)
+    return keys[0] if keys else None
+
+
 def localized_columns(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Rename columns that have a ``col.<name>`` entry in the catalogue to their label in ``lang``."""
-    mapping = {c: i18n.t(f"col.{c}", lang) for c in frame.columns if i18n.has(f"col.{c}")}
+    """Rename the columns that have a label in the catalogue to that label in ``lang`` (unique headers)."""
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for column in frame.columns:
+        key = column_label_key(str(column))
+        label = i18n.t(key, lang) if key and not i18n.placeholders(i18n.t(key, lang)) else str(column)
+        if label in used:
+            label = f"{label} ({column})"
+        used.add(label)
+        mapping[column] = label
     return frame.rename(columns=mapping)
 
 
