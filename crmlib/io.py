@@ -32,7 +32,10 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
                "product_id": "id", "quantity": "number", "cost": "number"},
     "customers": {"customer_id": "id", "name": "text", "email": "text", "phone": "text", "city": "text",
                   "signup_date": "date", "birth_date": "date", "referred_by": "id",
-                  "marketing_consent": "bool"},
+                  "marketing_consent": "bool",
+                  # beyond the contract's list, optional: acquisition channel (LTV:CAC by channel) and the
+                  # sales rep who owns the account (per-rep action lists)
+                  "channel": "text", "sales_rep": "text"},
     "products": {"product_id": "id", "name": "text", "category": "text", "price": "number",
                  "unit_cost": "number"},
     "payments": {"customer_id": "id", "invoice_id": "id", "due_date": "date", "paid_date": "date",
