@@ -48,9 +48,12 @@ lint: venv ## ruff
 strip: venv ## remove outputs from the committed notebooks
 	$(PY) -m crmlib.notebooks strip notebooks/*.ipynb
 
-bench: venv ## run the benchmarks (10M order lines; 1M customers CLV fit)
+benchmarks/data/orders.parquet: | .venv/.installed
+	$(PY) benchmarks/make_big_data.py
+
+bench: venv benchmarks/data/orders.parquet ## run the benchmarks (10M order lines load; 1M-customer CLV fit)
 	$(PY) benchmarks/bench_load.py
-	$(PY) benchmarks/bench_clv.py
+	$(PY) benchmarks/bench_clv.py --customers 1000000 --design both
 
 lab: venv sample ## open JupyterLab on the notebooks
 	.venv/bin/jupyter lab notebooks/
