@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from crmlib.errors import DataError
+from crmlib.frames import require_columns
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +31,6 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "unanswered_outreach": ("contacts", ("customer_id", "date", "responded")),
     "complaints": ("tickets", ("customer_id", "opened_at")),
 }
-
-
-def require_columns(frame: pd.DataFrame, columns: tuple[str, ...] | list[str], where: str) -> None:
-    """Raise :class:`DataError` naming the missing columns of ``frame``."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"{where} lacks the column(s) {', '.join(missing)} (it has: "
-                        f"{', '.join(map(str, list(frame.columns)[:12]))}). Pass the canonical frame "
-                        "built by crmlib.tables, or rename the columns to the contract's names.")
 
 
 def purchases(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

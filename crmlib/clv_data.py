@@ -6,13 +6,13 @@ discounting schedule of the CLV. Re-exported by :mod:`crmlib.clv`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crmlib.errors import DataError, ParamsError
+from crmlib.frames import require_columns
 
 UNITS: dict[str, float] = {"D": 1.0, "W": 7.0}
 #: days per month for the monthly discounting (365.25 / 12)
@@ -21,14 +21,6 @@ SUMMARY_COLUMNS: tuple[str, ...] = ("customer_id", "frequency", "recency", "T", 
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    """Raise :class:`DataError` naming the columns of ``columns`` that ``frame`` lacks."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"{name} lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, frame.columns))}). "
-                        "Build it with crmlib.tables (build_orders / build_customer_summary).")
-
-
 def _examples(values: pd.Series | pd.Index) -> str:
     return ", ".join(map(str, list(values[:5])))
 

@@ -30,6 +30,7 @@ import pandas as pd
 from crmlib import formatting as fmt
 from crmlib import i18n
 from crmlib.errors import DataError
+from crmlib.frames import require_columns
 
 logger = logging.getLogger(__name__)
 
@@ -62,19 +63,6 @@ KPI_UNITS: dict[str, str] = {
 }
 
 _ORDER_COLUMNS = ("customer_id", "order_id", "order_date", "amount")
-
-
-def require_columns(frame: pd.DataFrame, columns: tuple[str, ...] | list[str], name: str) -> None:
-    """Raise :class:`DataError` naming the missing columns of ``frame`` (the table ``name``) and the fix.
-
-    The one column check of the KPI, loyalty and service modules, so their messages never drift.
-    """
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{name} lacks the column(s) {', '.join(missing)} (has: {', '.join(map(str, frame.columns[:10]))}); "
-            f"map them under data.{name}.columns in the params file, or build the frame with crmlib.tables."
-        )
 
 
 def _purchases(orders: pd.DataFrame) -> pd.Series:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.errors import ParamsError
-from crmlib.kpis import require_columns
+from crmlib.frames import require_columns
 
 logger = logging.getLogger(__name__)
 

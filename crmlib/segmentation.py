@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.errors import DataError, ParamsError
+from crmlib.frames import require_columns
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +116,6 @@ def group_params(params: Mapping[str, Any] | None, group: str) -> dict[str, Any]
         raise ParamsError(f"Unknown params key(s) 'segmentation.{group}.{unknown[0]}'"
                           f"{' and more' if len(unknown) > 1 else ''}. Known keys: {', '.join(DEFAULTS[group])}.")
     return p
-
-
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    """Raise :class:`DataError` naming the columns of ``frame`` (called ``name``) that are missing."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"The {name} frame lacks column(s) {', '.join(missing)} (it has: "
-                        f"{', '.join(map(str, frame.columns[:12]))}). Build it with crmlib.tables.")
 
 
 def _examples(ids: pd.Series) -> str:

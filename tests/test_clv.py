@@ -218,7 +218,7 @@ def test_lifetimes_summary_errors_name_customers():
                        "monetary_value": [1.0, 2.0]})
     with pytest.raises(DataError, match=r"recency > T .* for 1 customer\(s\), e.g. b"):
         clv.lifetimes_summary(cs)
-    with pytest.raises(DataError, match="lacks column"):
+    with pytest.raises(DataError, match="lacks the column"):
         clv.lifetimes_summary(cs.drop(columns="T"))
     with pytest.raises(ParamsError, match="'clv.time_unit' must be 'W'"):
         clv.lifetimes_summary(cs, time_unit="M")
@@ -377,7 +377,7 @@ def test_cac_ltv_matches_hand_computation():
     assert (per["ltv_basis"] == "channel").all()
     one = clv_analysis.cac_ltv(marketing.drop(columns="channel"), table)
     assert len(one) == 1 and pd.isna(one["channel"].iloc[0]) and one["cac"].iloc[0] == 2100 / 17
-    with pytest.raises(DataError, match="marketing lacks column"):
+    with pytest.raises(DataError, match="marketing lacks the column"):
         clv_analysis.cac_ltv(marketing.drop(columns="new_customers"), table)
 
 

@@ -103,7 +103,7 @@ def test_fixed_method_errors_name_the_params_key():
 
 
 def test_scores_report_missing_columns_and_values():
-    with pytest.raises(DataError, match="lacks column.*n_orders"):
+    with pytest.raises(DataError, match="lacks the column.*n_orders"):
         seg.rfm_scores(pd.DataFrame({"customer_id": ["a"], "recency_days": [1.0], "revenue": [1.0]}))
     frame = summary([{"customer_id": "a"}, {"customer_id": "b", "revenue": np.nan}])
     with pytest.raises(DataError, match=r"revenue is missing for 1 customer\(s\), e.g. b"):
