@@ -75,7 +75,7 @@ def execute_notebook(source: str, target: str, parameters: dict[str, Any], cwd: 
         pm.execute_notebook(source, target, parameters=parameters, progress_bar=False, log_output=False,
                             cwd=cwd, kernel_name="python3",
                             # the kernel listens on loopback only; its start-up chatter is not for readers
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         return {"status": "ok", "seconds": time.perf_counter() - started, "error": ""}
     except pm.PapermillExecutionError as err:
         return {"status": "failed", "seconds": time.perf_counter() - started,
