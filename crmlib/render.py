@@ -59,6 +59,7 @@ def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
+    exporter.language_code = lang
     body, _ = exporter.from_notebook_node(nb, resources={"language_code": lang, "crm_footer": footer})
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(body, encoding="utf-8")
@@ -83,7 +84,7 @@ PAGE = """<!DOCTYPE html>
 <style>
 body{{font-family:sans-serif;max-width:1100px;margin:0 auto;padding:1em 2em 3em 2em;color:#222}}
 h1{{color:#1f4e79}} table{{border-collapse:collapse}} td,th{{padding:.35em .8em;border-bottom:1px solid #e3e8ee;text-align:left}}
-th{{background:#1f4e79;color:#fff}} .ok{{color:#1b7f3b;font-weight:bold}} .failed{{color:#b00020;font-weight:bold}}
+th{{background:#1f4e79;color:#fff}} td.num{{text-align:right}} .ok{{color:#1b7f3b;font-weight:bold}} .failed{{color:#b00020;font-weight:bold}}
 .crm-failure{{background:#fff4f4;border-left:5px solid #b00020;padding:.8em 1.2em;margin:1em 0}}
 pre{{background:#f6f6f6;padding:1em;overflow:auto;font-size:.85em}} .muted{{color:#666;font-size:.9em}}
 </style></head><body>
@@ -115,24 +116,48 @@ def render_failure(nb_path: Path | None, html_path: Path, *, title: str, lang: s
     return html_path
 
 
+def _when(value: str, lang: str, *, time: bool = False) -> str:
+    """An ISO date or timestamp from ``run.json`` in the reader's conventions (the text itself if unreadable)."""
+    from crmlib import formatting
+
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value or ""
+    return formatting.date(stamp, lang) + (f" {stamp:%H:%M}" if time else "")
+
+
+def _export_row(name: str, lang: str) -> str:
+    key = f"run.export.{Path(name).stem}"
+    about = i18n.t(key, lang) if i18n.has(key) else ""
+    return (f"<tr><td><a href='exports/{html.escape(name)}'>{html.escape(name)}</a></td>"
+            f"<td>{html.escape(about)}</td></tr>")
+
+
 def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str) -> Path:
     """Write the run's ``index.html``: one link per notebook report, its status, and the exports."""
+    from crmlib import formatting
+
     t = lambda key, **kw: html.escape(i18n.t(key, lang, **kw))  # noqa: E731
     rows = []
     for nb in run["notebooks"]:
         status = "ok" if nb["status"] == "ok" else "failed"
         rows.append(f"<tr><td><a href='{html.escape(nb['html'])}'>{html.escape(nb['title'])}</a></td>"
                     f"<td class='{status}'>{t('run.status_' + status)}</td>"
-                    f"<td>{nb.get('seconds', 0):.0f} s</td></tr>")
-    exports = "".join(f"<li><a href='exports/{html.escape(name)}'>{html.escape(name)}</a></li>"
-                      for name in run.get("exports", []))
+                    f"<td class='num'>{html.escape(formatting.number(nb.get('seconds', 0), lang))} s</td></tr>")
+    names = sorted(run.get("exports", []), key=lambda n: (not n.endswith(".xlsx"), n.endswith(".json"), n))
+    exports = "".join(_export_row(name, lang) for name in names)
+    customers = (run.get("data") or {}).get("customers")
+    customers_shown = (formatting.number(customers, lang) if isinstance(customers, int)
+                       else run.get("customers_display", ""))
     body = (f"<h1>{t('run.index_title')}</h1>"
-            f"<p>{t('common.as_of')}: <b>{html.escape(run['as_of_display'])}</b> · "
-            f"{t('run.created')}: {html.escape(run['created_display'])} · "
-            f"{t('common.customers')}: {html.escape(run['customers_display'])}</p>"
+            f"<p>{t('common.as_of')}: <b>{html.escape(_when(run['as_of'], lang))}</b> · "
+            f"{t('run.created')}: {html.escape(_when(run['created'], lang, time=True))} · "
+            f"{t('common.customers')}: {html.escape(customers_shown)}</p>"
             f"<table><tr><th>{t('run.report')}</th><th>{t('run.status')}</th><th>{t('run.time')}</th></tr>"
             f"{''.join(rows)}</table>"
-            f"<h2>{t('run.exports')}</h2><ul>{exports}</ul>"
+            f"<h2>{t('run.exports')}</h2>"
+            f"<table><tr><th>{t('run.file')}</th><th>{t('run.contents')}</th></tr>{exports}</table>"
             f"<p class='muted'><a href='../index.html'>{t('run.all_runs')}</a></p>")
     html_path.write_text(PAGE.format(lang=lang, title=t("run.index_title"), body=body), encoding="utf-8")
     return html_path
@@ -154,11 +179,12 @@ def render_reports_index(root: Path, *, lang: str) -> Path:
         total = len(run.get("notebooks", []))
         status = "ok" if ok == total else "failed"
         rows.append(f"<tr><td><a href='{html.escape(folder)}/index.html'>{html.escape(folder)}</a></td>"
-                    f"<td>{html.escape(run.get('as_of', ''))}</td><td>{html.escape(run.get('created', '')[:19])}</td>"
+                    f"<td>{html.escape(_when(run.get('as_of', ''), lang))}</td>"
+                    f"<td>{html.escape(_when(run.get('created', ''), lang, time=True))}</td>"
                     f"<td class='{status}'>{ok}/{total}</td></tr>")
     body = (f"<h1>{t('run.all_runs')}</h1><table><tr><th>{t('run.run')}</th><th>{t('common.as_of')}</th>"
             f"<th>{t('run.created')}</th><th>{t('run.status')}</th></tr>{''.join(rows)}</table>"
-            f"<p class='muted'>{t('run.index_updated', when=dt.datetime.now().strftime('%Y-%m-%d %H:%M'))}</p>")
+            f"<p class='muted'>{t('run.index_updated', when=_when(dt.datetime.now().isoformat(), lang, time=True))}</p>")
     path = root / "index.html"
     tmp = root / ".index.html.tmp"
     tmp.write_text(PAGE.format(lang=lang, title=t("run.all_runs"), body=body), encoding="utf-8")

@@ -201,3 +201,23 @@ def test_a_notebook_runs_straight_from_papermill_with_the_same_yaml(sample_param
     html_outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "text/html" in o.get("data", {})]
     assert any("crm-header" in o["data"]["text/html"] for o in html_outputs)
     assert not list(tmp_path.glob("exports"))  # without export_dir nothing is written
+
+
+def test_order_totals_only_degrade_sections_to_sentences_never_the_run(sample_dir, tmp_path):
+    """Only customer, date and amount (no order id, product, cost, no optional table, nothing declared):
+    every notebook still runs, and the sections that need more data say which data in one sentence."""
+    params = tmp_path / "minimal.yaml"
+    params.write_text(yaml.safe_dump({"language": "tr", "data": {"orders": {
+        "path": str(sample_dir / "orders.csv"),
+        "columns": {"customer_id": "Cari Kodu", "order_date": "Sipariş Tarihi", "amount": "Tutar"}}}},
+        allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "reports" / "minimal"
+    assert run(params, out=out, progress=False) == 0
+    cross_sell = (out / "04_cross_sell.html").read_text(encoding="utf-8")
+    assert "product_id" in cross_sell and "data.orders.columns" in cross_sell
+    churn = (out / "02_churn_early_warning.html").read_text(encoding="utf-8")
+    assert "payments tablosu" in churn and "contacts tablosu" in churn and "tickets tablosu" in churn
+    assert "parametre dosyasında data." in (out / "05_loyalty_and_service.html").read_text(encoding="utf-8")
+    assert '<html lang="tr">' in churn
+    quality = json.loads((out / "run.json").read_text(encoding="utf-8"))["quality"]
+    assert any(q.get("kind") == "order_id_synthesised" for q in quality)
