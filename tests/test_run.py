@@ -221,3 +221,29 @@ def test_order_totals_only_degrade_sections_to_sentences_never_the_run(sample_di
     assert '<html lang="tr">' in churn
     quality = json.loads((out / "run.json").read_text(encoding="utf-8"))["quality"]
     assert any(q.get("kind") == "order_id_synthesised" for q in quality)
+
+
+def test_customer_supplied_strings_are_escaped_in_every_report(sample_dir, sample_ctx, tmp_path):
+    """A hostile company name and product name (as they could come from an ERP) reach the reports only as
+    text: no live markup, and the escaped text is visible where the name is shown."""
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> Kötü & Oğulları'
+    folder = tmp_path / "data"
+    shutil.copytree(sample_dir, folder)
+    top = sample_ctx.customer_summary.sort_values("revenue").iloc[-1]["customer_id"]
+    customers = pd.read_csv(folder / "customers.csv", sep=";", encoding="cp1254", dtype=str, keep_default_na=False)
+    customers.loc[customers["customer_id"] == top, "name"] = hostile
+    customers.to_csv(folder / "customers.csv", sep=";", encoding="cp1254", index=False)
+    best = sample_ctx.order_lines["product_id"].value_counts().index[0]
+    products = pd.read_excel(folder / "products.xlsx", sheet_name="Urunler", dtype={"product_id": str})
+    products.loc[products["product_id"] == best, "name"] = hostile
+    with pd.ExcelWriter(folder / "products.xlsx") as writer:
+        products.to_excel(writer, sheet_name="Urunler", index=False)
+    params = write_sample_params(folder, tmp_path / "hostile.yaml")
+    out = tmp_path / "reports" / "hostile"
+    assert run(params, out=out, only=["segmentation", "churn_early_warning", "cross_sell"], progress=False) == 0
+    shown = 0
+    for page in out.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in text and "<img src=x" not in text, page.name
+        shown += text.count("&lt;script&gt;alert(")
+    assert shown > 0, "the hostile name should appear, escaped, in at least one report"
