@@ -97,6 +97,18 @@ def _publish(build: Path, out: Path) -> None:
         os.replace(build, out)
 
 
+def _remove_stale_builds(root: Path) -> None:
+    """Remove half-built runs left by a process that was killed (its pid no longer runs)."""
+    for folder in root.glob(".building-*"):
+        try:
+            pid = int(folder.name.rsplit("-", 1)[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError):
+            continue
+
+
 def prepare(params_path: Path, *, as_of: str | None = None) -> tuple[dict[str, Any], context_mod.Context]:
     """Load the params and build the validated context (raises ParamsError or DataError)."""
     params = params_mod.load(params_path)
@@ -130,6 +142,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
     out = out.resolve()
     root = out.parent
     root.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(root)
     build = root / f".building-{out.name}-{os.getpid()}"
     if build.exists():
         shutil.rmtree(build)

@@ -247,3 +247,25 @@ def test_customer_supplied_strings_are_escaped_in_every_report(sample_dir, sampl
         assert "<script>alert" not in text and "<img src=x" not in text, page.name
         shown += text.count("&lt;script&gt;alert(")
     assert shown > 0, "the hostile name should appear, escaped, in at least one report"
+
+
+def test_a_run_killed_mid_way_leaves_the_previous_report_and_is_cleaned_up_later(sample_params, tmp_path):
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "reports" / "weekly"
+    assert run(sample_params, out=out, only=["overview"], progress=False) == 0
+    before = _tree(out)
+    process = subprocess.Popen([sys.executable, "-m", "crmlib", "run", str(sample_params), "--out", str(out),
+                                "--only", "overview", "segmentation", "--no-progress"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(out.parent.glob(".building-*/_work/context/context.json")):
+        time.sleep(0.2)
+    time.sleep(2)  # notebooks are running now
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert _tree(out) == before
+    assert run(sample_params, out=out, only=["overview"], progress=False) == 0
+    assert not list(out.parent.glob(".building-*"))
