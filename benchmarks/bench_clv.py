@@ -16,7 +16,9 @@ the CDNOW design of the paper) and ``continuous`` (first purchases spread over t
 
 Both ways run in this one script on the same data: crmlib's ``ClvModel.fit_lifetimes`` and lifetimes'
 ``BetaGeoFitter().fit`` / ``GammaGammaFitter().fit`` with one row per customer. It prints the times, the
-ratio and the largest relative parameter difference. Run:
+ratio and the largest relative parameter difference, and (untimed) the relative difference between crmlib's
+rewritten likelihood (``crmlib.clv_fit.bgnbd_objective`` / ``gamma_gamma_objective``) and lifetimes' own
+``_negative_log_likelihood`` on this data's distinct rows at the fitted parameters. Run:
 
     .venv/bin/python benchmarks/bench_clv.py --customers 1000000 --design both
 """
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.clv import ClvModel
-from crmlib.clv_fit import lifetimes_module
+from crmlib.clv_fit import bgnbd_objective, gamma_gamma_objective, lifetimes_module, patterns, quiet
 
 TRUE = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "v": 15.44}
 DESIGNS = {"cohort": (189, 272), "continuous": (1, 730)}  # range of T in days
@@ -75,6 +77,25 @@ def plain_fit(frame: pd.DataFrame) -> tuple[dict[str, float], float, float, floa
     return {**bg.params_.to_dict(), **gg.params_.to_dict()}, t1 - t0, c1 - c0, t2 - t1, c2 - c1
 
 
+def objective_check(frame: pd.DataFrame, ours: dict[str, float]) -> tuple[float, float]:
+    """Relative difference between crmlib's objectives and lifetimes' likelihoods (BG/NBD, Gamma-Gamma) on the
+    distinct rows of ``frame`` at the parameters ``ours``, time scaled as lifetimes scales it."""
+    lib = lifetimes_module()
+    (x, rec, age), w, _ = patterns([frame["frequency"].to_numpy(), frame["recency"].to_numpy(float),
+                                    frame["T"].to_numpy(float)])
+    scale = 1.0 / float(age.max())
+    args = (x.astype(np.int64), rec * scale, age * scale, w, 0.0)
+    theta = np.log([ours["r"], ours["alpha"] * scale, ours["a"], ours["b"]])
+    rep = frame.loc[frame["frequency"] > 0]
+    (fx, mv), gw, _ = patterns([rep["frequency"].to_numpy(float), rep["monetary_value"].to_numpy(float)])
+    gtheta = np.log([ours["p"], ours["q"], ours["v"]])
+    with quiet():
+        bg = lib.BetaGeoFitter._negative_log_likelihood(theta, *args)
+        gg = lib.GammaGammaFitter._negative_log_likelihood(gtheta, fx, mv, gw, 0.0)
+    return (abs(bgnbd_objective(*args)(theta)[0] / bg - 1),
+            abs(gamma_gamma_objective(fx, mv, gw, 0.0)(gtheta)[0] / gg - 1))
+
+
 def run(n: int, design: str, seed: int) -> dict[str, float]:
     frame = simulate(n, design=design, seed=seed)
     lifetimes_module()  # import lifetimes (and scipy, autograd) before timing either way
@@ -97,6 +118,9 @@ def run(n: int, design: str, seed: int) -> dict[str, float]:
     both_plain = bg_cpu + gg_cpu
     both_ours = d["bgnbd"]["cpu_seconds"] + d["gamma_gamma"]["cpu_seconds"]
     print(f"{'both':<12} plain {both_plain:7.2f} s  crmlib {both_ours:6.2f} s  ratio {both_plain / both_ours:5.1f}x")
+    bg_obj, gg_obj = objective_check(frame, ours)
+    print(f"likelihood at the fit, crmlib's objective vs lifetimes' function: rel diff BG/NBD {bg_obj:.1e}, "
+          f"Gamma-Gamma {gg_obj:.1e}")
     print("params  " + "  ".join(f"{k}={ours[k]:.4f} (plain {plain[k]:.4f}, true {TRUE[k]})" for k in TRUE))
     return {"bg_ratio": bg_cpu / d["bgnbd"]["cpu_seconds"], "gg_ratio": gg_cpu / d["gamma_gamma"]["cpu_seconds"],
             "bg_diff": bg_diff, "gg_diff": gg_diff}

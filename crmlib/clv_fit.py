@@ -8,6 +8,12 @@ gives the starting point and its inverse Hessian (BFGS ``hess_inv0``), so that t
 few Newton-like steps instead of ~30 from lifetimes' default start. The final fit uses lifetimes' default
 tolerance, so the parameters are those of a plain fit to optimiser precision (``benchmarks/bench_clv.md``).
 
+The optimiser's objective is lifetimes' likelihood, rewritten (:func:`bgnbd_objective`,
+:func:`gamma_gamma_objective`): each customer's log-likelihood is a sum of terms in x, t_x or T alone plus,
+for BG/NBD, a log-sum of two of them, so the special functions are evaluated over the few hundred unique
+values of each and gathered per row, with an analytic gradient instead of autograd. It equals lifetimes'
+function to rounding (checked in ``tests/test_clv.py``).
+
 lifetimes' side effects (warning filters set at import and in every likelihood call, a pandas option set at
 import, the optimiser's output printed before ``ConvergenceError``) are contained by :func:`quiet`.
 """
@@ -21,11 +27,12 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import digamma, gammaln
 
 log = logging.getLogger(__name__)
 
@@ -82,44 +89,213 @@ def patterns(columns: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarra
     return distinct, weights, codes
 
 
-# -- fitting on distinct rows ------------------------------------------------------------------------------
-def central_hessian(fun: Any, x: np.ndarray, args: tuple[Any, ...], *, step: float = 1e-5) -> np.ndarray:
-    """Hessian of ``fun`` at ``x`` by central differences of its autograd gradient (2 n gradient calls)."""
-    from autograd import grad
+# -- likelihoods on distinct rows from values over unique x, t_x, T -------------------------------------------
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
-    gradient = grad(fun)
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and unique values of ``values`` (hash-based, unsorted: ``uniques[codes]`` rebuilds it)."""
+    codes, uniques = pd.factorize(np.asarray(values), sort=False)
+    return codes.astype(np.intp), np.asarray(uniques, dtype=float)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Inner product by numpy's pairwise summation: as accurate as lifetimes' ``.sum()`` (the optimiser's
+    line search near the optimum needs a smooth value), and no BLAS, whose idle threads spin and add CPU
+    time to short calls."""
+    return float(np.sum(a * b))
+
+
+def bgnbd_objective(freq: np.ndarray, rec: np.ndarray, T: np.ndarray, weights: np.ndarray,  # noqa: N803
+                    penalizer_coef: float) -> Objective:
+    """lifetimes' BG/NBD negative log-likelihood and its analytic gradient in the log-parameters.
+
+    Same value as ``BetaGeoFitter._negative_log_likelihood(log_params, freq, rec, T, weights,
+    penalizer_coef)`` (lifetimes 0.11.3), computed differently: Fader, Hardie & Lee (2005, eq. 6; Hardie's
+    note 004) write a customer's log-likelihood as ``A1 + A2 + log(exp(A3) + [x > 0] exp(A4))`` with
+
+    - ``A1 = ln Gamma(r + x) - ln Gamma(r) + r ln alpha`` and
+      ``A2 = ln Gamma(a + b) + ln Gamma(b + x) - ln Gamma(b) - ln Gamma(a + b + x)``: functions of x only;
+    - ``A3 = -(r + x) ln(alpha + T)`` and ``A4 = ln a - ln(b + x - 1) - (r + x) ln(alpha + t_x)``: a term
+      in x times a log over the unique T or t_x.
+
+    So the special functions (``gammaln``, ``digamma``) and logs are evaluated over the unique values of x,
+    t_x and T (a few hundred each) and gathered per row with integer codes. Rows with x = 0 collapse to one
+    term per unique T; for rows with x > 0 only ``log(exp(A3) + exp(A4)) - A3 = log(1 + exp(A4 - A3))``
+    needs a transcendental per row (one ``exp``, one ``log``; its derivative is the logistic weight of A4).
+    The value is summed per row like lifetimes' (large terms cancel within a row before the sum, so it is
+    as smooth in the parameters as lifetimes', which the line search near the optimum needs); the gradient's
+    sums collapse to per-value weight totals. ``tests/test_clv.py`` checks value and gradient against
+    lifetimes' likelihood and its autograd gradient on random inputs.
+
+    Parameters
+    ----------
+    freq, rec, T, weights, penalizer_coef
+        lifetimes' ``minimizing_function_args`` for BG/NBD: frequency, recency and age (time already
+        scaled by lifetimes), customers per row, penalizer.
+
+    Returns
+    -------
+    callable
+        ``log_params -> (value, gradient)`` for ``scipy.optimize.minimize(..., jac=True)``.
+    """
+    x = np.asarray(freq, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    total = float(w.sum())
+    ix, ux = _codes(x)
+    it, ut = _codes(T)
+    wx = np.bincount(ix, w, minlength=len(ux))  # customers per unique x
+    wt = np.bincount(it, w, minlength=len(ut))  # customers per unique T ...
+    wxt = np.bincount(it, w * x, minlength=len(ut))  # ... and their sum of x
+    buy = x > 0
+    w0t = np.bincount(it[~buy], w[~buy], minlength=len(ut))  # customers without repeat purchase per unique T
+    i0 = np.flatnonzero(ux == 0)  # the code of x = 0, if any
+    ir, ur = _codes(np.asarray(rec, dtype=float)[buy])
+    w_b, x_b, ix_b, it_b = w[buy], x[buy], ix[buy], it[buy]
+    xm1 = np.maximum(ux, 1.0) - 1.0
+
+    def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        r, alpha, a, b = np.exp(np.asarray(log_params, dtype=float))
+        lt = np.log(alpha + ut)
+        lr = np.log(alpha + ur)
+        log_alpha = math.log(alpha)
+        # A1 + A2 per unique x
+        g_x = (gammaln(r + ux) - gammaln(r) + r * log_alpha
+               + gammaln(a + b) + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))
+        # rows with x = 0: A1 + A2 + A3, per unique T
+        ll = _dot(w0t, (g_x[i0[0]] if len(i0) else 0.0) - r * lt)
+        # rows with x > 0: A1 + A2 + A3 + log(1 + exp(d)), d = A4 - A3, with one exp and one log per row; summed
+        # per row (as lifetimes does), so that the large terms cancel within each row before the sum
+        c4 = math.log(a) - np.log(b + xm1)
+        rx = r + x_b
+        lt_b = lt[it_b]
+        delta = lr[ir] - lt_b
+        d = c4[ix_b] - rx * delta
+        e = np.exp(-np.abs(d))
+        one_e = 1.0 + e
+        ll += _dot(w_b, g_x[ix_b] - rx * lt_b + np.maximum(d, 0.0) + np.log(one_e))
+        ws = w_b * np.where(d >= 0.0, 1.0, e) / one_e  # customers times the weight of A4 in the log-sum
+        # gradient in r, alpha, a, b
+        d_r = _dot(wx, digamma(r + ux) - digamma(r) + log_alpha) - _dot(wt, lt) - _dot(ws, delta)
+        inv_t = 1.0 / (alpha + ut)
+        inv_r = 1.0 / (alpha + ur)
+        d_alpha = total * r / alpha - _dot(r * wt + wxt, inv_t) - _dot(ws * rx, inv_r[ir] - inv_t[it_b])
+        ws_x = np.bincount(ix_b, ws, minlength=len(ux))
+        psi_ab, psi_abx = digamma(a + b), digamma(a + b + ux)
+        d_a = _dot(wx, psi_ab - psi_abx) + ws_x.sum() / a
+        d_b = _dot(wx, psi_ab + digamma(b + ux) - digamma(b) - psi_abx) - _dot(ws_x, 1.0 / (b + xm1))
+        params = np.array([r, alpha, a, b])
+        value = -ll / total + penalizer_coef * _dot(params, params)
+        grad = -np.array([d_r, d_alpha, d_a, d_b]) * params / total + 2.0 * penalizer_coef * params ** 2
+        return float(value), grad
+
+    return objective
+
+
+def gamma_gamma_objective(frequency: np.ndarray, avg_monetary_value: np.ndarray, weights: np.ndarray,
+                          penalizer_coef: float) -> Objective:
+    """lifetimes' Gamma-Gamma negative log-likelihood and its analytic gradient in the log-parameters.
+
+    Same value as ``GammaGammaFitter._negative_log_likelihood`` (lifetimes 0.11.3; Fader & Hardie, "The
+    Gamma-Gamma Model of Monetary Value", 2013, eq. 1a): per customer
+    ``ln Gamma(p x + q) - ln Gamma(p x) - ln Gamma(q) + q ln v + (p x - 1) ln m + p x ln x
+    - (p x + q) ln(x m + v)``. The ``gammaln``/``digamma`` terms are evaluated over the unique x and
+    ``ln m`` once, so that the only transcendental per row and evaluation is ``ln(x m + v)``. The value is
+    summed per row like lifetimes' (see :func:`bgnbd_objective`); ``tests/test_clv.py`` checks value and
+    gradient against lifetimes' likelihood and its autograd gradient.
+
+    Parameters
+    ----------
+    frequency, avg_monetary_value, weights, penalizer_coef
+        lifetimes' ``minimizing_function_args`` for Gamma-Gamma.
+
+    Returns
+    -------
+    callable
+        ``log_params -> (value, gradient)`` for ``scipy.optimize.minimize(..., jac=True)``.
+    """
+    x = np.asarray(frequency, dtype=float)
+    m = np.asarray(avg_monetary_value, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    total = float(w.sum())
+    ix, ux = _codes(x)
+    wx = np.bincount(ix, w, minlength=len(ux))
+    w_x = w * x
+    log_m = np.log(m)
+    sum_wx_log_m = _dot(w_x, log_m)
+    spend = x * m
+    log_ux = np.log(ux)
+
+    def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        p, q, v = np.exp(np.asarray(log_params, dtype=float))
+        px = p * ux
+        log_sv = np.log(spend + v)
+        inv_sv = 1.0 / (spend + v)
+        s_x, s_1 = _dot(w_x, log_sv), _dot(w, log_sv)
+        g_x = gammaln(px + q) - gammaln(px) + px * log_ux - gammaln(q) + q * math.log(v)
+        # summed per row (as lifetimes does), so that the large terms cancel within each row before the sum
+        ll = _dot(w, g_x[ix] + (p * x) * (log_m - log_sv) - log_m - q * log_sv)
+        psi_pxq = digamma(px + q)
+        d_p = _dot(wx, ux * (psi_pxq - digamma(px) + log_ux)) + sum_wx_log_m - s_x
+        d_q = _dot(wx, psi_pxq) + total * (math.log(v) - digamma(q)) - s_1
+        d_v = total * q / v - p * _dot(w_x, inv_sv) - q * _dot(w, inv_sv)
+        params = np.array([p, q, v])
+        value = -ll / total + penalizer_coef * _dot(params, params)
+        grad = -np.array([d_p, d_q, d_v]) * params / total + 2.0 * penalizer_coef * params ** 2
+        return float(value), grad
+
+    return objective
+
+
+OBJECTIVES: dict[str, Callable[..., Objective]] = {"bgnbd": bgnbd_objective, "gamma_gamma": gamma_gamma_objective}
+
+
+# -- fitting on distinct rows ------------------------------------------------------------------------------
+def central_hessian(gradient: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *,
+                    step: float = 1e-5) -> np.ndarray:
+    """Hessian at ``x`` by central differences of ``gradient`` (2 n gradient calls), symmetrised."""
     n = len(x)
     out = np.empty((n, n))
     for i in range(n):
         e = np.zeros(n)
         e[i] = step
-        out[:, i] = (gradient(x + e, *args) - gradient(x - e, *args)) / (2 * step)
+        out[:, i] = (gradient(x + e) - gradient(x - e)) / (2 * step)
     return (out + out.T) / 2
 
 
 @functools.lru_cache(maxsize=2)
 def fitter_class(kind: str) -> type:
-    """lifetimes' ``BetaGeoFitter`` (``kind="bgnbd"``) or ``GammaGammaFitter``, with one change: the Hessian
-    at the optimum (for the standard errors) comes from :func:`central_hessian` of lifetimes' own autograd
-    gradient instead of autograd's reverse-over-reverse ``hessian``, which costs about as much as the whole
-    rest of a warm-started fit (its trigamma terms dominate). Likelihood, parametrisation, optimiser call
-    and ConvergenceError are lifetimes' (``BaseFitter._fit`` of lifetimes 0.11.3, the final release);
-    ``tests/test_clv.py`` checks the parameters and standard errors against the stock fitters."""
+    """lifetimes' ``BetaGeoFitter`` (``kind="bgnbd"``) or ``GammaGammaFitter`` with ``_fit`` replaced.
+
+    The optimiser call, its start, tolerance, bounds and options, the ConvergenceError and everything
+    around ``_fit`` (time scaling, ``params_``, standard errors) are lifetimes' (``BaseFitter._fit`` of
+    lifetimes 0.11.3, the final release). Two things differ:
+
+    - the objective is :func:`bgnbd_objective` / :func:`gamma_gamma_objective`: lifetimes' negative
+      log-likelihood to rounding, with an analytic gradient and the special functions evaluated over
+      unique values instead of autograd over every row;
+    - the Hessian at the optimum (for the standard errors) is :func:`central_hessian` of that gradient
+      instead of autograd's reverse-over-reverse ``hessian``.
+
+    ``tests/test_clv.py`` checks the objective against lifetimes' likelihood and the fitted parameters and
+    standard errors against the stock fitters.
+    """
     lt = lifetimes_module()
     base = lt.BetaGeoFitter if kind == "bgnbd" else lt.GammaGammaFitter
+    make_objective = OBJECTIVES[kind]
 
     def _fit(self: Any, minimizing_function_args: tuple[Any, ...], initial_params: Any, params_size: int,
              disp: bool, tol: float = 1e-7, bounds: Any = None, **kwargs: Any) -> tuple[Any, float, np.ndarray]:
-        from autograd import value_and_grad
         from scipy.optimize import minimize
 
+        objective = make_objective(*minimizing_function_args)
         x0 = 0.1 * np.ones(params_size) if initial_params is None else initial_params
-        output = minimize(value_and_grad(self._negative_log_likelihood), jac=True, method=None, tol=tol, x0=x0,
-                          args=minimizing_function_args, options={"disp": disp, **kwargs}, bounds=bounds)
+        output = minimize(objective, jac=True, method=None, tol=tol, x0=x0, options={"disp": disp, **kwargs},
+                          bounds=bounds)
         if not output.success:
             raise lt.utils.ConvergenceError(
                 f"The model did not converge ({output.message}). Try adding a larger penalizer.")
-        hessian = central_hessian(self._negative_log_likelihood, output.x, minimizing_function_args)
+        hessian = central_hessian(lambda p: objective(p)[1], output.x)
         return output.x, output.fun, hessian
 
     return type(base.__name__, (base,), {"_fit": _fit, "__module__": __name__, "__doc__": base.__doc__})
