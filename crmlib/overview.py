@@ -93,24 +93,42 @@ def missing_values(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "column", "missing", "share"])
 
 
-def quality_notes(quality: list[dict[str, Any]], *, lang: str) -> pd.DataFrame:
+def quality_notes(quality: list[dict[str, Any]], *, lang: str, currency: str = "TRY") -> pd.DataFrame:
     """The loader's notes (what it fixed or left out, and why) as a table: ``table``, ``count``, ``message``.
 
-    Each note's sentence comes from the catalogue entry ``dq.note.<kind>`` in ``lang`` (the English
-    ``message`` of the note is the fallback for a kind without an entry).
+    Each note's sentence comes from the catalogue entry ``dq.note.<kind>`` in ``lang``, its numbers in that
+    language's style (``total`` as money); the English ``message`` of the note is the fallback for a kind
+    without an entry. ``table`` is the table's name for readers (catalogue ``common.table.<name>``).
     """
+    from crmlib import formatting as fmt
     from crmlib import i18n
+
+    def shown(key: str, value: Any) -> Any:
+        if key == "total":
+            return fmt.money(value, lang, currency)
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return fmt.number(value, lang) if numeric else value
 
     rows = []
     for q in quality:
         key = f"dq.note.{q.get('kind', '')}"
         if i18n.has(key):
+            values = {k: shown(k, v) for k, v in (q.get("values") or {}).items()}
             text = i18n.t(key, lang, table=q.get("table", ""), column=q.get("column") or "",
-                          count=q.get("count", 0), **(q.get("values") or {}))
+                          count=fmt.number(q.get("count", 0), lang), **values)
         else:
             text = q.get("message") or q.get("kind", "")
-        rows.append({"table": q.get("table", ""), "count": q.get("count", np.nan), "message": text})
+        rows.append({"table": table_label(q.get("table", ""), lang), "count": q.get("count", np.nan),
+                     "message": text})
     return pd.DataFrame(rows, columns=["table", "count", "message"])
+
+
+def table_label(name: str, lang: str) -> str:
+    """An input table's name for readers (catalogue ``common.table.<name>``; the name itself otherwise)."""
+    from crmlib import i18n
+
+    key = f"common.table.{name}"
+    return i18n.t(key, lang) if i18n.has(key) else name
 
 
 def last_complete_month(monthly_frame: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Series:

@@ -33,12 +33,14 @@ STYLE = """
 .crm-tile .l{font-size:.85em;color:#555}
 h2.crm-h{font-family:sans-serif;color:#1f4e79;border-bottom:1px solid #d5dee8;padding-bottom:.2em;margin-top:1.4em}
 h3.crm-h{font-family:sans-serif;color:#2b2b2b;margin-top:1.1em}
-p.crm-p{font-family:sans-serif;line-height:1.5;max-width:60em}
+p.crm-p,ul.crm-p{font-family:sans-serif;line-height:1.5;max-width:60em;font-size:14px}
+ul.crm-p li{margin:.2em 0}
 p.crm-note{font-family:sans-serif;color:#555;font-style:italic;max-width:60em}
 table.crm-table{border-collapse:collapse;font-family:sans-serif;font-size:.9em;margin:.4em 0 1em 0}
 table.crm-table th{background:#1f4e79;color:#fff;padding:.35em .7em;text-align:left !important;position:sticky;top:0}
 table.crm-table td{padding:.3em .7em;border-bottom:1px solid #e3e8ee;text-align:left !important}
 table.crm-table td.num,table.crm-table th.num{text-align:right !important;white-space:nowrap}
+table.crm-table td.nw{white-space:nowrap}
 table.crm-table tr:nth-child(even) td{background:#f8fafc}
 .crm-more{font-family:sans-serif;color:#666;font-size:.85em}
 </style>
@@ -166,6 +168,7 @@ def format_frame(ctx: Any, frame: pd.DataFrame, *, money: Sequence[str] = (), da
     return out
 
 
+_NOWRAP = ("phone", "customer_id", "order_id", "ticket_id")  # short codes and numbers a line break would garble
 _NUMERIC_TEXT = re.compile(r"^[-–%+]?[\d.,\s%]*(TL|TRY|[€$£])?[\d.,\s%]*$")
 
 
@@ -179,16 +182,21 @@ def table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None =
                and not pd.api.types.is_bool_dtype(frame[c])}
     numeric |= set(formats.get("money", ())) | set(formats.get("pct", ()))
     body = format_frame(ctx, shown, **formats)
+    nowrap = (set(formats.get("dates", ())) | set(formats.get("months", ())) | set(_NOWRAP)
+              | {c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
+    css = {c: "num" if c in numeric else ("nw" if c in nowrap else "") for c in body.columns}
     head = "".join(f"<th class='{'num' if c in numeric else ''}'>{esc(_label(ctx, c, labels))}</th>"
                    for c in body.columns)
     rows = []
     for record in body.itertuples(index=False):
-        cells = "".join(f"<td class='{'num' if col in numeric else ''}'>{esc(value)}</td>"
+        cells = "".join(f"<td class='{css[col]}'>{esc(value)}</td>"
                         for col, value in zip(body.columns, record, strict=True))
         rows.append(f"<tr>{cells}</tr>")
     more = ""
     if len(frame) > len(shown):
-        more = f"<div class='crm-more'>{esc(t(ctx, 'common.rows_shown', shown=len(shown), total=len(frame)))}</div>"
+        note = t(ctx, "common.rows_shown", shown=fmt.number(len(shown), ctx.lang),
+                 total=fmt.number(len(frame), ctx.lang))
+        more = f"<div class='crm-more'>{esc(note)}</div>"
     return f"<table class='crm-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
 

@@ -282,6 +282,13 @@ def value_summary(table: pd.DataFrame, *, lang: str, params: dict[str, Any] | No
 
 
 # -- executive summary ------------------------------------------------------------------------------------
+def _and_list(items: list[str], lang: str) -> str:
+    """``A, B and C`` in the report's language (catalogue ``seg.list_and``)."""
+    if len(items) < 2:
+        return "".join(items)
+    return i18n.t("seg.list_and", lang, first=", ".join(items[:-1]), last=items[-1])
+
+
 def summary_lines(table: pd.DataFrame, *, lang: str, currency: str,
                   previous: pd.DataFrame | None = None, matrix: pd.DataFrame | None = None,
                   moved_down: pd.DataFrame | None = None, top: Sequence[str] = ("champions", "loyal"),
@@ -304,7 +311,7 @@ def summary_lines(table: pd.DataFrame, *, lang: str, currency: str,
                champions=fmt.number(counts.get("champions", 0), lang),
                champions_share=fmt.pct(counts.get("champions", 0) / n if n else np.nan, lang),
                at_risk=fmt.number(counts.get("at_risk", 0) + counts.get("cant_lose", 0), lang)),
-        i18n.t("seg.summary.top_share", lang, segments=", ".join(segment_label(c, lang) for c in top),
+        i18n.t("seg.summary.top_share", lang, segments=_and_list([segment_label(c, lang) for c in top], lang),
                customer_share=fmt.pct(in_top.mean() if n else np.nan, lang),
                revenue_share=fmt.pct(table.loc[in_top, "monetary"].sum() / total if total else np.nan, lang)),
     ]

@@ -25,9 +25,34 @@ def new_axes(ax: Axes | None = None, *, size: tuple[float, float] = (9.0, 4.5)) 
     return ax
 
 
+def compact_money(value: float, lang: str, currency: str) -> str:
+    """Money for a tick label: ``TRY 60M`` / ``60 Mn TL`` from a million up (full figures overlap), else as
+    :func:`crmlib.formatting.money`. The unit words come from the catalogue (``plot.unit.*``)."""
+    from crmlib import i18n
+
+    size = abs(float(value))
+    if size < 1e6:
+        return fmt.money(value, lang, currency)
+    scale, unit = (1e9, "billion") if size >= 1e9 else (1e6, "million")
+    scaled = float(value) / scale
+    body = fmt.number(scaled, lang, 0 if abs(scaled - round(scaled)) < 0.05 else 1)
+    word = i18n.t(f"plot.unit.{unit}", lang)
+    symbol = fmt.CURRENCY_SYMBOLS.get(currency.upper(), currency)
+    if lang == "tr":
+        return f"{body} {word} {symbol}"
+    code = currency.upper() if symbol == "TL" else symbol
+    return f"{code}{' ' if code.isalpha() else ''}{body}{word}"
+
+
+def currency_unit(currency: str, lang: str) -> str:
+    """The currency as the tick labels show it, for axis titles: ``TL`` (tr) or ``TRY`` (en) for lira."""
+    symbol = fmt.CURRENCY_SYMBOLS.get(currency.upper(), currency)
+    return symbol if lang == "tr" or symbol != "TL" else currency.upper()
+
+
 def money_axis(ax: Axes, lang: str, currency: str, *, axis: str = "y") -> None:
-    """Format an axis's tick labels as money in the report's conventions."""
-    formatter = FuncFormatter(lambda v, _pos: fmt.money(v, lang, currency))
+    """Format an axis's tick labels as money in the report's conventions (millions and up abbreviated)."""
+    formatter = FuncFormatter(lambda v, _pos: compact_money(v, lang, currency))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 
 

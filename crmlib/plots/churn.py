@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from crmlib.churn import LEVELS, SIGNALS
 from crmlib.formatting import date, number
 from crmlib.i18n import t
+from crmlib.plots import number_axis
 
 LEVEL_COLOURS: dict[str, str] = {"low": "#8fbc8f", "medium": "#f2c14e", "high": "#f08a4b", "critical": "#c0392b"}
 _BLUE = "#1f4e79"
@@ -44,6 +45,8 @@ def plot_risk_distribution(risk: pd.DataFrame, *, lang: str, levels: Mapping[str
     ax.set(title=t("churn.plot.distribution_title", lang), xlabel=t("churn.plot.distribution_x", lang,
                                                                        days=horizon_days),
            ylabel=t("churn.plot.customers_y", lang), xlim=(0, 1))
+    number_axis(ax, lang, axis="x", digits=1)
+    number_axis(ax, lang)
     ax.legend(frameon=False, title=t("churn.col.risk_level", lang))
     ax.spines[["top", "right"]].set_visible(False)
     return ax
@@ -119,6 +122,8 @@ def plot_backtest(metrics: pd.DataFrame, *, lang: str, no_order_days: int = 60, 
                         fontsize=8, xytext=(0, 2), textcoords="offset points")
     ax.set_xticks(x, [t(key, lang) for _, key in measures])
     ax.set(title=t("churn.plot.backtest_title", lang), ylabel=t("churn.plot.backtest_y", lang), ylim=(0, 1.3))
+    ax.set_yticks(np.linspace(0, 1, 6))  # the measures run from 0 to 1; the space above holds the legend
+    number_axis(ax, lang, digits=1)
     ax.legend(frameon=False, fontsize=8, loc="upper center", ncol=max(len(metrics), 1))
     ax.spines[["top", "right"]].set_visible(False)
     return ax

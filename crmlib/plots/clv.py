@@ -9,7 +9,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from crmlib import i18n
-from crmlib.plots import PALETTE, money_axis, new_axes, number_axis
+from crmlib.plots import PALETTE, currency_unit, money_axis, new_axes, number_axis
 
 
 def plot_holdout(by_frequency: pd.DataFrame, *, lang: str, currency: str = "TRY", what: str = "orders",
@@ -27,7 +27,7 @@ def plot_holdout(by_frequency: pd.DataFrame, *, lang: str, currency: str = "TRY"
     ax.legend(frameon=False)
     if what == "spend":
         money_axis(ax, lang, currency)
-        ylabel = i18n.t("clv.axis.spend_per_customer", lang, currency=currency)
+        ylabel = i18n.t("clv.axis.spend_per_customer", lang, currency=currency_unit(currency, lang))
     else:
         number_axis(ax, lang, digits=1)
         ylabel = i18n.t("clv.axis.orders_per_customer", lang)
@@ -46,7 +46,7 @@ def plot_clv_distribution(clv: pd.Series, *, lang: str, currency: str, ax: Axes 
         ax.legend(frameon=False)
         money_axis(ax, lang, currency, axis="x")
     number_axis(ax, lang)
-    ax.set(title=i18n.t("clv.chart.distribution", lang), xlabel=i18n.t("clv.axis.clv", lang, currency=currency),
+    ax.set(title=i18n.t("clv.chart.distribution", lang), xlabel=i18n.t("clv.axis.clv", lang, currency=currency_unit(currency, lang)),
            ylabel=i18n.t("clv.axis.customers", lang))
     return ax
 
@@ -62,7 +62,7 @@ def plot_clv_by_group(by_group: pd.DataFrame, *, lang: str, currency: str, label
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     money_axis(ax, lang, currency, axis="x")
-    ax.set(title=i18n.t("clv.chart.segments", lang), xlabel=i18n.t("clv.axis.total_clv", lang, currency=currency),
+    ax.set(title=i18n.t("clv.chart.segments", lang), xlabel=i18n.t("clv.axis.total_clv", lang, currency=currency_unit(currency, lang)),
            ylabel=i18n.t("clv.axis.segment", lang))
     return ax
 

@@ -56,6 +56,7 @@ def plot_top_rules(rules: pd.DataFrame, *, lang: str, n: int = 10, ax: Axes | No
         ylabel="",
         xlim=(0, max(right, 1.0)),
     )
+    ax.set_xticks([v for v in range(0, 101, 20) if v <= max(right, 1.0)])  # a share: no ticks past 100 %
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

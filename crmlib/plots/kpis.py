@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 
 from crmlib import formatting as fmt
 from crmlib.i18n import t
-from crmlib.plots import PALETTE, money_axis, new_axes, pct_axis
+from crmlib.plots import PALETTE, currency_unit, money_axis, new_axes, number_axis, pct_axis
 
 
 def _month_labels(months: pd.Series, lang: str) -> list[str]:
@@ -35,6 +35,7 @@ def plot_active_customers(monthly: pd.DataFrame, *, lang: str, ax: Axes | None =
     ax.set_xticks(x, _month_labels(monthly["month"], lang), rotation=45, ha="right")
     ax.set(title=t("kpi.plot.active_title", lang), xlabel=t("kpi.plot.month", lang),
            ylabel=t("kpi.plot.customers", lang))
+    number_axis(ax, lang)
     right = ax.twinx()
     right.plot(x, monthly["retention_rate"].to_numpy(float), color=PALETTE[5], marker="o",
                label=t("kpi.retention_rate", lang))
@@ -59,7 +60,8 @@ def plot_cohort_retention(matrix: pd.DataFrame, *, lang: str, ax: Axes | None = 
            ylabel=t("kpi.plot.cohort_y", lang))
     if shares.empty:
         return ax
-    rows = [f"{c} ({fmt.number(n, lang)})" for c, n in zip(shares.index, matrix["size"], strict=True)]
+    rows = [f"{fmt.month(pd.Timestamp(f'{c}-01'), lang)} ({fmt.number(n, lang)})"
+            for c, n in zip(shares.index, matrix["size"], strict=True)]
     values = shares.to_numpy(float) * 100
     annot = np.vectorize(lambda v: "" if np.isnan(v) else fmt.number(v, lang))(values)
     sns.heatmap(values, ax=ax, cmap="Blues", vmin=0, vmax=100 if values.size else 1, annot=annot, fmt="",
@@ -107,6 +109,6 @@ def plot_cac(cac: pd.DataFrame, *, lang: str, currency: str, ax: Axes | None = N
         ax.axvline(float(total.iloc[0]), color=PALETTE[5], linestyle="--", label=t("kpi.plot.cac_total", lang))
         ax.legend(frameon=False, fontsize=8)
     money_axis(ax, lang, currency, axis="x")
-    ax.set(title=t("kpi.plot.cac_title", lang), xlabel=t("kpi.plot.cac_x", lang, currency=currency),
+    ax.set(title=t("kpi.plot.cac_title", lang), xlabel=t("kpi.plot.cac_x", lang, currency=currency_unit(currency, lang)),
            ylabel=t("kpi.plot.channel", lang))
     return ax

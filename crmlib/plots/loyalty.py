@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 
 from crmlib import formatting as fmt
 from crmlib.i18n import t
-from crmlib.plots import PALETTE, money_axis, new_axes
+from crmlib.plots import PALETTE, currency_unit, money_axis, new_axes
 
 
 def plot_spend_tiers(
@@ -42,6 +42,6 @@ def plot_spend_tiers(
         ax.axvline(bound, color="#333", linestyle="--", linewidth=1)
     money_axis(ax, lang, currency, axis="x")
     ax.legend(frameon=False, fontsize=8)
-    ax.set(title=t("loy.plot.tiers_title", lang), xlabel=t("loy.plot.tiers_x", lang, currency=currency),
+    ax.set(title=t("loy.plot.tiers_title", lang), xlabel=t("loy.plot.tiers_x", lang, currency=currency_unit(currency, lang)),
            ylabel=t("loy.plot.customers", lang), xlim=(0, top))
     return ax

@@ -6,20 +6,21 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from crmlib import formatting as fmt
 from crmlib import i18n
-from crmlib.plots import PALETTE, money_axis, new_axes
+from crmlib.plots import PALETTE, currency_unit, money_axis, new_axes, number_axis
 
 
 def plot_monthly_revenue(monthly: pd.DataFrame, *, lang: str, currency: str, ax: Axes | None = None) -> Axes:
     """Bar chart of net revenue per month (``monthly`` from :func:`crmlib.overview.monthly`)."""
     ax = new_axes(ax, size=(10, 4))
-    labels = [f"{m:%Y-%m}" for m in monthly["month"]]
+    labels = [fmt.month(m, lang) for m in monthly["month"]]
     ax.bar(labels, monthly["revenue"], color=PALETTE[0])
     step = max(1, len(labels) // 12)
     ax.set_xticks(range(0, len(labels), step), labels[::step], rotation=45, ha="right")
     money_axis(ax, lang, currency)
     ax.set(title=i18n.t("ov.chart_monthly", lang), xlabel=i18n.t("ov.axis_month", lang),
-           ylabel=i18n.t("ov.axis_revenue", lang, currency=currency))
+           ylabel=i18n.t("ov.axis_revenue", lang, currency=currency_unit(currency, lang)))
     return ax
 
 
@@ -32,9 +33,10 @@ def plot_order_values(values: pd.Series, *, lang: str, currency: str, ax: Axes |
         ax.hist(positive, bins=bins, color=PALETTE[1], edgecolor="white")
         ax.set_xscale("log")
         money_axis(ax, lang, currency, axis="x")
+        number_axis(ax, lang)
         ax.axvline(positive.median(), color=PALETTE[5], linestyle="--",
                    label=i18n.t("ov.median_line", lang))
         ax.legend(frameon=False)
-    ax.set(title=i18n.t("ov.chart_order_values", lang), xlabel=i18n.t("ov.axis_order_value", lang, currency=currency),
+    ax.set(title=i18n.t("ov.chart_order_values", lang), xlabel=i18n.t("ov.axis_order_value", lang, currency=currency_unit(currency, lang)),
            ylabel=i18n.t("ov.axis_orders", lang))
     return ax
