@@ -26,6 +26,7 @@ _GRID_DAYS = np.array([1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 75, 90, 120, 150, 
 #: (action, message) per situation, first match wins (see :func:`suggest`)
 ACTIONS: dict[str, tuple[str, str]] = {
     "complaint": ("resolve_complaint", "complaint_followup"),
+    "complaint_closed": ("complaint_checkin", "complaint_closed_followup"),
     "high_value": ("call", "personal_call"),
     "late_payments": ("finance_call", "payment_terms"),
     "once_regular": ("email", "we_miss_you"),
@@ -75,13 +76,13 @@ def next_order(customer_summary: pd.DataFrame, *, as_of: pd.Timestamp, model: An
 def suggest(row: Mapping[str, Any], *, high_value: float, regular_min_orders: int) -> tuple[str, str]:
     """(action, message) codes for one customer; first match wins:
 
-    an open or recent complaint → resolve it; high value (``horizon_value`` ≥ ``high_value``) → a personal
+    an open complaint → resolve it; a recent complaint, all closed → check the fix worked; high value (``horizon_value`` ≥ ``high_value``) → a personal
     call; late payments → a finance call about terms; once regular (``regular_min_orders`` purchase days)
     and overdue or slowing → "we miss you"; unanswered outreach → another channel; one-time buyer → a
     second-order offer; otherwise "we miss you".
     """
     if row["complaints_fires"]:
-        return ACTIONS["complaint"]
+        return ACTIONS["complaint"] if row.get("tickets_open", 0) > 0 else ACTIONS["complaint_closed"]
     if row["horizon_value"] > 0 and row["horizon_value"] >= high_value:
         return ACTIONS["high_value"]
     if row["late_payments_fires"]:

@@ -243,11 +243,12 @@ def mask_name(value: Any) -> Any:
 
 
 def mask_email(value: Any) -> Any:
-    """``ali.veli@firma.com.tr`` → ``a***@firma.com.tr``."""
+    """``ali.veli@firma.com.tr`` → ``a***@f****.com.tr`` (a company's own domain names the company)."""
     if not isinstance(value, str) or "@" not in value:
         return value
     local, domain = value.split("@", 1)
-    return f"{local[:1]}***@{domain}"
+    head, dot, tail = domain.partition(".")
+    return f"{local[:1]}***@{head[:1]}{'*' * max(len(head) - 1, 1)}{dot}{tail}"
 
 
 def mask_phone(value: Any) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from crmlib import context as context_mod
-from crmlib import exports, history, i18n, render
+from crmlib import exports, formatting, history, i18n, render
 from crmlib import params as params_mod
 from crmlib.errors import ParamsError
 
@@ -166,7 +166,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         timings["notebooks"] = time.perf_counter() - step
 
         step = time.perf_counter()
-        footer = i18n.t("run.footer", lang, as_of=f"{ctx.as_of:%Y-%m-%d}", run_id=run_id,
+        footer = i18n.t("run.footer", lang, as_of=formatting.date(ctx.as_of, lang), run_id=run_id,
                         fingerprint=ctx.meta.get("fingerprint", ""))
         for stem in stems:
             result = results[stem]

@@ -257,7 +257,7 @@ def test_at_risk_list_orders_by_value_then_customer_and_masks_contacts():
     assert list(lst["customer_id"]) == ["b", "c", "a", "d"]
     assert list(lst["rank"]) == [1, 2, 3, 4]
     assert lst["name"].iloc[0] == "Y***** T******"
-    assert lst["email"].iloc[0] == "a***@firma.com.tr"
+    assert lst["email"].iloc[0] == "a***@f****.com.tr"
     assert lst["phone"].iloc[0] == "+90 5** *** ** 67"
     assert lst["reasons_text"].iloc[0].startswith("usually orders every 5 days; nothing for 122 days")
     assert set(lst["action_code"]) <= {"call", "email"} and (lst["message_text"].str.len() > 0).all()
@@ -276,8 +276,11 @@ def test_suggested_action_prefers_complaints_then_value():
     assert suggest(base, high_value=100.0, regular_min_orders=4) == ("email", "we_miss_you")
     assert suggest({**base, "horizon_value": 500.0}, high_value=100.0, regular_min_orders=4) == (
         "call", "personal_call")
-    assert suggest({**base, "complaints_fires": True, "horizon_value": 500.0}, high_value=100.0,
+    assert suggest({**base, "complaints_fires": True, "tickets_open": 1, "horizon_value": 500.0}, high_value=100.0,
                    regular_min_orders=4) == ("resolve_complaint", "complaint_followup")
+    # recent complaints, all closed: check the fix worked rather than "resolve it first"
+    assert suggest({**base, "complaints_fires": True, "tickets_open": 0, "horizon_value": 500.0}, high_value=100.0,
+                   regular_min_orders=4) == ("complaint_checkin", "complaint_closed_followup")
     assert suggest({**base, "n_gaps": 0, "overdue_fires": False}, high_value=100.0, regular_min_orders=4) == (
         "email", "second_order_offer")
 
