@@ -349,3 +349,17 @@ def palive_matrix(model: ClvModel, customer_summary: pd.DataFrame) -> tuple[pd.D
     age = float(max(7.0, np.median(base["T"])))
     top = int(np.clip(np.percentile(base["frequency"], 95), 5, 30))
     return model.probability_alive_matrix(max_frequency=top, max_recency_days=age, T_days=age), age
+
+
+def fitted_model(ctx: Any) -> tuple[ClvModel | None, str | None]:
+    """The run's fitted model, or ``None`` and one sentence (in the report language) saying why not.
+
+    Lifetime value needs repeat purchases: a shop whose history has (almost) none gets a report that says
+    so instead of a failure page. Any other error still propagates.
+    """
+    try:
+        return ctx.clv_model(), None
+    except DataError:
+        summary = ctx.customer_summary
+        return None, i18n.t("clv.txt.no_model", ctx.lang, customers=fmt.number(len(summary), ctx.lang),
+                            repeat=fmt.number(int((summary["frequency"] > 0).sum()), ctx.lang))

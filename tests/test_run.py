@@ -269,3 +269,22 @@ def test_a_run_killed_mid_way_leaves_the_previous_report_and_is_cleaned_up_later
     assert _tree(out) == before
     assert run(sample_params, out=out, only=["overview"], progress=False) == 0
     assert not list(out.parent.glob(".building-*"))
+
+
+def test_a_shop_without_repeat_buyers_gets_sentences_not_failures(tmp_path):
+    """300 customers with one order each: no lifetime-value model can be fitted, yet every notebook runs and
+    the lifetime-value report says in one sentence what would enable it."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    n = 300
+    pd.DataFrame({"customer_id": [f"C{i:04d}" for i in range(n)],
+                  "order_date": (pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 150, n), unit="D"))
+                  .strftime("%d.%m.%Y"),
+                  "amount": rng.gamma(2, 500, n).round(2)}).to_csv(tmp_path / "orders.csv", index=False)
+    params = tmp_path / "p.yaml"
+    params.write_text("language: en\ndata:\n  orders: orders.csv\n", encoding="utf-8")
+    out = tmp_path / "reports" / "thin"
+    assert run(params, out=out, progress=False) == 0
+    page = (out / "03_lifetime_value.html").read_text(encoding="utf-8")
+    assert "Lifetime value cannot be estimated yet: of 300 customers, 0 bought on more than one day" in page
