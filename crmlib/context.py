@@ -103,6 +103,7 @@ class Context:
     context_dir: Path | None = None
     export_dir: Path | None = None
     _clv: Any = None
+    _segments: pd.DataFrame | None = None
     _history: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
     # -- conveniences ---------------------------------------------------------------------------------
@@ -149,6 +150,19 @@ class Context:
                 self._clv = clv.fit_clv(self.customer_summary, self.params["clv"])
                 self.meta["clv_model"] = self._clv.to_dict()
         return self._clv
+
+    # -- the per-customer segment table, computed once per run ---------------------------------------
+    def segments(self) -> pd.DataFrame:
+        """The segment table of :func:`crmlib.segmentation.segment_table` (computed once, then reused)."""
+        if self._segments is None:
+            path = self.context_dir / "segments.parquet" if self.context_dir else None
+            if path is not None and path.exists():
+                self._segments = pd.read_parquet(path)
+            else:
+                from crmlib import segmentation
+
+                self._segments = segmentation.segment_table(self)
+        return self._segments
 
     # -- run history (snapshotted by the runner; read-only here) ---------------------------------------
     def history(self, name: str) -> pd.DataFrame | None:
@@ -215,6 +229,8 @@ class Context:
         self.order_lines.to_parquet(folder / "order_lines.parquet", index=False)
         self.orders.to_parquet(folder / "orders.parquet", index=False)
         self.customer_summary.to_parquet(folder / "customer_summary.parquet", index=False)
+        if self._segments is not None:
+            self._segments.to_parquet(folder / "segments.parquet", index=False)
         for name, frame in self.tables.items():
             if frame is not None:
                 frame.to_parquet(folder / f"table_{name}.parquet", index=False)

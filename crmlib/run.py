@@ -34,6 +34,7 @@ NOTEBOOKS: tuple[str, ...] = ("00_overview", "01_segmentation", "02_churn_early_
                               "04_cross_sell", "05_loyalty_and_service")
 NOTEBOOKS_DIR = context_mod.REPO_ROOT / "notebooks"
 NEEDS_CLV = {"02_churn_early_warning", "03_lifetime_value"}
+NEEDS_SEGMENTS = {"01_segmentation", "03_lifetime_value"}
 PACKAGES = ("pandas", "numpy", "pyarrow", "duckdb", "lifetimes", "mlxtend", "pandera", "papermill", "nbconvert",
             "matplotlib", "seaborn", "scikit-learn", "crmlib")
 
@@ -156,6 +157,8 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
             except Exception as err:  # the notebooks that need the model will fail and say why
                 log.warning("lifetime-value model could not be fitted: %s", err)
                 ctx.meta["clv_error"] = f"{type(err).__name__}: {err}"
+        if NEEDS_SEGMENTS & set(stems):
+            ctx.segments()  # computed once here, reused by every notebook that shows segments
         history.snapshot(root / "history.duckdb", as_of=ctx.as_of, out_dir=work / "context" / "history")
         ctx.save(work / "context")
         timings["prepare"] = time.perf_counter() - step

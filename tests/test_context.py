@@ -60,3 +60,14 @@ def test_relative_paths_resolve_against_the_params_folder(tmp_path, monkeypatch)
     assert resolve_data_path("here.csv", None) == (tmp_path / "here.csv").resolve()
     # the shipped params use paths relative to params/: found from the repository root too
     assert resolve_data_path("default.yaml", None).name == "default.yaml"
+
+
+def test_segments_are_computed_once_and_travel_with_the_saved_context(sample_ctx, tmp_path, monkeypatch):
+    from crmlib import segmentation
+
+    first = sample_ctx.segments()
+    assert sample_ctx.segments() is first  # cached
+    sample_ctx.save(tmp_path / "ctx")
+    monkeypatch.setattr(segmentation, "segment_table", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    again = load_saved(tmp_path / "ctx").segments()  # read back, not recomputed
+    pdt.assert_frame_equal(again, first, check_dtype=False)
