@@ -71,3 +71,18 @@ def pct_axis(ax: Axes, lang: str, *, axis: str = "y") -> None:
 def figure_of(ax: Axes) -> Any:
     """The figure an Axes belongs to (for ``rp.figure``)."""
     return ax.figure
+
+
+def add_rate_line(ax: Axes, x: Any, rates: Any, *, lang: str, label: str, ylabel: str, color: str) -> Axes:
+    """Draw a share (0..1) as a line on a right-hand percentage axis over ``ax``'s bars; one merged legend.
+
+    Returns the right-hand Axes.
+    """
+    right = ax.twinx()
+    right.plot(x, rates, color=color, marker="o", label=label)
+    right.set(ylim=(0, 1.05), ylabel=ylabel)
+    pct_axis(right, lang)
+    right.spines[["top"]].set_visible(False)
+    left, more = ax.get_legend_handles_labels(), right.get_legend_handles_labels()
+    ax.legend(left[0] + more[0], left[1] + more[1], frameon=False, loc="upper left", fontsize=8)
+    return right

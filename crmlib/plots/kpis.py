@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 
 from crmlib import formatting as fmt
 from crmlib.i18n import t
-from crmlib.plots import PALETTE, currency_unit, money_axis, new_axes, number_axis, pct_axis
+from crmlib.plots import PALETTE, add_rate_line, currency_unit, money_axis, new_axes, number_axis
 
 
 def _month_labels(months: pd.Series, lang: str) -> list[str]:
@@ -36,15 +36,8 @@ def plot_active_customers(monthly: pd.DataFrame, *, lang: str, ax: Axes | None =
     ax.set(title=t("kpi.plot.active_title", lang), xlabel=t("kpi.plot.month", lang),
            ylabel=t("kpi.plot.customers", lang))
     number_axis(ax, lang)
-    right = ax.twinx()
-    right.plot(x, monthly["retention_rate"].to_numpy(float), color=PALETTE[5], marker="o",
-               label=t("kpi.retention_rate", lang))
-    right.set(ylim=(0, 1.05), ylabel=t("kpi.plot.retention_axis", lang))
-    pct_axis(right, lang)
-    right.spines[["top"]].set_visible(False)
-    handles = ax.get_legend_handles_labels()
-    more = right.get_legend_handles_labels()
-    ax.legend(handles[0] + more[0], handles[1] + more[1], frameon=False, loc="upper left", fontsize=8)
+    add_rate_line(ax, x, monthly["retention_rate"].to_numpy(float), lang=lang, label=t("kpi.retention_rate", lang),
+                  ylabel=t("kpi.plot.retention_axis", lang), color=PALETTE[5])
     return ax
 
 

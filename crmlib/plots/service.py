@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 
 from crmlib import formatting as fmt
 from crmlib.i18n import t
-from crmlib.plots import PALETTE, new_axes, pct_axis
+from crmlib.plots import PALETTE, add_rate_line, new_axes
 
 
 def plot_service_trend(by_month: pd.DataFrame, *, lang: str, ax: Axes | None = None) -> Axes:
@@ -28,14 +28,8 @@ def plot_service_trend(by_month: pd.DataFrame, *, lang: str, ax: Axes | None = N
     ax.set_xticks(x, [fmt.month(m, lang) for m in by_month["month"]], rotation=45, ha="right")
     ax.set(title=t("svc.plot.trend_title", lang), xlabel=t("svc.plot.month", lang),
            ylabel=t("svc.plot.tickets_axis", lang))
-    right = ax.twinx()
-    right.plot(x, by_month["same_day_ack_rate"].to_numpy(float), color=PALETTE[0], marker="o",
-               label=t("svc.plot.same_day", lang))
-    right.set(ylim=(0, 1.05), ylabel=t("svc.plot.same_day_axis", lang))
-    pct_axis(right, lang)
-    right.spines[["top"]].set_visible(False)
-    left, more = ax.get_legend_handles_labels(), right.get_legend_handles_labels()
-    ax.legend(left[0] + more[0], left[1] + more[1], frameon=False, loc="upper left", fontsize=8)
+    add_rate_line(ax, x, by_month["same_day_ack_rate"].to_numpy(float), lang=lang,
+                  label=t("svc.plot.same_day", lang), ylabel=t("svc.plot.same_day_axis", lang), color=PALETTE[0])
     return ax
 
 
