@@ -17,7 +17,7 @@ the CDNOW design of the paper) and ``continuous`` (first purchases spread over t
 Both ways run in this one script on the same data: crmlib's ``ClvModel.fit_lifetimes`` and lifetimes'
 ``BetaGeoFitter().fit`` / ``GammaGammaFitter().fit`` with one row per customer. It prints the times, the
 ratio and the largest relative parameter difference, and (untimed) the relative difference between crmlib's
-rewritten likelihood (``crmlib.clv_fit.bgnbd_objective`` / ``gamma_gamma_objective``) and lifetimes' own
+rewritten likelihood (``crmlib.clv.fit.bgnbd_objective`` / ``gamma_gamma_objective``) and lifetimes' own
 ``_negative_log_likelihood`` on this data's distinct rows at the fitted parameters. Run:
 
     .venv/bin/python benchmarks/bench_clv.py --customers 1000000 --design both
@@ -32,8 +32,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from crmlib.clv import ClvModel
-from crmlib.clv_fit import bgnbd_objective, gamma_gamma_objective, lifetimes_module, patterns, quiet
+from crmlib.clv.fit import bgnbd_objective, gamma_gamma_objective, lifetimes_module, patterns, quiet
+from crmlib.clv.model import ClvModel
 
 TRUE = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "v": 15.44}
 DESIGNS = {"cohort": (189, 272), "continuous": (1, 730)}  # range of T in days

@@ -51,7 +51,7 @@ def measure(name: str, path: Path) -> dict[str, object]:
     elif name == "baseline_read_parquet":
         info["rows"] = len(pd.read_parquet(path))
     else:
-        from crmlib.validation import load_tables
+        from crmlib.data.validate import load_tables
 
         columns = MAPPING if path.suffix == ".csv" else {k: k for k in MAPPING}
         if name == "load_csv_unmapped":
@@ -64,9 +64,9 @@ def measure(name: str, path: Path) -> dict[str, object]:
         info["load_seconds"] = round(time.perf_counter() - start, 2)
         if name.endswith("_tables"):
             try:
-                from crmlib.tables import build_customer_summary, build_orders
+                from crmlib.data.tables import build_customer_summary, build_orders
             except ImportError as err:
-                info["skipped"] = f"crmlib.tables not importable ({err})"
+                info["skipped"] = f"crmlib.data.tables not importable ({err})"
             else:
                 orders = build_orders(lines)
                 summary = build_customer_summary(orders, lines["order_date"].max())

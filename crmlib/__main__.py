@@ -40,17 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "run":
-            from crmlib.run import run
+            from crmlib.core.run import run
 
             return run(args.params, out=args.out, only=args.only, as_of=args.as_of, workers=args.workers,
                        progress=not args.no_progress)
         if args.command == "validate":
-            from crmlib.run import validate
+            from crmlib.core.run import validate
 
             print(validate(args.params, as_of=args.as_of))
             return 0
         if args.command == "sample":
-            from crmlib.sample import generate
+            from crmlib.data.sample import generate
 
             if args.customers < 1:
                 raise CrmError(f"--customers must be at least 1, got {args.customers}.")

@@ -26,7 +26,7 @@ def write_sample_params(sample_dir: Path, target: Path, *, language: str = "en",
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory) -> Path:
     """The generated sample (all input tables and truth.csv)."""
-    from crmlib.sample import generate
+    from crmlib.data.sample import generate
 
     out = tmp_path_factory.mktemp("sample")
     generate(out, customers=SAMPLE_CUSTOMERS, seed=SAMPLE_SEED)
@@ -42,8 +42,8 @@ def sample_params(sample_dir, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def sample_ctx(sample_params):
     """The run context built on the sample at its as-of date (the last order)."""
-    from crmlib import params
-    from crmlib.context import build_context
+    from crmlib.core import params
+    from crmlib.core.context import build_context
 
     return build_context(params.load(sample_params), params_dir=sample_params.parent)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crmlib.notebooks import check
+from crmlib.core.notebooks import check
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,7 @@ def test_notebooks_committed_clean(path):
 
 
 def test_contract_notebooks_present():
-    from crmlib.run import NOTEBOOKS
+    from crmlib.core.run import NOTEBOOKS
 
     present = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
     missing = [n for n in NOTEBOOKS if n not in present]

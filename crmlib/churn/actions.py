@@ -1,0 +1,213 @@
+"""What the sales team does with the churn scores: next expected order, the weekly list, win-back counts.
+
+Pure functions on frames with the complete churn params; :mod:`crmlib.churn.scoring` is the public interface.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlib.churn.signals import SIGNALS, purchases, require_columns
+from crmlib.errors import ParamsError
+from crmlib.report import formatting as fmt
+from crmlib.report import i18n
+
+log = logging.getLogger(__name__)
+
+#: days at which BG/NBD expected orders are evaluated to find when one order is expected
+_GRID_DAYS = np.array([1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 75, 90, 120, 150, 180, 240, 300, 365, 450,
+                       540, 630, 730], dtype=float)
+
+#: (action, message) per situation, first match wins (see :func:`suggest`)
+ACTIONS: dict[str, tuple[str, str]] = {
+    "complaint": ("resolve_complaint", "complaint_followup"),
+    "complaint_closed": ("complaint_checkin", "complaint_closed_followup"),
+    "high_value": ("call", "personal_call"),
+    "late_payments": ("finance_call", "payment_terms"),
+    "once_regular": ("email", "we_miss_you"),
+    "unanswered": ("change_channel", "short_checkin"),
+    "one_time": ("email", "second_order_offer"),
+    "other": ("email", "we_miss_you"),
+}
+
+LIST_COLUMNS: tuple[str, ...] = (
+    "rank", "customer_id", "name", "phone", "email", "city", "risk_score", "risk_level", "value_at_stake",
+    "reasons", "reasons_text", "last_order_date", "days_since_last_order", "usual_gap_days",
+    "expected_next_order_date", "action_code", "message_code", "action_text", "message_text")
+
+
+def next_order(customer_summary: pd.DataFrame, *, as_of: pd.Timestamp, model: Any, min_gaps: int) -> pd.DataFrame:
+    """Expected next order date: last order + median gap with ``min_gaps`` gaps or more ("rhythm"), else
+    the day the model's expected orders reach one ("model"; ``model.expected_orders(summary, horizon_days=t)``
+    on a grid of days, interpolated linearly), else NaT ("none")."""
+    require_columns(customer_summary, ("customer_id", "last_order_date", "n_order_days", "median_gap_days"),
+                    "customer_summary")
+    s = customer_summary.reset_index(drop=True)
+    own = (s["n_order_days"] - 1) >= min_gaps
+    out = pd.DataFrame({"customer_id": s["customer_id"].astype(str), "usual_gap_days": s["median_gap_days"],
+                        "last_order_date": s["last_order_date"]})
+    date = s["last_order_date"] + pd.to_timedelta(s["median_gap_days"].where(own).round(), unit="D")
+    basis = np.where(own, "rhythm", "none")
+    if model is not None and (~own).any():
+        short = s.loc[~own]
+        grid = np.column_stack([np.asarray(model.expected_orders(short, horizon_days=float(t)), dtype=float)
+                                for t in _GRID_DAYS])
+        reach = grid >= 1.0
+        found = reach.any(axis=1)
+        idx = np.where(found, reach.argmax(axis=1), 0)
+        lo_t = np.where(idx > 0, _GRID_DAYS[np.maximum(idx - 1, 0)], 0.0)
+        lo_e = np.where(idx > 0, grid[np.arange(len(short)), np.maximum(idx - 1, 0)], 0.0)
+        hi_t, hi_e = _GRID_DAYS[idx], grid[np.arange(len(short)), idx]
+        days = lo_t + (1.0 - lo_e) * (hi_t - lo_t) / np.where(hi_e > lo_e, hi_e - lo_e, 1.0)
+        model_date = pd.Series(as_of + pd.to_timedelta(np.round(days), unit="D"), index=short.index)
+        date[~own] = model_date.where(found)
+        basis = np.where(own, "rhythm", np.where(np.isin(np.arange(len(s)), short.index[found]), "model", "none"))
+    out["expected_next_order_date"] = pd.to_datetime(date)
+    out["days_to_next_order"] = (out["expected_next_order_date"] - as_of).dt.days
+    out["basis"] = basis
+    return out
+
+
+def suggest(row: Mapping[str, Any], *, high_value: float, regular_min_orders: int) -> tuple[str, str]:
+    """(action, message) codes for one customer; first match wins:
+
+    an open complaint → resolve it; a recent complaint, all closed → check the fix worked; high value (``horizon_value`` ≥ ``high_value``) → a personal
+    call; late payments → a finance call about terms; once regular (``regular_min_orders`` purchase days)
+    and overdue or slowing → "we miss you"; unanswered outreach → another channel; one-time buyer → a
+    second-order offer; otherwise "we miss you".
+    """
+    if row["complaints_fires"]:
+        return ACTIONS["complaint"] if row.get("tickets_open", 0) > 0 else ACTIONS["complaint_closed"]
+    if row["horizon_value"] > 0 and row["horizon_value"] >= high_value:
+        return ACTIONS["high_value"]
+    if row["late_payments_fires"]:
+        return ACTIONS["late_payments"]
+    if row["n_gaps"] + 1 >= regular_min_orders and (row["overdue_fires"] or row["frequency_drop_fires"]):
+        return ACTIONS["once_regular"]
+    if row["unanswered_outreach_fires"]:
+        return ACTIONS["unanswered"]
+    if row["n_gaps"] == 0:
+        return ACTIONS["one_time"]
+    return ACTIONS["other"]
+
+
+def build_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str, Any], lang: str,
+               customers: pd.DataFrame | None, next_orders: pd.DataFrame | None, mask_pii: bool,
+               reasons_text: Any) -> pd.DataFrame:
+    """The weekly at-risk list (see :func:`crmlib.churn.scoring.at_risk_list`)."""
+    from crmlib.report.display import mask_contacts
+
+    listed = risk.loc[risk["risk_level"].isin(list(params["list_levels"])) & (risk["value_at_stake"] > 0)
+                      & (risk["days_since_last_order"] < float(params["lapsed_days"]))]
+    listed = listed.sort_values(["value_at_stake", "risk_score", "customer_id"], ascending=[False, False, True],
+                                kind="mergesort").head(int(params["list_size"])).reset_index(drop=True)
+    sig = signals.set_index("customer_id")
+    buying = sig["horizon_value"].loc[sig["horizon_value"] > 0]
+    high_value = float(buying.quantile(float(params["call_value_quantile"]))) if len(buying) else np.inf
+    rows = sig.loc[listed["customer_id"]]
+    out = listed[["customer_id", "risk_score", "risk_level", "value_at_stake", "reasons",
+                  "days_since_last_order", "usual_gap_days"]].copy()
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out["last_order_date"] = rows["last_order_date"].to_numpy()
+    out["reasons_text"] = [reasons_text(codes, row, lang) for codes, (_, row) in
+                           zip(out["reasons"], rows.iterrows(), strict=True)]
+    pairs = [suggest(row, high_value=high_value, regular_min_orders=int(params["regular_min_orders"]))
+             for _, row in rows.iterrows()]
+    out["action_code"] = [a for a, _ in pairs]
+    out["message_code"] = [m for _, m in pairs]
+    out["action_text"] = [i18n.t(f"churn.action.{a}", lang) for a in out["action_code"]]
+    out["message_text"] = [i18n.t(f"churn.message.{m}", lang) for m in out["message_code"]]
+    if next_orders is not None:
+        nxt = next_orders.set_index("customer_id")["expected_next_order_date"]
+        out["expected_next_order_date"] = nxt.reindex(out["customer_id"]).to_numpy()
+    else:
+        out["expected_next_order_date"] = pd.NaT
+    if customers is not None and "customer_id" in customers.columns:
+        cols = [c for c in ("name", "phone", "email", "city") if c in customers.columns]
+        info = customers.assign(customer_id=customers["customer_id"].astype(str)).drop_duplicates("customer_id")
+        info = mask_contacts(info.set_index("customer_id")[cols], enabled=mask_pii)
+        for col in cols:
+            out[col] = info[col].reindex(out["customer_id"]).to_numpy()
+    return out[[c for c in LIST_COLUMNS if c in out.columns]]
+
+
+def count_winback(flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: pd.Timestamp, by: str) -> pd.DataFrame:
+    """Flags of earlier runs that ordered again after the run's as_of (see :func:`crmlib.churn.scoring.winback`)."""
+    keys = {"week": ["week"], "reason": ["reason"], "run": ["run_id", "run_as_of"], "level": ["risk_level"]}
+    if by not in keys:
+        raise ValueError(f"winback by={by!r} is not one of {', '.join(keys)}")
+    columns = keys[by] + ["n_flagged", "n_won_back", "winback_rate"]
+    if flags is None or flags.empty:
+        return pd.DataFrame(columns=columns)
+    require_columns(flags, ("run_id", "as_of", "customer_id"), "churn_flags history")
+    f = flags.assign(customer_id=flags["customer_id"].astype(str), run_as_of=pd.to_datetime(flags["as_of"]))
+    f = f.loc[f["run_as_of"] < as_of]
+    if f.empty:
+        return pd.DataFrame(columns=columns)
+    buys = purchases(orders.assign(customer_id=orders["customer_id"].astype(str)), as_of)
+    last_buy = buys.groupby("customer_id")["order_date"].max()
+    f["week"] = (f["run_as_of"] - pd.to_timedelta(f["run_as_of"].dt.day_of_week, unit="D")).dt.normalize()
+    if by == "week":  # a customer flagged by several runs of one week counts once, from the first run
+        f = f.sort_values(["week", "customer_id", "run_as_of"]).drop_duplicates(["week", "customer_id"])
+    if by == "reason":
+        reasons = f.get("reasons", pd.Series("", index=f.index)).fillna("").astype(str)
+        f = f.assign(reason=reasons.str.split(";")).explode("reason")
+        f["reason"] = f["reason"].replace("", "none")
+    f["won_back"] = last_buy.reindex(f["customer_id"]).to_numpy() > f["run_as_of"].to_numpy()
+    out = f.groupby(keys[by], sort=True).agg(n_flagged=("customer_id", "size"), n_won_back=("won_back", "sum"))
+    out["winback_rate"] = out["n_won_back"] / out["n_flagged"]
+    out = out.reset_index()
+    out["n_won_back"] = out["n_won_back"].astype("int64")
+    return out[columns]
+
+
+def _num(x: Any, lang: str, digits: int = 0) -> str:
+    return fmt.number(x, lang, digits)
+
+
+def reason_sentences(codes: str | Sequence[str], values: Mapping[str, Any], lang: str, *,
+                     params: Mapping[str, Any]) -> str:
+    """See :func:`crmlib.churn.scoring.reasons_text` (``params`` complete)."""
+    p = params
+    if isinstance(codes, str):
+        codes = [c for c in codes.split(";") if c]
+    if "overdue" in codes:  # its sentence already says how long nothing was ordered
+        codes = [c for c in codes if c != "no_order"]
+    parts = []
+    for code in codes:
+        if code not in SIGNALS:
+            raise ParamsError(f"Unknown churn reason code {code!r}; known: {', '.join(SIGNALS)}.")
+        v = values
+        kw: dict[str, Any] = {}
+        key = f"churn.reason.{code}"
+        if code in ("overdue", "no_order"):
+            gap = v.get("usual_gap_days")
+            kw = {"gap": _num(gap, lang), "days": _num(v.get("days_since_last_order"), lang)}
+            if code == "overdue" and gap is not None and not pd.isna(gap) and round(float(gap)) <= 1:
+                key = "churn.reason.overdue_daily"
+        elif code == "frequency_drop":
+            kw = {"recent": _num(v.get("orders_recent"), lang), "previous": _num(v.get("orders_previous"), lang),
+                  "window": p["frequency_window_days"]}
+        elif code == "aov_drop":
+            kw = {"pct": fmt.pct(-float(v.get("aov_change", np.nan)), lang, 0), "k": p["aov_recent_orders"]}
+        elif code == "late_payments":
+            kw = {"late": _num(v.get("invoices_late"), lang), "n": _num(v.get("invoices_recent"), lang),
+                  "days": _num(v.get("days_late_mean"), lang)}
+        elif code == "unanswered_outreach":
+            kw = {"n": _num(v.get("contacts_unanswered"), lang), "window": p["contacts_window_days"]}
+        elif code == "complaints":
+            kw = {"recent": _num(v.get("tickets_recent"), lang), "open": _num(v.get("tickets_open"), lang),
+                  "window": p["tickets_window_days"]}
+        elif code == "low_expected_orders":
+            n = float(v.get("expected_orders", np.nan))
+            kw = {"n": _num(n, lang, 1), "horizon": p["horizon_days"]}
+            if n < 0.05:
+                key = "churn.reason.low_expected_orders_none"
+                kw = {"horizon": p["horizon_days"]}
+        parts.append(i18n.t(key, lang, **kw))
+    return "; ".join(parts)

@@ -1,0 +1,91 @@
+"""Backtest of the churn risk score: score customers at an earlier date and compare with what happened.
+
+:func:`crmlib.churn.scoring.backtest` is the public entry point (documented there); metrics come from
+scikit-learn (``roc_auc_score``) and :func:`precision_at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from crmlib.churn.scoring import (
+    fit_risk_model,
+    no_purchase_between,
+    risk_scores,
+    snapshot_signals,
+    unavailable_signals,
+)
+from crmlib.errors import DataError, ParamsError
+
+
+def precision_at(y: np.ndarray, score: np.ndarray, share: float) -> float:
+    """Precision in the top ``share`` of ``score``; ties at the cut count at their average (the expected
+    value under random tie-breaking, so that a yes/no rule is not flattered by the order of the rows)."""
+    k = max(1, int(round(share * len(score))))
+    cut = np.sort(score)[::-1][k - 1]
+    above, tie = score > cut, score == cut
+    hits = y[above].sum() + (k - above.sum()) * y[tie].mean()
+    return float(hits / k)
+
+
+def evaluate(orders: pd.DataFrame, *, as_of: pd.Timestamp, cutoff: pd.Timestamp | None,
+             tables: Mapping[str, pd.DataFrame | None] | None, params: Mapping[str, Any],
+             clv_params: Mapping[str, Any] | None, expected_orders: pd.Series | None, labels: pd.Series | None,
+             population: str | Sequence[str]) -> pd.DataFrame:
+    """See :func:`crmlib.churn.scoring.backtest` (``params`` complete, dates normalized)."""
+    p = params
+    h = int(p["horizon_days"])
+    cutoff = as_of - pd.Timedelta(days=h) if cutoff is None else cutoff
+    if labels is None and cutoff + pd.Timedelta(days=h) > as_of:
+        raise DataError(f"backtest cutoff {cutoff.date()} plus {h} days ends after the as-of date {as_of.date()}: "
+                        f"the outcome is not known yet. Choose a cutoff on or before "
+                        f"{(as_of - pd.Timedelta(days=h)).date()}.")
+    past = orders.loc[orders["order_date"] <= cutoff]
+    signals = snapshot_signals(past, as_of=cutoff, tables=tables, params=p, clv_params=clv_params,
+                               expected_orders=expected_orders)
+    if signals.empty:
+        columns = ["method", "auc", *(f"precision_top_{round(100 * s)}" for s in p["backtest_thresholds"]),
+                   "n_customers", "n_lost", "base_rate", "cutoff", "horizon_days", "population"]
+        return pd.DataFrame(columns=columns)
+    model = fit_risk_model(past, as_of=cutoff, tables=tables, params=p, clv_params=clv_params)
+    risk = risk_scores(signals, params=p, model=model).set_index("customer_id").reindex(signals["customer_id"])
+    if labels is None:
+        y = pd.Series(no_purchase_between(orders, signals["customer_id"], cutoff, cutoff + pd.Timedelta(days=h)),
+                      index=signals["customer_id"].to_numpy())
+    else:
+        known = pd.Series(labels)
+        known.index = known.index.astype(str)
+        y = known.reindex(signals["customer_id"].to_numpy())
+    populations = [population] if isinstance(population, str) else list(population)
+    bad = [x for x in populations if x not in ("all", "active")]
+    if bad:
+        raise ParamsError(f"backtest population {bad[0]!r} is not one of all, active.")
+    known = y.notna().to_numpy()
+    active = (signals["days_since_last_order"] < float(p["lapsed_days"])).to_numpy()
+    rankings = {"risk_score": risk["risk_score"].to_numpy(),
+                "no_order_rule": signals["no_order_fires"].to_numpy().astype(float)}
+    if "low_expected_orders" not in unavailable_signals(signals):
+        rankings["expected_orders"] = -signals["expected_orders"].fillna(0).to_numpy()
+    rows = []
+    for pop in populations:
+        keep = known & active if pop == "active" else known
+        y_arr = y.to_numpy()[keep].astype(bool)
+        both = 0 < y_arr.sum() < len(y_arr)
+        for method, score in rankings.items():
+            s = score[keep]
+            row = {"method": method, "auc": float(roc_auc_score(y_arr, s)) if both else np.nan}
+            for share in p["backtest_thresholds"]:
+                row[f"precision_top_{round(100 * share)}"] = (precision_at(y_arr.astype(float), s, share)
+                                                              if len(s) else np.nan)
+            row.update(n_customers=int(len(y_arr)), n_lost=int(y_arr.sum()),
+                       base_rate=float(y_arr.mean()) if len(y_arr) else np.nan, cutoff=cutoff, horizon_days=h,
+                       population=pop)
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs["method"] = model.method_
+    return out

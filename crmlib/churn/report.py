@@ -1,0 +1,144 @@
+"""What ``02_churn_early_warning`` needs beyond the analysis: the CLV inputs that may be missing, the
+export table, the executive summary and small display tables (all words from ``locales/churn.yaml``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlib.churn.scoring import LEVELS, SIGNALS, reasons_text
+from crmlib.churn.signals import NEEDS
+from crmlib.report import formatting as fmt
+from crmlib.report import i18n
+
+log = logging.getLogger(__name__)
+
+#: the contract's columns of churn_risk.csv, in order; extras follow
+EXPORT_COLUMNS: tuple[str, ...] = ("customer_id", "risk_score", "risk_level", "reasons", "days_since_last_order",
+                                   "usual_gap_days")
+
+
+def clv_inputs(ctx: Any, *, horizon_days: int) -> tuple[Any, pd.Series | None]:
+    """The run's fitted CLV model and its expected orders over ``horizon_days``, or ``(None, None)`` when
+    the model cannot be fitted on this data (the expected-orders signal is then unavailable)."""
+    try:
+        model = ctx.clv_model()
+        return model, model.expected_orders(ctx.customer_summary, horizon_days=horizon_days)
+    except (ValueError, ArithmeticError, RuntimeError) as err:
+        log.warning("churn: no CLV model (%s); the expected-orders signal is left out", err)
+        return None, None
+
+
+def export_table(risk: pd.DataFrame, signals: pd.DataFrame, next_orders: pd.DataFrame | None = None, *,
+                 lang: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """``churn_risk.csv``: the contract's columns, then the reasons in words (``lang``), value at stake,
+    rank, expected next order and each signal's firing flag (one row per customer, ranked)."""
+    sig = signals.set_index("customer_id")
+    extras = sig[["last_order_date", "expected_orders", "horizon_value"] + [f"{c}_fires" for c in SIGNALS]]
+    out = risk[list(EXPORT_COLUMNS)].copy()
+    rows = sig.loc[out["customer_id"]]
+    out["reasons_text"] = [reasons_text(codes, row, lang, params=params) if codes else ""
+                           for codes, (_, row) in zip(out["reasons"], rows.iterrows(), strict=True)]
+    out[["value_at_stake", "rank"]] = risk[["value_at_stake", "rank"]]
+    out = out.join(extras, on="customer_id")
+    if next_orders is not None:
+        out = out.join(next_orders.set_index("customer_id")[["expected_next_order_date"]], on="customer_id")
+    return out.reset_index(drop=True)
+
+
+def flagged(risk: pd.DataFrame, *, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Customers at the list's levels who are not lapsed (an order within ``lapsed_days``)."""
+    return risk.loc[risk["risk_level"].isin(list(params["list_levels"]))
+                    & (risk["days_since_last_order"] < float(params["lapsed_days"]))]
+
+
+def backtest_table(metrics: pd.DataFrame, *, lang: str, params: Mapping[str, Any]) -> pd.DataFrame:
+    """The backtest's rows with translated population and method names."""
+    out = metrics.copy()
+    out["population"] = [i18n.t(f"churn.population.{x}", lang, lapsed_days=params["lapsed_days"])
+                         for x in out["population"]]
+    out["method"] = [i18n.t(f"churn.method.{x}", lang, days=params["no_order_days"]) for x in out["method"]]
+    return out[["population", "method", "auc", "precision_top_10", "precision_top_20", "base_rate", "n_customers"]]
+
+
+def active(risk: pd.DataFrame, *, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Customers with an order within ``lapsed_days`` (the ones an early warning is for)."""
+    return risk.loc[risk["days_since_last_order"] < float(params["lapsed_days"])]
+
+
+def level_table(risk: pd.DataFrame, *, lang: str, params: Mapping[str, Any]) -> pd.DataFrame:
+    """Active customers, their share and value at stake per risk level (critical first), then the lapsed."""
+    current = active(risk, params=params)
+    g = current.groupby("risk_level")
+    out = pd.DataFrame({"n_customers": g.size(), "value_at_stake": g["value_at_stake"].sum()})
+    out = out.reindex(LEVELS[::-1]).fillna(0)
+    out.index = [i18n.t(f"churn.level.{lv}", lang) for lv in out.index]
+    lapsed = risk.loc[~risk.index.isin(current.index)]
+    out.loc[i18n.t("churn.level.lapsed", lang, days=params["lapsed_days"])] = [len(lapsed),
+                                                                                lapsed["value_at_stake"].sum()]
+    out["customer_share"] = out["n_customers"] / max(len(risk), 1)
+    return out.rename_axis("risk_level").reset_index()[["risk_level", "n_customers", "customer_share",
+                                                         "value_at_stake"]]
+
+
+def unavailable_text(signals: pd.DataFrame, *, lang: str, no_order_days: int) -> list[str]:
+    """One sentence per unavailable signal, naming the table or input that would enable it."""
+    out = []
+    for code in signals.attrs.get("unavailable", []):
+        name = i18n.t(f"churn.signal.{code}", lang, days=no_order_days)
+        if code in NEEDS:
+            table, columns = NEEDS[code]
+            out.append(i18n.t("churn.p.unavailable_table", lang, signal=name, table=table,
+                              columns=", ".join(columns)))
+        else:
+            out.append(i18n.t("churn.p.unavailable_model", lang, signal=name))
+    return out
+
+
+def _who(row: pd.Series) -> str:
+    name = row.get("name")
+    return f"{name} ({row['customer_id']})" if isinstance(name, str) and name else str(row["customer_id"])
+
+
+def summary_lines(risk: pd.DataFrame, at_risk: pd.DataFrame, *, lang: str, currency: str,
+                  params: Mapping[str, Any], metrics: pd.DataFrame | None, winback_week: pd.DataFrame,
+                  method: str, first_call: int = 5) -> list[str]:
+    """The executive summary's sentences (``churn.summary.*``), most important first."""
+    h = int(params["horizon_days"])
+    lapsed = risk["days_since_last_order"] >= float(params["lapsed_days"])
+    flagged = risk.loc[risk["risk_level"].isin(list(params["list_levels"])) & ~lapsed]
+    lines = [i18n.t("churn.summary.at_risk", lang, n=fmt.number(len(flagged), lang),
+                    share=fmt.pct(len(flagged) / max(int((~lapsed).sum()), 1), lang), days=h,
+                    lapsed_days=params["lapsed_days"],
+                    value=fmt.money(flagged["value_at_stake"].sum(), lang, currency))]
+    if len(at_risk):
+        top = at_risk.head(first_call)
+        lines.append(i18n.t("churn.summary.call_first", lang, k=len(top),
+                            who="; ".join(_who(r) for _, r in top.iterrows()),
+                            value=fmt.money(top["value_at_stake"].sum(), lang, currency)))
+    else:
+        lines.append(i18n.t("churn.summary.nobody", lang))
+    if metrics is not None and len(metrics) and metrics["auc"].notna().any():
+        pop = "active" if (metrics["population"] == "active").any() else "all"
+        m = metrics.loc[metrics["population"] == pop].set_index("method")
+        key = "churn.summary.backtest_eo" if "expected_orders" in m.index else "churn.summary.backtest"
+        lines.append(i18n.t(key, lang, days=h, auc=fmt.number(m.loc["risk_score", "auc"], lang, 2),
+                            rule_auc=fmt.number(m.loc["no_order_rule", "auc"], lang, 2),
+                            eo_auc=fmt.number(m["auc"].get("expected_orders", np.nan), lang, 2),
+                            p10=fmt.pct(m.loc["risk_score", "precision_top_10"], lang, 0),
+                            rule_days=params["no_order_days"], lapsed_days=params["lapsed_days"]))
+    if winback_week is not None and len(winback_week):
+        n, won = int(winback_week["n_flagged"].sum()), int(winback_week["n_won_back"].sum())
+        lines.append(i18n.t("churn.summary.winback", lang, rate=fmt.pct(won / n if n else np.nan, lang, 0),
+                            won=fmt.number(won, lang), n=fmt.number(n, lang)))
+    else:
+        lines.append(i18n.t("churn.summary.first_run", lang))
+    lines.append(i18n.t("churn.summary.lapsed", lang, n=fmt.number(int(lapsed.sum()), lang),
+                        lapsed_days=params["lapsed_days"]))
+    if method == "points":
+        lines.append(i18n.t("churn.summary.points", lang))
+    return lines

@@ -1,0 +1,435 @@
+"""Churn early warning: signals, one explainable risk score, the weekly at-risk list, backtest and win-back.
+
+The flow in ``02_churn_early_warning``: :func:`compute_signals` (one row per customer) →
+:func:`fit_risk_model` (logistic regression trained out of time) → :func:`risk_scores` (score, level,
+reasons) → :func:`at_risk_list` (ranked by value at stake, with an action and a message) →
+:func:`backtest` (score against the 60-day rule and BG/NBD expected orders) → :func:`winback` (flags of
+earlier runs that ordered again). Signals live in :mod:`crmlib.churn.signals`, the model in
+:mod:`crmlib.churn.model`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlib.churn import actions as ca
+from crmlib.churn import signals as cs
+from crmlib.churn.model import RiskModel
+from crmlib.churn.signals import SIGNALS, purchases, require_columns
+from crmlib.errors import DataError, ParamsError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULTS", "SIGNALS", "LEVELS", "RiskModel", "compute_signals", "fit_risk_model", "risk_scores",
+           "reasons_text", "expected_next_order", "at_risk_list", "history_flags", "backtest", "winback",
+           "expected_orders_at", "unavailable_signals"]
+
+DEFAULTS: dict[str, Any] = {
+    # horizon of the label, of BG/NBD expected orders and of the value at stake; 90 days is the usual
+    # wholesale review cycle (the 30/60/90-day receivables and activity tiers)
+    "horizon_days": 90,
+    # the classic weekly list: no order for this many days (wholesale practice's 60-day tier)
+    "no_order_days": 60,
+    # overdue against own rhythm: own gaps needed, else fall back to pooled / population gaps
+    "min_gaps": 2,
+    "gap_prior_weight": 3,        # pseudo-gaps of the pooled log-gap variance (shrinkage, BDA3 sec. 3.3)
+    "default_gap_days": 30,       # typical gap when no customer has two gaps yet (monthly reorder)
+    "overdue_ratio": 2.0,         # fires when the wait is at least twice the usual gap ...
+    "overdue_prob": 0.9,          # ... and longer than 90% of the customer's usual gaps
+    # falling order frequency: recent window against the window before (Buckinx & Van den Poel 2005)
+    "frequency_window_days": 90,
+    "frequency_min_previous": 2,  # at least two orders in the earlier window
+    "frequency_drop": 0.5,        # fires at a drop of 50% or more
+    # falling order value: median of the last orders against the median of the earlier ones
+    "aov_recent_orders": 3,
+    "aov_min_previous_orders": 3,
+    "aov_drop": 0.3,              # fires at a drop of 30% or more
+    # late payments (payments table): last invoices due within the window
+    "payments_window_days": 180,
+    "late_recent_invoices": 5,
+    "late_grace_days": 0,         # days after the due date still counted as on time
+    "late_min_invoices": 2,       # fires with at least two late invoices ...
+    "late_share": 0.4,            # ... making at least 40% of the recent ones
+    # unanswered outreach (contacts table)
+    "contacts_window_days": 90,
+    "unanswered_min": 2,          # fires on two or more unanswered contacts and none answered
+    # complaints (tickets table)
+    "tickets_window_days": 90,
+    "tickets_open_max_age_days": 365,  # older open tickets are treated as stale records
+    "complaints_min": 1,          # fires on a recent complaint or any open one
+    # BG/NBD expected orders over the horizon (Fader, Hardie & Lee 2005), from the CLV module
+    "expected_orders_min": 1.0,   # fires when fewer than one order is expected over the horizon
+    # value at stake: the customer's purchases over the lookback, scaled to the horizon, times the risk
+    "value_lookback_days": 365,
+    # lapsed: no order for this long (six months, the usual "lapsed customer" cut in B2B reactivation
+    # programmes); lapsed customers leave the weekly call list (a reactivation campaign's job) and the
+    # "active" backtest population
+    "lapsed_days": 180,
+    # the learned score (logistic regression, out of time) and its fallback
+    "min_train_customers": 200,   # fewer customers in the training snapshot → points score
+    "min_train_class": 20,        # fewer lost or kept customers → points score
+    "regularization_c": 1.0,      # inverse L2 strength of the logistic regression (scikit-learn's default)
+    "weights": {                  # points score (fallback): the risk each firing signal means on its own,
+        # combined as 1 - prod(1 - w x); no_order is graded, x = 1 - exp(-days / no_order_days). Judgement
+        # defaults: overdue alone is "high", 60 days without an order "high", both "critical"; tune them
+        "overdue": 0.6, "frequency_drop": 0.3, "aov_drop": 0.15, "late_payments": 0.2,
+        "unanswered_outreach": 0.2, "complaints": 0.25, "no_order": 1.0, "low_expected_orders": 0.4,
+    },
+    # risk levels: lower bounds of the score (a probability of no order over the horizon)
+    "levels": {"medium": 0.3, "high": 0.5, "critical": 0.75},
+    "n_reasons": 3,               # reasons shown per customer
+    "list_levels": ["high", "critical"],  # levels that enter the weekly list
+    "list_size": 50,              # customers on the weekly list
+    "call_value_quantile": 0.8,   # customers above this quantile of value (among buyers of the lookback) get a call
+    "regular_min_orders": 4,      # "once regular": at least this many purchase days
+    "backtest_thresholds": [0.1, 0.2],  # precision in the top 10% and 20%
+}
+
+LEVELS: tuple[str, ...] = ("low", "medium", "high", "critical")
+
+
+def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = {**DEFAULTS, **(params or {})}
+    for key in ("levels", "weights"):  # partial nested sections keep the other defaults
+        out[key] = {**DEFAULTS[key], **(out[key] or {})}
+    unknown = sorted(set(out) - set(DEFAULTS))
+    if unknown:
+        raise ParamsError(f"Unknown churn params key(s) {', '.join(unknown)}; known keys: "
+                          f"{', '.join(sorted(DEFAULTS))}. Fix or remove them under churn: in the params file.")
+    lv = out["levels"]
+    if set(lv) != {"medium", "high", "critical"} or not 0 < lv["medium"] <= lv["high"] <= lv["critical"] <= 1:
+        raise ParamsError(f"churn.levels must give medium <= high <= critical between 0 and 1, got {lv!r}. "
+                          "Fix them in the params file (defaults: medium 0.3, high 0.5, critical 0.75).")
+    if int(out["horizon_days"]) <= 0:
+        raise ParamsError(f"churn.horizon_days must be a positive number of days, got {out['horizon_days']!r}.")
+    return out
+
+
+def _ts(value: Any) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()
+
+
+def unavailable_signals(signals: pd.DataFrame) -> list[str]:
+    """Signals that could not be computed (missing optional table/column or no expected orders)."""
+    return list(signals.attrs.get("unavailable", []))
+
+
+def compute_signals(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_of: Any,
+                    tables: Mapping[str, pd.DataFrame | None] | None = None,
+                    expected_orders: pd.Series | None = None,
+                    params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Every churn signal per customer: its values and a boolean ``<signal>_fires``.
+
+    Parameters
+    ----------
+    customer_summary
+        The customers to score: ``customer_id`` (other columns are recomputed from ``orders`` at ``as_of``,
+        so that the same code serves earlier snapshots).
+    orders
+        ``customer_id``, ``order_date``, ``amount`` (``is_purchase`` used when present); later rows ignored.
+    tables
+        Optional tables by name (``payments``, ``contacts``, ``tickets``); a missing one makes its signal
+        unavailable (NaN values, never fires, listed in ``attrs["unavailable"]``).
+    expected_orders
+        BG/NBD expected orders over ``horizon_days``, indexed by customer_id (``ClvModel.expected_orders``);
+        ``None`` makes ``low_expected_orders`` unavailable.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer of ``customer_summary`` (same order), ``customer_id`` first.
+    """
+    p = _params(params)
+    as_of = _ts(as_of)
+    require_columns(customer_summary, ("customer_id",), "customer_summary")
+    ids = pd.Index(customer_summary["customer_id"].astype(str), name="customer_id")
+    if ids.has_duplicates:
+        dup = ids[ids.duplicated()].unique()[:5]
+        raise DataError(f"customer_summary has duplicate customer_id values ({', '.join(map(str, dup))}); "
+                        "pass one row per customer (crmlib.data.tables.build_customer_summary).")
+    buys = purchases(orders.assign(customer_id=orders["customer_id"].astype(str)), as_of)
+    parts = [cs.rhythm(buys, ids, as_of=as_of, params=p), cs.frequency_and_value(buys, ids, as_of=as_of, params=p)]
+    unavailable: list[str] = []
+    blank = {"late_payments": ["invoices_recent", "invoices_late", "days_late_mean", "late_share"],
+             "unanswered_outreach": ["contacts_recent", "contacts_unanswered", "contacts_answered"],
+             "complaints": ["tickets_recent", "tickets_open"]}
+    builders = {"late_payments": cs.late_payments, "unanswered_outreach": cs.unanswered_outreach,
+                "complaints": cs.complaints}
+    for code, build in builders.items():
+        table = cs.optional_table(tables, code)
+        if table is None:
+            unavailable.append(code)
+            part = pd.DataFrame(np.nan, index=ids, columns=blank[code])
+            part[f"{code}_fires"] = False
+        else:
+            part = build(table.assign(customer_id=table["customer_id"].astype(str)), ids, as_of=as_of, params=p)
+        parts.append(part)
+    eo = pd.DataFrame(index=ids)
+    if expected_orders is None:
+        unavailable.append("low_expected_orders")
+        eo["expected_orders"] = np.nan
+    else:
+        series = pd.Series(expected_orders)
+        series.index = series.index.astype(str)
+        eo["expected_orders"] = series.reindex(ids).astype("float64")
+    eo["low_expected_orders_fires"] = eo["expected_orders"] < float(p["expected_orders_min"])
+    parts.append(eo)
+    out = pd.concat(parts, axis=1)
+    for code in SIGNALS:
+        out[f"{code}_fires"] = out[f"{code}_fires"].fillna(False).astype(bool)
+    out = out.reset_index()
+    out.attrs["unavailable"] = [c for c in SIGNALS if c in unavailable]
+    out.attrs["as_of"] = as_of
+    return out
+
+
+def expected_orders_at(customer_summary: pd.DataFrame, *, horizon_days: int,
+                       clv_params: Mapping[str, Any]) -> pd.Series:
+    """BG/NBD expected orders over ``horizon_days`` from a model fitted on ``customer_summary`` (CLV module)."""
+    from crmlib import clv as clv
+
+    model = clv.fit_clv(customer_summary, dict(clv_params))
+    return model.expected_orders(customer_summary, horizon_days=horizon_days)
+
+
+def snapshot_signals(orders: pd.DataFrame, *, as_of: pd.Timestamp,
+                     tables: Mapping[str, pd.DataFrame | None] | None, params: Mapping[str, Any],
+                     clv_params: Mapping[str, Any] | None,
+                     expected_orders: pd.Series | None = None) -> pd.DataFrame:
+    """Signals at ``as_of`` of every customer with a purchase by then (an earlier snapshot).
+
+    ``orders`` are the canonical orders (all columns of ``crmlib.data.tables.build_orders`` when ``clv_params``
+    is given, since BG/NBD is then fitted on the per-customer table at ``as_of``).
+    """
+    p = params
+    ids = purchases(orders, as_of)["customer_id"].astype(str).unique()
+    summary = pd.DataFrame({"customer_id": np.sort(ids)})
+    eo = expected_orders
+    if eo is None and clv_params is not None and len(ids):
+        from crmlib.data import tables as tb
+
+        cut = orders.loc[orders["order_date"] <= as_of]
+        full = tb.build_customer_summary(cut, as_of)
+        try:
+            eo = expected_orders_at(full, horizon_days=int(p["horizon_days"]), clv_params=clv_params)
+        except (ValueError, ArithmeticError) as err:  # too little data to fit BG/NBD at this date
+            log.warning("churn: BG/NBD could not be fitted at %s (%s); expected orders left out", as_of.date(), err)
+    return compute_signals(summary, orders, as_of=as_of, tables=tables, expected_orders=eo, params=p)
+
+
+def no_purchase_between(orders: pd.DataFrame, ids: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+    """True where customer ``ids`` made no purchase in (start, end] (``orders``: customer_id, order_date,
+    amount, optional is_purchase): the churn label."""
+    buys = purchases(orders, end)
+    active = set(buys.loc[buys["order_date"] > start, "customer_id"].astype(str))
+    return ~ids.astype(str).isin(active).to_numpy()
+
+
+def fit_risk_model(orders: pd.DataFrame, *, as_of: Any, tables: Mapping[str, pd.DataFrame | None] | None = None,
+                   params: Mapping[str, Any] | None = None,
+                   clv_params: Mapping[str, Any] | None = None) -> RiskModel:
+    """Fit the risk model out of time: signals at ``as_of - horizon_days``, label = no purchase in the
+    ``horizon_days`` after it (from ``orders``), so that the label is known at ``as_of``.
+
+    ``clv_params`` (the params' ``clv`` section) adds BG/NBD expected orders fitted at the earlier date;
+    pass it exactly when the signals at ``as_of`` carry expected orders. Too few customers or outcomes →
+    the points score (:class:`RiskModel`).
+    """
+    p = _params(params)
+    as_of = _ts(as_of)
+    start = as_of - pd.Timedelta(days=int(p["horizon_days"]))
+    model = RiskModel(p)
+    signals = snapshot_signals(orders, as_of=start, tables=tables, params=p, clv_params=clv_params)
+    if signals.empty:
+        model.why_points_ = f"no customer had a purchase by {start.date()}"
+        return model
+    return model.fit(signals, no_purchase_between(orders, signals["customer_id"], start, as_of), as_of=start)
+
+
+def risk_scores(signals: pd.DataFrame, *, params: Mapping[str, Any] | None = None,
+                model: RiskModel | None = None) -> pd.DataFrame:
+    """Score, level and reasons per customer, ranked (ties: value at stake, then customer_id).
+
+    Parameters
+    ----------
+    signals
+        From :func:`compute_signals`.
+    model
+        A fitted :class:`RiskModel`; ``None`` = the points score.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``risk_score`` (higher = more likely to order nothing over the horizon),
+        ``risk_level`` (low/medium/high/critical), ``reasons`` (signal codes joined by ``;``, largest
+        contribution first), ``days_since_last_order``, ``usual_gap_days``, ``value_at_stake``
+        (score × value over the horizon), ``rank`` (1 = most at risk).
+    """
+    p = _params(params)
+    model = model or RiskModel(p)
+    score = np.clip(model.predict(signals), 0.0, 1.0)
+    contrib = model.contributions(signals)
+    fires = pd.DataFrame({c: signals[f"{c}_fires"].to_numpy() for c in SIGNALS}, index=signals.index)
+    order = {c: i for i, c in enumerate(SIGNALS)}
+    n = int(p["n_reasons"])
+    reasons = []
+    for row_c, row_f in zip(contrib.to_numpy(), fires.to_numpy(), strict=True):
+        picked = [(-v, order[c], c) for c, v, f in zip(SIGNALS, row_c, row_f, strict=True) if f and v > 0]
+        reasons.append(";".join(c for _, _, c in sorted(picked)[:n]))
+    bounds = p["levels"]
+    level = np.select([score >= bounds["critical"], score >= bounds["high"], score >= bounds["medium"]],
+                      ["critical", "high", "medium"], default="low")
+    out = pd.DataFrame({
+        "customer_id": signals["customer_id"].to_numpy(), "risk_score": score, "risk_level": level,
+        "reasons": reasons, "days_since_last_order": signals["days_since_last_order"].to_numpy(),
+        "usual_gap_days": signals["usual_gap_days"].to_numpy(),
+        "value_at_stake": score * signals["horizon_value"].to_numpy(),
+    })
+    out = out.sort_values(["risk_score", "value_at_stake", "customer_id"], ascending=[False, False, True],
+                          kind="mergesort").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs["method"] = model.method_
+    return out
+
+
+def reasons_text(codes: str | Sequence[str], values: Mapping[str, Any], lang: str, *,
+                 params: Mapping[str, Any] | None = None) -> str:
+    """Plain-language sentences for reason codes, joined by ``; ``.
+
+    ``values`` is the customer's row of :func:`compute_signals` (a Series or dict); ``params`` gives the
+    windows quoted in the sentences (defaults otherwise). Example (en): ``"usually orders every 4 days;
+    nothing for 21 days"``.
+    """
+    return ca.reason_sentences(codes, values, lang, params=_params(params))
+
+
+def expected_next_order(customer_summary: pd.DataFrame, *, as_of: Any, model: Any = None,
+                        params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Expected date of each customer's next order, beside the usual gap between orders.
+
+    From the customer's own rhythm (last order + median gap) when they have at least ``min_gaps`` gaps,
+    otherwise from the BG/NBD model (``model``, a ``ClvModel``): the day its expected orders reach one.
+
+    Parameters
+    ----------
+    customer_summary
+        - ``customer_id``, ``last_order_date``, ``n_order_days``, ``median_gap_days``, and the model's inputs
+          (``frequency``, ``recency``, ``T``) when ``model`` is given
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``usual_gap_days``, ``last_order_date``, ``expected_next_order_date`` (NaT when no
+        order is expected within two years), ``days_to_next_order`` (negative = overdue), ``basis``
+        (rhythm / model / none).
+    """
+    p = _params(params)
+    return ca.next_order(customer_summary, as_of=_ts(as_of), model=model, min_gaps=int(p["min_gaps"]))
+
+
+def at_risk_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str, Any] | None = None,
+                 lang: str = "tr", customers: pd.DataFrame | None = None,
+                 next_orders: pd.DataFrame | None = None, mask_pii: bool = False) -> pd.DataFrame:
+    """The weekly at-risk list: customers at the ``list_levels`` ranked by value at stake.
+
+    Lapsed customers (no order for ``lapsed_days``) and customers with nothing at stake are left out.
+
+    Ties are broken by risk score, then customer_id. Each row has the reasons (codes and sentences), the
+    last order, the usual gap, the expected next order, contact details from ``customers`` (``name``,
+    ``phone``, ``email``, ``city``; masked when ``mask_pii``) and a suggested action and message
+    (:func:`crmlib.churn.actions.suggest`): codes in ``action_code`` / ``message_code``, sentences in
+    ``action_text`` / ``message_text`` (``lang``).
+
+    Parameters
+    ----------
+    risk
+        From :func:`risk_scores`.
+    signals
+        From :func:`compute_signals` (same customers).
+    next_orders
+        From :func:`expected_next_order` (optional).
+    """
+    p = _params(params)
+    return ca.build_list(risk, signals, params=p, lang=lang, customers=customers, next_orders=next_orders,
+                         mask_pii=mask_pii, reasons_text=lambda c, v, lg: reasons_text(c, v, lg, params=p))
+
+
+def history_flags(at_risk: pd.DataFrame) -> pd.DataFrame:
+    """The rows to stage as this run's ``churn_flags``: customer_id, risk_level, reasons, risk_score,
+    value_at_stake of the customers on the weekly list (the runner adds run_id and as_of)."""
+    cols = ["customer_id", "risk_level", "reasons", "risk_score", "value_at_stake"]
+    require_columns(at_risk, cols, "at-risk list")
+    return at_risk[cols].reset_index(drop=True)
+
+
+def winback(history_flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: Any,
+            by: str = "week") -> pd.DataFrame:
+    """Of the customers flagged by earlier runs, how many ordered again after that run's as_of.
+
+    Parameters
+    ----------
+    history_flags
+        ``ctx.history("churn_flags")``: ``run_id``, ``as_of``, ``customer_id``, ``risk_level``, ``reasons``;
+        ``None`` or empty on a first run. Runs with an as_of on or after ``as_of`` are ignored.
+    orders
+        ``customer_id``, ``order_date``, ``amount`` (purchases up to ``as_of`` count as orders again).
+    by
+        ``week`` (the run's week, Monday; a customer flagged by several runs of a week counts once),
+        ``reason`` (each reason code of a flag), ``level`` or ``run``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` key(s), ``n_flagged``, ``n_won_back``, ``winback_rate`` (20-30% is a good result in
+        wholesale win-back programmes).
+    """
+    return ca.count_winback(history_flags, orders, as_of=_ts(as_of), by=by)
+
+
+def backtest(orders: pd.DataFrame, *, as_of: Any, cutoff: Any = None, horizon_days: int | None = None,
+             tables: Mapping[str, pd.DataFrame | None] | None = None, params: Mapping[str, Any] | None = None,
+             clv_params: Mapping[str, Any] | None = None, expected_orders: pd.Series | None = None,
+             labels: pd.Series | None = None, population: str | Sequence[str] = "all") -> pd.DataFrame:
+    """Score the customers at ``cutoff`` and compare with what happened next.
+
+    The risk model is trained out of time before ``cutoff`` (:func:`fit_risk_model` at ``cutoff``), then
+    three rankings are scored with scikit-learn's ``roc_auc_score`` and the precision in the top 10% / 20%:
+    the risk score, the plain rule "no order for ``no_order_days``" (a yes/no ranking) and BG/NBD expected
+    orders alone (fewer = riskier; needs ``clv_params`` or ``expected_orders``).
+
+    Parameters
+    ----------
+    orders
+        ``customer_id``, ``order_date``, ``amount`` (``is_purchase``), up to ``as_of``.
+    cutoff
+        Date of the scoring snapshot (default ``as_of - horizon_days``). Without ``labels`` the outcome is
+        "no purchase in (cutoff, cutoff + horizon_days]" read from ``orders``, so
+        ``cutoff + horizon_days <= as_of``.
+    labels
+        Known outcomes (True = lost) indexed by customer_id, e.g. from a simulation's truth; replaces the
+        outcome read from the orders.
+    expected_orders
+        BG/NBD expected orders at ``cutoff`` (otherwise fitted at ``cutoff`` with ``clv_params``).
+    population
+        ``all`` customers with a purchase by ``cutoff``, or ``active`` ones only (an order within
+        ``lapsed_days``): the harder test, where the early warning matters; or a list of both (rows for each).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per population and method (``risk_score``, ``no_order_rule``, ``expected_orders``): ``auc``,
+        ``precision_top_10``, ``precision_top_20``, ``n_customers``, ``n_lost``, ``base_rate``, ``cutoff``,
+        ``horizon_days``, ``population``; ``attrs["method"]`` is the risk model's method. Empty when no customer had
+        bought by ``cutoff``.
+    """
+    from crmlib.churn import backtesting as churn_backtest
+
+    p = _params({**(params or {}), **({"horizon_days": horizon_days} if horizon_days else {})})
+    return churn_backtest.evaluate(orders, as_of=_ts(as_of), cutoff=None if cutoff is None else _ts(cutoff),
+                                   tables=tables, params=p, clv_params=clv_params,
+                                   expected_orders=expected_orders, labels=labels, population=population)

@@ -1,0 +1,365 @@
+"""What the lifetime-value report shows around the model: holdout validation, value by group, top customers,
+CAC and LTV:CAC by acquisition channel, and the executive-summary sentences.
+
+The model itself (fit, predictions, persistence) is :mod:`crmlib.clv.model`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlib.clv.model import UNITS, ClvModel, calibration_holdout, require_columns, resolve_params
+from crmlib.errors import DataError
+from crmlib.report import formatting as fmt
+from crmlib.report import i18n
+
+log = logging.getLogger(__name__)
+
+#: frequency groups of the validation chart: 0..7 repeat purchase days, then "7+" (FHL 2005, Figure 4)
+MAX_GROUP: int = 7
+#: fewest calibration customers for a meaningful holdout check
+MIN_CALIBRATION_CUSTOMERS: int = 50
+
+
+@dataclasses.dataclass
+class HoldoutResult:
+    """Calibration/holdout comparison (Fader, Hardie & Lee 2005, section 5: predicted vs actual repeat
+    purchases in the holdout by calibration-period frequency).
+
+    ``status`` is ``"ok"``, ``"too_short"`` (less order history before the holdout than half the holdout, or
+    fewer than ``MIN_CALIBRATION_CUSTOMERS`` customers)
+    or ``"failed"`` (the calibration fit failed: ``reason``); the frames are empty unless ``"ok"``.
+    """
+
+    status: str
+    calibration_end: pd.Timestamp
+    holdout_end: pd.Timestamp
+    holdout_days: int
+    customers: pd.DataFrame
+    by_frequency: pd.DataFrame
+    totals: dict[str, float]
+    model: ClvModel | None = None
+    reason: str = ""
+
+
+def frequency_group(frequency: pd.Series | np.ndarray) -> np.ndarray:
+    """Labels ``"0"`` .. ``"6"`` and ``"7+"`` for repeat purchase counts."""
+    x = np.asarray(frequency, dtype=int)
+    return np.where(x >= MAX_GROUP, f"{MAX_GROUP}+", x.astype(str))
+
+
+def holdout_validation(orders: pd.DataFrame, *, as_of: Any, params: Mapping[str, Any] | None = None) -> HoldoutResult:
+    """Fit on the orders up to ``as_of - holdout_days`` and compare with what customers did afterwards.
+
+    Parameters
+    ----------
+    orders
+        One row per order: ``customer_id``, ``order_date``, ``amount``, ``is_purchase``.
+    as_of
+        End of the holdout (the run's as-of date).
+    params
+        The ``clv`` section (``holdout_days``, ``time_unit``, penalizers...).
+
+    Returns
+    -------
+    HoldoutResult
+        ``customers``: per customer ``frequency_cal, group, predicted_orders, actual_orders, predicted_spend,
+        actual_spend``; ``by_frequency``: per group ``n_customers`` and the mean of those four per customer;
+        ``totals``: sums and relative errors ``orders_error``, ``spend_error`` ((predicted - actual) / actual).
+        Spend is predicted as expected purchases times the Gamma-Gamma expected value per purchase.
+    """
+    p = resolve_params(params)
+    holdout_days = int(p["holdout_days"])
+    hold_end = pd.Timestamp(as_of).normalize()
+    cal_end = hold_end - pd.Timedelta(days=holdout_days)
+    empty = HoldoutResult("too_short", cal_end, hold_end, holdout_days, pd.DataFrame(), pd.DataFrame(), {})
+    require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
+    if orders.empty or pd.Timestamp(orders["order_date"].min()) > cal_end - pd.Timedelta(days=holdout_days / 2):
+        return empty
+    frame = calibration_holdout(orders, calibration_end=cal_end, holdout_end=hold_end, time_unit=p["time_unit"])
+    if len(frame) < MIN_CALIBRATION_CUSTOMERS:
+        return empty
+    lt = frame.rename(columns={"frequency_cal": "frequency", "recency_cal": "recency", "T_cal": "T",
+                               "monetary_value_cal": "monetary_value"})
+    model = ClvModel(time_unit=p["time_unit"], penalizer=p["penalizer"], retry_penalizers=p["retry_penalizers"],
+                     correlation_threshold=p["correlation_threshold"], min_repeat_buyers=p["min_repeat_buyers"])
+    try:
+        model.fit_lifetimes(lt)
+    except DataError as err:
+        log.warning("holdout validation skipped: %s", err)
+        return dataclasses.replace(empty, status="failed", reason=str(err))
+    x = lt["frequency"].to_numpy()
+    predicted = model._expected(float(frame["duration_holdout"].iloc[0]), x, lt["recency"].to_numpy(float),
+                                lt["T"].to_numpy(float))
+    value = model._order_value(x, lt["monetary_value"].to_numpy(float))
+    customers = pd.DataFrame({
+        "frequency_cal": x,
+        "group": frequency_group(x),
+        "predicted_orders": predicted,
+        "actual_orders": frame["frequency_holdout"].to_numpy(float),
+        "predicted_spend": predicted * value,
+        "actual_spend": frame["spend_holdout"].to_numpy(float),
+    }, index=frame.index)
+    order = [str(i) for i in range(MAX_GROUP)] + [f"{MAX_GROUP}+"]
+    grouped = customers.groupby("group", sort=False)
+    by = grouped[["predicted_orders", "actual_orders", "predicted_spend", "actual_spend"]].mean()
+    by.insert(0, "n_customers", grouped.size())
+    by = by.reindex([g for g in order if g in by.index])
+    by.index.name = "group"
+    sums = customers[["predicted_orders", "actual_orders", "predicted_spend", "actual_spend"]].sum()
+    totals = {k: float(v) for k, v in sums.items()}
+    totals["orders_error"] = _rel_error(totals["predicted_orders"], totals["actual_orders"])
+    totals["spend_error"] = _rel_error(totals["predicted_spend"], totals["actual_spend"])
+    totals["n_customers"] = float(len(customers))
+    return HoldoutResult("ok", cal_end, hold_end, holdout_days, customers, by.reset_index(), totals, model)
+
+
+def _rel_error(predicted: float, actual: float) -> float:
+    return (predicted - actual) / actual if actual else float("nan")
+
+
+# -- value by group and the best customers -------------------------------------------------------------------
+def clv_by_group(table: pd.DataFrame, groups: pd.Series, *, order: list[str] | None = None) -> pd.DataFrame:
+    """Customers, expected value and activity per group (e.g. RFM segment).
+
+    Parameters
+    ----------
+    table
+        :func:`crmlib.clv.model.clv_table` output: ``customer_id``, ``p_alive``, ``expected_orders``, ``clv``.
+    groups
+        Group of each customer, indexed by customer_id.
+
+    Returns
+    -------
+    DataFrame
+        ``group, n_customers, total_clv, clv_share, mean_clv, mean_p_alive, expected_orders`` in ``order``
+        (default: by total value, largest first).
+    """
+    require_columns(table, ["customer_id", "p_alive", "expected_orders", "clv"], "clv table")
+    g = table.assign(group=table["customer_id"].map(groups)).dropna(subset=["group"])
+    grouped = g.groupby("group", sort=False)
+    out = pd.DataFrame({
+        "n_customers": grouped.size(),
+        "total_clv": grouped["clv"].sum(),
+        "mean_clv": grouped["clv"].mean(),
+        "mean_p_alive": grouped["p_alive"].mean(),
+        "expected_orders": grouped["expected_orders"].sum(),
+    })
+    total = float(table["clv"].sum())
+    out.insert(2, "clv_share", out["total_clv"] / total if total else np.nan)
+    if order is not None:
+        out = out.reindex([o for o in order if o in out.index] + [o for o in out.index if o not in order])
+    else:
+        out = out.sort_values("total_clv", ascending=False)
+    out.index.name = "group"
+    return out.reset_index()
+
+
+def top_customers(table: pd.DataFrame, customer_summary: pd.DataFrame, *, n: int = 20,
+                  customers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ``n`` customers with the highest CLV, with their revenue to date (and name when known).
+
+    Parameters
+    ----------
+    table
+        :func:`crmlib.clv.model.clv_table` output.
+    customer_summary
+        ``customer_id``, ``revenue``, ``n_orders``, ``recency_days``.
+    customers
+        Optional customers table (``customer_id``, ``name``).
+    """
+    require_columns(customer_summary, ["customer_id", "revenue", "n_orders", "recency_days"], "customer_summary")
+    top = table.nlargest(n, "clv")
+    out = top.merge(customer_summary[["customer_id", "revenue", "n_orders", "recency_days"]], on="customer_id",
+                    how="left")
+    if customers is not None and "name" in customers.columns:
+        names = customers.drop_duplicates("customer_id").set_index("customer_id")["name"]
+        out.insert(1, "name", out["customer_id"].map(names))
+    cols = [c for c in ["customer_id", "name", "revenue", "n_orders", "recency_days", "p_alive", "expected_orders",
+                        "expected_order_value", "clv"] if c in out.columns]
+    return out[cols].reset_index(drop=True)
+
+
+def clv_share_of_top(table: pd.DataFrame, share: float = 0.1) -> float:
+    """Share of total CLV held by the top ``share`` of customers."""
+    values = np.sort(table["clv"].to_numpy(float))[::-1]
+    total = values.sum()
+    k = max(1, int(round(share * len(values))))
+    return float(values[:k].sum() / total) if total else float("nan")
+
+
+# -- acquisition cost ----------------------------------------------------------------------------------------
+def cac_ltv(marketing: pd.DataFrame, table: pd.DataFrame, *, customers: pd.DataFrame | None = None,
+            min_ratio: float = 3.0) -> pd.DataFrame:
+    """CAC and LTV:CAC per acquisition channel.
+
+    CAC = marketing spend / new customers over the marketing table's months. LTV = mean CLV of the customers
+    acquired through the channel when the customers table has a ``channel`` column, else the mean CLV of all
+    customers (``ltv_basis`` says which). A ratio under ``min_ratio`` (3:1 rule of thumb) is flagged.
+
+    Parameters
+    ----------
+    marketing
+        ``spend``, ``new_customers`` and optionally ``channel`` and ``month``.
+    table
+        :func:`crmlib.clv.model.clv_table` output (``customer_id``, ``clv``).
+    customers
+        Optional; with ``customer_id`` and ``channel`` the LTV is per channel.
+
+    Returns
+    -------
+    DataFrame
+        ``channel, spend, new_customers, cac, ltv, ltv_to_cac, below_target, ltv_basis``, by spend, largest
+        first. ``channel`` is missing (NaN) for a marketing table without channels.
+    """
+    require_columns(marketing, ["spend", "new_customers"], "marketing")
+    m = marketing.assign(channel=marketing["channel"] if "channel" in marketing.columns else None)
+    m = m.assign(channel=m["channel"].astype(object).where(m["channel"].notna(), None))
+    grouped = m.groupby("channel", dropna=False, sort=False)
+    out = pd.DataFrame({"spend": grouped["spend"].sum(), "new_customers": grouped["new_customers"].sum()})
+    out["cac"] = (out["spend"] / out["new_customers"]).where(out["new_customers"] > 0)
+    overall = float(table["clv"].mean()) if len(table) else float("nan")
+    out["ltv"] = overall
+    out["ltv_basis"] = "overall"
+    if customers is not None and {"customer_id", "channel"} <= set(customers.columns):
+        chan = customers.drop_duplicates("customer_id").set_index("customer_id")["channel"]
+        per = table.assign(channel=table["customer_id"].map(chan)).groupby("channel")["clv"].mean()
+        known = out.index.isin(per.index)
+        out.loc[known, "ltv"] = per.reindex(out.index[known]).to_numpy()
+        out.loc[known, "ltv_basis"] = "channel"
+    out["ltv_to_cac"] = out["ltv"] / out["cac"]
+    out["below_target"] = out["ltv_to_cac"] < min_ratio
+    out.index.name = "channel"
+    out = out.reset_index()
+    return out.sort_values("spend", ascending=False, kind="stable").reset_index(drop=True)[
+        ["channel", "spend", "new_customers", "cac", "ltv", "ltv_to_cac", "below_target", "ltv_basis"]]
+
+
+# -- the executive summary --------------------------------------------------------------------------------------
+def summary_lines(table: pd.DataFrame, model: ClvModel, validation: HoldoutResult | None,
+                  cac: pd.DataFrame | None, *, customer_summary: pd.DataFrame, lang: str, currency: str,
+                  horizon_days: float, annual_discount_rate: float, min_ratio: float = 3.0) -> list[str]:
+    """The report's executive summary, in ``lang`` (catalogue keys ``clv.sum.*``).
+
+    The "still active" count is over repeat buyers only: BG/NBD gives every one-time buyer P(alive) = 1
+    (drop-out can only follow a repeat purchase; FHL 2005, assumption iv), which says nothing about them.
+    """
+    freq = table["customer_id"].map(customer_summary.set_index("customer_id")["frequency"])
+    repeat = table.loc[freq.to_numpy() > 0, "p_alive"]
+    lines = [
+        i18n.t("clv.sum.value", lang, n=fmt.number(len(table), lang), days=fmt.number(horizon_days, lang),
+               orders=fmt.number(table["expected_orders"].sum(), lang),
+               value=fmt.money(table["clv"].sum(), lang, currency),
+               rate=fmt.pct(annual_discount_rate, lang)),
+        i18n.t("clv.sum.top", lang, share=fmt.pct(clv_share_of_top(table, 0.1), lang)),
+        i18n.t("clv.sum.alive", lang, n=fmt.number(int((repeat >= 0.5).sum()), lang),
+               total=fmt.number(len(repeat), lang),
+               share=fmt.pct(float((repeat >= 0.5).mean()) if len(repeat) else float("nan"), lang)),
+    ]
+    if validation is not None and validation.status == "ok":
+        lines.append(i18n.t("clv.sum.validation", lang, days=fmt.number(validation.holdout_days, lang),
+                            predicted=fmt.number(validation.totals["predicted_orders"], lang),
+                            actual=fmt.number(validation.totals["actual_orders"], lang),
+                            error=signed_pct(validation.totals["orders_error"], lang)))
+    for key, values in model.notes():
+        if key in ("clv.note.bgnbd_penalized", "clv.note.gg_penalized", "clv.note.gg_failed",
+                   "clv.note.gg_too_few", "clv.note.correlation_high"):
+            lines.append(note_text(key, values, lang))
+    if cac is not None and len(cac):
+        low = cac.loc[cac["below_target"]]
+        if len(low):
+            names = ", ".join(channel_label(c, lang) for c in low["channel"])
+            lines.append(i18n.t("clv.sum.cac_low", lang, n=len(low), channels=names, target=fmt.number(min_ratio, lang, 1)))
+        elif cac["ltv_to_cac"].notna().any():
+            lines.append(i18n.t("clv.sum.cac_ok", lang, target=fmt.number(min_ratio, lang, 1)))
+    return lines
+
+
+def signed_pct(x: float, lang: str) -> str:
+    """A relative error as a signed percentage (``+11.2%``, ``-%4,0``)."""
+    text = fmt.pct(x, lang)
+    return f"+{text}" if x == x and x > 0 else text
+
+
+def note_text(key: str, values: Mapping[str, Any], lang: str) -> str:
+    """A model note (:meth:`ClvModel.notes`) as a sentence, numbers formatted for ``lang``."""
+    shown = {}
+    for name, value in values.items():
+        if name in ("rate",):
+            shown[name] = fmt.pct(value, lang)
+        elif name in ("r", "threshold"):
+            shown[name] = fmt.number(value, lang, 2)
+        elif name == "penalizer":
+            shown[name] = fmt.number(value, lang, 3)
+        elif isinstance(value, (int, np.integer)):
+            shown[name] = fmt.number(value, lang)
+        else:
+            shown[name] = value
+    return i18n.t(key, lang, **shown)
+
+
+def channel_label(channel: Any, lang: str) -> str:
+    """A channel name, or the catalogue's "all channels" for a marketing table without channels."""
+    return i18n.t("clv.all_channels", lang) if channel is None or channel != channel else str(channel)
+
+
+# -- the model in plain words -------------------------------------------------------------------------------------
+def model_facts(model: ClvModel) -> dict[str, float]:
+    """Headline numbers of the fitted model.
+
+    - ``purchases_per_year``: mean purchase rate while active, E[lambda] = r / alpha per time unit
+      (FHL 2005, section 3), times the units in a year;
+    - ``dropout``: mean drop-out probability after a purchase, E[p] = a / (a + b);
+    - ``mean_order_value``: the Gamma-Gamma population mean p v / (q - 1) (Fader & Hardie note 025), NaN
+      without a spend model.
+    """
+    bg = model.params_["bgnbd"]
+    gg = model.params_.get("gamma_gamma")
+    per_year = 365.25 / UNITS[model.time_unit]
+    return {
+        "purchases_per_year": bg["r"] / bg["alpha"] * per_year,
+        "dropout": bg["a"] / (bg["a"] + bg["b"]),
+        "mean_order_value": gg["p"] * gg["v"] / (gg["q"] - 1) if gg else float("nan"),
+    }
+
+
+def parameters_display(model: ClvModel, lang: str) -> pd.DataFrame:
+    """:meth:`ClvModel.parameters_table` with the model names and a plain-words meaning in ``lang``."""
+    table = model.parameters_table()
+    table["model"] = [i18n.t(f"clv.model.{m}", lang) for m in table["model"]]
+    table.insert(2, "meaning", [i18n.t(f"clv.param.{p}", lang) for p in table["parameter"]])
+    return table
+
+
+def palive_matrix(model: ClvModel, customer_summary: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    """P(alive) by frequency and recency for a customer of the median age (T) of the repeat buyers.
+
+    Frequencies run to the 95th percentile of the repeat buyers' (at least 5, at most 30); recency in
+    weekly steps up to that age. Returns the matrix and the age in days.
+    """
+    require_columns(customer_summary, ["frequency", "T"], "customer_summary")
+    rep = customer_summary.loc[customer_summary["frequency"] > 0]
+    base = rep if len(rep) else customer_summary
+    age = float(max(7.0, np.median(base["T"])))
+    top = int(np.clip(np.percentile(base["frequency"], 95), 5, 30))
+    return model.probability_alive_matrix(max_frequency=top, max_recency_days=age, T_days=age), age
+
+
+def fitted_model(ctx: Any) -> tuple[ClvModel | None, str | None]:
+    """The run's fitted model, or ``None`` and one sentence (in the report language) saying why not.
+
+    Lifetime value needs repeat purchases: a shop whose history has (almost) none gets a report that says
+    so instead of a failure page. Any other error still propagates.
+    """
+    try:
+        return ctx.clv_model(), None
+    except DataError:
+        summary = ctx.customer_summary
+        return None, i18n.t("clv.txt.no_model", ctx.lang, customers=fmt.number(len(summary), ctx.lang),
+                            repeat=fmt.number(int((summary["frequency"] > 0).sum()), ctx.lang))

@@ -1,0 +1,101 @@
+"""Charts of the lifetime-value notebook. They draw what :mod:`crmlib.clv.model` and :mod:`crmlib.clv.analysis`
+computed; no model maths here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from crmlib.report import i18n
+from crmlib.report.charts import PALETTE, currency_unit, money_axis, new_axes, number_axis
+
+
+def plot_holdout(by_frequency: pd.DataFrame, *, lang: str, currency: str = "TRY", what: str = "orders",
+                 ax: Axes | None = None) -> Axes:
+    """Predicted vs actual holdout purchase days (``what="orders"``) or spend per customer, by calibration
+    frequency group (``by_frequency`` from :func:`crmlib.clv.analysis.holdout_validation`; FHL 2005, Fig. 4)."""
+    ax = new_axes(ax, size=(9, 4))
+    x = np.arange(len(by_frequency))
+    width = 0.4
+    ax.bar(x - width / 2, by_frequency[f"predicted_{what}"], width, color=PALETTE[1],
+           label=i18n.t("clv.legend.predicted", lang))
+    ax.bar(x + width / 2, by_frequency[f"actual_{what}"], width, color=PALETTE[4],
+           label=i18n.t("clv.legend.actual", lang))
+    ax.set_xticks(x, by_frequency["group"].astype(str))
+    ax.legend(frameon=False)
+    if what == "spend":
+        money_axis(ax, lang, currency)
+        ylabel = i18n.t("clv.axis.spend_per_customer", lang, currency=currency_unit(currency, lang))
+    else:
+        number_axis(ax, lang, digits=1)
+        ylabel = i18n.t("clv.axis.orders_per_customer", lang)
+    ax.set(title=i18n.t(f"clv.chart.holdout_{what}", lang), xlabel=i18n.t("clv.axis.group", lang), ylabel=ylabel)
+    return ax
+
+
+def plot_clv_distribution(clv: pd.Series, *, lang: str, currency: str, ax: Axes | None = None) -> Axes:
+    """Histogram of CLVs of at least one currency unit on a log scale (smaller values are customers the model
+    considers gone), with the median of the whole distribution marked."""
+    ax = new_axes(ax, size=(9, 4))
+    positive = clv[clv >= 1]
+    if len(positive):
+        sns.histplot(x=positive.to_numpy(), bins=40, log_scale=True, color=PALETTE[0], ax=ax)
+        ax.axvline(max(1.0, float(clv.median())), color=PALETTE[5], linestyle="--", label=i18n.t("clv.legend.median", lang))
+        ax.legend(frameon=False)
+        money_axis(ax, lang, currency, axis="x")
+    number_axis(ax, lang)
+    ax.set(title=i18n.t("clv.chart.distribution", lang), xlabel=i18n.t("clv.axis.clv", lang, currency=currency_unit(currency, lang)),
+           ylabel=i18n.t("clv.axis.customers", lang))
+    return ax
+
+
+def plot_clv_by_group(by_group: pd.DataFrame, *, lang: str, currency: str, labels: pd.Series | None = None,
+                      ax: Axes | None = None) -> Axes:
+    """Horizontal bars of total CLV per group (``by_group`` from :func:`crmlib.clv.analysis.clv_by_group`);
+    ``labels`` maps group codes to display names."""
+    ax = new_axes(ax, size=(9, max(3.0, 0.45 * len(by_group) + 1)))
+    names = [str(labels.get(g, g)) if labels is not None else str(g) for g in by_group["group"]]
+    y = np.arange(len(by_group))
+    ax.barh(y, by_group["total_clv"], color=PALETTE[2])
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    money_axis(ax, lang, currency, axis="x")
+    ax.set(title=i18n.t("clv.chart.segments", lang), xlabel=i18n.t("clv.axis.total_clv", lang, currency=currency_unit(currency, lang)),
+           ylabel=i18n.t("clv.axis.segment", lang))
+    return ax
+
+
+def plot_palive_matrix(matrix: pd.DataFrame, *, lang: str, T_days: float, ax: Axes | None = None) -> Axes:
+    """Heatmap of P(alive) by frequency (columns) and recency in weeks (rows, most recent at the bottom),
+    ``matrix`` from :meth:`crmlib.clv.model.ClvModel.probability_alive_matrix`."""
+    ax = new_axes(ax, size=(9, 6))
+    shown = matrix.copy()
+    shown.index = [f"{d / 7:.0f}" for d in matrix.index]
+    sns.heatmap(shown, vmin=0, vmax=1, cmap="RdYlGn", ax=ax, cbar_kws={"label": i18n.t("clv.col.p_alive", lang)})
+    ax.invert_yaxis()
+    step = max(1, len(shown) // 12)
+    ax.set_yticks(np.arange(0, len(shown), step) + 0.5, shown.index[::step], rotation=0)
+    ax.set(title=i18n.t("clv.chart.palive", lang), xlabel=i18n.t("clv.axis.frequency", lang),
+           ylabel=i18n.t("clv.axis.recency_weeks", lang, weeks=f"{T_days / 7:.0f}"))
+    return ax
+
+
+def plot_cac_ltv(cac: pd.DataFrame, *, lang: str, target: float = 3.0, channel_labels: list[str] | None = None,
+                 ax: Axes | None = None) -> Axes:
+    """Bars of LTV:CAC per channel (``cac`` from :func:`crmlib.clv.analysis.cac_ltv`) with the target line;
+    channels under the target in red."""
+    ax = new_axes(ax, size=(9, 4))
+    names = channel_labels if channel_labels is not None else [str(c) for c in cac["channel"]]
+    ratio = cac["ltv_to_cac"].to_numpy(float)
+    colors = [PALETTE[5] if below else PALETTE[2] for below in cac["below_target"]]
+    ax.bar(names, np.nan_to_num(ratio), color=colors)
+    ax.axhline(target, color=PALETTE[7], linestyle="--",
+               label=i18n.t("clv.legend.target", lang, target=f"{target:g}"))
+    ax.legend(frameon=False)
+    number_axis(ax, lang, digits=1)
+    ax.tick_params(axis="x", rotation=20)
+    ax.set(title=i18n.t("clv.chart.cac", lang), xlabel=i18n.t("clv.axis.channel", lang),
+           ylabel=i18n.t("clv.axis.ltv_to_cac", lang))
+    return ax

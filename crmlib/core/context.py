@@ -1,0 +1,343 @@
+"""Everything a run shares: validated tables, orders, the per-customer table and the fitted CLV model.
+
+The runner builds the context once (:func:`build_context`), saves it to a folder (:meth:`Context.save`) and
+hands that folder to every notebook, which reopens it (:func:`open_context`) instead of reloading and
+recomputing. A notebook run straight from papermill (no ``context_dir``) builds its own context from the
+params.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from crmlib.core import params as params_mod
+from crmlib.data import tables
+from crmlib.errors import DataError
+
+log = logging.getLogger(__name__)
+
+OPTIONAL_TABLES: tuple[str, ...] = tuple(t for t in params_mod.TABLES if t != "orders")
+#: dated columns of the optional tables: rows dated after as_of are dropped, later events are blanked
+_ROW_DATE = {"payments": None, "tickets": "opened_at", "surveys": "date", "contacts": "date", "marketing": "month"}
+_EVENT_DATES = {"payments": ("paid_date",), "tickets": ("acknowledged_at", "resolved_at")}
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def resolve_data_path(path: str, params_dir: Path | None) -> Path:
+    """Resolve a data path: relative to the params file's folder when known.
+
+    Without ``params_dir`` (papermill run straight from a params file) try the working directory, then the
+    repository's ``params/`` folder (where the shipped params files live), so both ways of running agree.
+    """
+    candidate = Path(path).expanduser()
+    if candidate.is_absolute():
+        return candidate
+    if params_dir is not None:
+        return (Path(params_dir) / candidate).resolve()
+    for base in (Path.cwd(), REPO_ROOT / "params", REPO_ROOT):
+        if (base / candidate).exists():
+            return (base / candidate).resolve()
+    return (Path.cwd() / candidate).resolve()
+
+
+def _fingerprint(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _note_dict(note: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(note):
+        return {k: (v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v))
+                for k, v in dataclasses.asdict(note).items()}
+    if isinstance(note, dict):
+        return note
+    return {"message": str(note)}
+
+
+def cut_tables(frames: dict[str, pd.DataFrame | None], as_of: pd.Timestamp) -> dict[str, pd.DataFrame | None]:
+    """Return the optional tables as they were known at ``as_of``.
+
+    Rows dated after ``as_of`` are dropped (tickets opened, surveys, contacts, marketing months), and events
+    after it are blanked (a payment made later was unpaid at ``as_of``; a later resolution was still open).
+    """
+    out: dict[str, pd.DataFrame | None] = {}
+    for name, frame in frames.items():
+        if frame is None:
+            out[name] = None
+            continue
+        frame = frame.copy()
+        row_col = _ROW_DATE.get(name)
+        if row_col and row_col in frame.columns:
+            frame = frame.loc[~(pd.to_datetime(frame[row_col]) > as_of)].reset_index(drop=True)
+        for col in _EVENT_DATES.get(name, ()):
+            if col in frame.columns:
+                frame.loc[pd.to_datetime(frame[col]) > as_of, col] = pd.NaT
+        out[name] = frame
+    return out
+
+
+@dataclasses.dataclass
+class Context:
+    """The shared state of one run. See ``docs/ARCHITECTURE.md`` for the frames' columns."""
+
+    params: dict[str, Any]
+    as_of: pd.Timestamp
+    order_lines: pd.DataFrame
+    orders: pd.DataFrame
+    customer_summary: pd.DataFrame
+    tables: dict[str, pd.DataFrame | None]
+    quality: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    context_dir: Path | None = None
+    export_dir: Path | None = None
+    _clv: Any = None
+    _segments: pd.DataFrame | None = None
+    _history: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+
+    # -- conveniences ---------------------------------------------------------------------------------
+    @property
+    def lang(self) -> str:
+        """Report language, ``tr`` or ``en``."""
+        return self.params["language"]
+
+    @property
+    def currency(self) -> str:
+        """Currency code of the amounts (``TRY`` by default)."""
+        return self.params["currency"]
+
+    @property
+    def mask_pii(self) -> bool:
+        """Whether names, e-mails and phones are masked in reports and action lists."""
+        return bool(self.params["report"].get("mask_pii"))
+
+    @property
+    def data_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last order date used (after the as-of cut)."""
+        return self.orders["order_date"].min(), self.orders["order_date"].max()
+
+    def has(self, table: str, *columns: str) -> bool:
+        """Whether an optional table is present (and has every column named)."""
+        if table == "orders":
+            frame = self.order_lines
+        else:
+            frame = self.tables.get(table)
+        if frame is None:
+            return False
+        return all(col in frame.columns and frame[col].notna().any() for col in columns)
+
+    # -- the fitted lifetime-value model, fitted once per run -----------------------------------------
+    def clv_model(self) -> Any:
+        """Return the BG/NBD + Gamma-Gamma model fitted on the per-customer table (cached)."""
+        if self._clv is None:
+            from crmlib import clv as clv
+
+            stored = self.meta.get("clv_model")
+            if stored:
+                self._clv = clv.ClvModel.from_dict(stored)
+            else:
+                self._clv = clv.fit_clv(self.customer_summary, self.params["clv"])
+                self.meta["clv_model"] = self._clv.to_dict()
+        return self._clv
+
+    # -- the per-customer segment table, computed once per run ---------------------------------------
+    def segments(self) -> pd.DataFrame:
+        """The segment table of :func:`crmlib.segmentation.rfm.segment_table` (computed once, then reused)."""
+        if self._segments is None:
+            path = self.context_dir / "segments.parquet" if self.context_dir else None
+            if path is not None and path.exists():
+                self._segments = pd.read_parquet(path)
+            else:
+                from crmlib import segmentation as segmentation
+
+                self._segments = segmentation.segment_table(self)
+        return self._segments
+
+    # -- run history (snapshotted by the runner; read-only here) ---------------------------------------
+    def history(self, name: str) -> pd.DataFrame | None:
+        """All rows recorded under ``name`` by earlier runs (as_of before this one), or ``None``."""
+        if name in self._history:
+            return self._history[name]
+        if self.context_dir is None:
+            return None
+        path = self.context_dir / "history" / f"{name}.parquet"
+        frame = pd.read_parquet(path) if path.exists() else None
+        if frame is not None and frame.empty:
+            frame = None
+        self._history[name] = frame
+        return frame
+
+    def previous_history(self, name: str) -> pd.DataFrame | None:
+        """Rows recorded under ``name`` by the latest earlier run, or ``None`` on a first run."""
+        frame = self.history(name)
+        if frame is None:
+            return None
+        latest = frame.sort_values(["as_of", "run_id"]).iloc[-1]["run_id"]
+        return frame.loc[frame["run_id"] == latest].reset_index(drop=True)
+
+    def stage_history(self, name: str, frame: pd.DataFrame) -> None:
+        """Record ``frame`` under ``name`` for this run; the runner stores it when it publishes the run."""
+        if self.context_dir is None:
+            return
+        folder = self.context_dir / "staging" / "history"
+        folder.mkdir(parents=True, exist_ok=True)
+        frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
+
+    # -- exports ------------------------------------------------------------------------------------
+    def export_csv(self, name: str, frame: pd.DataFrame) -> Path | None:
+        """Write ``exports/<name>.csv`` (UTF-8 with BOM); nothing without an export folder."""
+        if self.export_dir is None:
+            return None
+        from crmlib.report.exports import write_csv
+
+        return write_csv(frame, Path(self.export_dir) / f"{name}.csv")
+
+    def export_json(self, name: str, obj: Any) -> Path | None:
+        """Write ``exports/<name>.json``; nothing without an export folder."""
+        if self.export_dir is None:
+            return None
+        path = Path(self.export_dir) / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        return path
+
+    def export_action_list(self, name: str, frame: pd.DataFrame) -> Path | None:
+        """Write ``exports/<name>.csv`` and register it as a sheet of the action-list workbook."""
+        path = self.export_csv(name, frame)
+        if self.context_dir is not None:
+            folder = self.context_dir / "staging" / "action_lists"
+            folder.mkdir(parents=True, exist_ok=True)
+            frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
+        return path
+
+    # -- persistence ----------------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Save the context for the notebooks of this run."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.order_lines.to_parquet(folder / "order_lines.parquet", index=False)
+        self.orders.to_parquet(folder / "orders.parquet", index=False)
+        self.customer_summary.to_parquet(folder / "customer_summary.parquet", index=False)
+        if self._segments is not None:
+            self._segments.to_parquet(folder / "segments.parquet", index=False)
+        for name, frame in self.tables.items():
+            if frame is not None:
+                frame.to_parquet(folder / f"table_{name}.parquet", index=False)
+        meta = {**self.meta, "params": self.params, "as_of": self.as_of.strftime("%Y-%m-%d"),
+                "quality": self.quality, "tables": sorted(n for n, f in self.tables.items() if f is not None)}
+        (folder / "context.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str),
+                                             encoding="utf-8")
+        self.context_dir = folder
+
+
+def load_saved(folder: Path, *, export_dir: Path | None = None) -> Context:
+    """Reopen a context saved by :meth:`Context.save`."""
+    folder = Path(folder)
+    meta = json.loads((folder / "context.json").read_text(encoding="utf-8"))
+    frames = {name: None for name in OPTIONAL_TABLES}
+    for name in meta.pop("tables", []):
+        frames[name] = pd.read_parquet(folder / f"table_{name}.parquet")
+    return Context(
+        params=meta.pop("params"),
+        as_of=pd.Timestamp(meta.pop("as_of")),
+        order_lines=pd.read_parquet(folder / "order_lines.parquet"),
+        orders=pd.read_parquet(folder / "orders.parquet"),
+        customer_summary=pd.read_parquet(folder / "customer_summary.parquet"),
+        tables=frames,
+        quality=meta.pop("quality", []),
+        meta=meta,
+        context_dir=folder,
+        export_dir=Path(export_dir) if export_dir else None,
+    )
+
+
+def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_of: str | None = None,
+                  export_dir: Path | None = None) -> Context:
+    """Load and validate every table, cut at ``as_of`` and build the orders and per-customer tables.
+
+    Parameters
+    ----------
+    params
+        Normalized params (:func:`crmlib.core.params.normalize`).
+    params_dir
+        Folder of the params file; data paths are relative to it.
+    as_of
+        Overrides ``params["as_of"]`` (the CLI's ``--as-of``).
+
+    Raises
+    ------
+    DataError
+        When a table cannot be read or fails a check.
+    """
+    from crmlib.data import validate as validation
+
+    params = dict(params)
+    if as_of is not None:
+        params["as_of"] = params_mod.normalize({**params, "as_of": as_of})["as_of"]
+    spec = {}
+    for name, table_spec in params["data"].items():
+        spec[name] = {**table_spec, "path": str(resolve_data_path(table_spec["path"], params_dir))}
+    base_dir = Path(params_dir) if params_dir else Path.cwd()
+    loaded = validation.load_tables(spec, base_dir=base_dir)
+    quality = [_note_dict(note) | {"table": name} for name, table in loaded.items() for note in table.notes]
+
+    lines = loaded["orders"].frame
+    if "order_id" not in lines.columns or lines["order_id"].isna().all():
+        lines = lines.assign(order_id=lines["customer_id"] + "|" + lines["order_date"].dt.strftime("%Y-%m-%d"))
+        quality.append({"table": "orders", "column": "order_id", "kind": "order_id_synthesised",
+                        "count": int(len(lines)), "values": {},
+                        "message": "no order_id column: one order per customer and day"})
+    if lines.empty:
+        raise DataError(f"The orders file {spec['orders']['path']!r} has no usable order lines. "
+                        "Check the file and its column mapping under data.orders.columns.")
+    cut_date = pd.Timestamp(params["as_of"]) if params["as_of"] else lines["order_date"].max().normalize()
+    after = lines["order_date"] > cut_date
+    if after.any():
+        quality.append({"table": "orders", "column": "order_date", "kind": "lines_after_as_of",
+                        "count": int(after.sum()), "values": {"as_of": f"{cut_date:%Y-%m-%d}"},
+                        "message": f"{int(after.sum())} order lines after the as-of date {cut_date:%Y-%m-%d} "
+                                   "were left out"})
+        lines = lines.loc[~after].reset_index(drop=True)
+    if lines.empty:
+        raise DataError(f"No order lines on or before the as-of date {cut_date:%Y-%m-%d} in "
+                        f"{spec['orders']['path']!r}. Choose a later as_of (params or --as-of).")
+    params["as_of"] = cut_date.strftime("%Y-%m-%d")
+    orders = tables.build_orders(lines)
+    summary = tables.build_customer_summary(orders, cut_date)
+    if summary.empty:
+        raise DataError(f"No customer has a purchase (an order with a positive net amount) on or before "
+                        f"{cut_date:%Y-%m-%d} in {spec['orders']['path']!r}. Check the amount column mapping.")
+    optional = cut_tables({name: (loaded[name].frame if name in loaded else None) for name in OPTIONAL_TABLES},
+                          cut_date)
+    files = [Path(s["path"]) for s in spec.values()]
+    meta = {"fingerprint": _fingerprint(files), "files": {n: s["path"] for n, s in spec.items()},
+            "detected": {n: getattr(t, "detected", {}) for n, t in loaded.items()},
+            "rows": {n: int(len(t.frame)) for n, t in loaded.items()}}
+    return Context(params=params, as_of=cut_date, order_lines=lines, orders=orders, customer_summary=summary,
+                   tables=optional, quality=quality, meta=meta,
+                   export_dir=Path(export_dir) if export_dir else None)
+
+
+def open_context(raw_params: dict[str, Any], *, context_dir: str | Path | None = None,
+                 params_dir: str | Path | None = None, export_dir: str | Path | None = None) -> Context:
+    """Open the run's context from a notebook.
+
+    With ``context_dir`` (set by ``python -m crmlib run``) reopen what the runner built; otherwise validate
+    the params and build the context here (a notebook run straight from papermill).
+    """
+    if context_dir:
+        return load_saved(Path(context_dir), export_dir=Path(export_dir) if export_dir else None)
+    params = params_mod.normalize(raw_params)
+    return build_context(params, params_dir=Path(params_dir) if params_dir else None,
+                         export_dir=Path(export_dir) if export_dir else None)

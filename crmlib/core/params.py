@@ -1,0 +1,224 @@
+"""The params file: YAML in, a complete params dict out.
+
+Top-level keys are the notebooks' papermill parameters (see the contract). Each practice section
+(``segmentation``, ``churn``, ``clv``, ``cross_sell``, ``loyalty``, ``service``) takes its defaults from the
+``DEFAULTS`` dict of the module that implements it; user values are merged over them. Unknown keys, at any
+level we know, are errors with a did-you-mean, because a typo that silently falls back to a default is worse
+than a failed run.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from crmlib.errors import ParamsError
+
+TABLES: tuple[str, ...] = ("orders", "customers", "products", "payments", "tickets", "surveys", "contacts",
+                           "marketing")
+READ_KEYS: dict[str, Any] = {"sep": None, "decimal": None, "thousands": None, "encoding": None,
+                             "date_format": None, "sheet": None}
+TABLE_KEYS: tuple[str, ...] = ("path", "columns", "read")
+
+#: section -> module whose ``DEFAULTS`` define the section's keys
+SECTION_MODULES: dict[str, str] = {
+    "segmentation": "crmlib.segmentation.rfm",
+    "churn": "crmlib.churn.scoring",
+    "clv": "crmlib.clv.model",
+    "cross_sell": "crmlib.cross_sell.rules",
+    "loyalty": "crmlib.loyalty.programme",
+    "service": "crmlib.service.complaints",
+}
+
+REPORT_DEFAULTS: dict[str, Any] = {
+    "mask_pii": False,      # mask names, e-mails and phones in reports and action lists
+    "company": None,        # shown in every report header when set
+    "max_rows": 25,         # rows shown per table in the HTML (exports always have all rows)
+    "open_browser": False,  # reserved for interactive use; scheduled runs never open anything
+}
+
+TOP_LEVEL: dict[str, Any] = {
+    "as_of": None,
+    "language": "tr",
+    "currency": "TRY",
+    "data": None,
+    **{section: {} for section in SECTION_MODULES},
+    "report": {},
+}
+
+
+def section_defaults(section: str) -> dict[str, Any]:
+    """Return a deep copy of the defaults of a practice section (``{}`` if its module is not installed)."""
+    if section == "report":
+        return copy.deepcopy(REPORT_DEFAULTS)
+    try:
+        module = importlib.import_module(SECTION_MODULES[section])
+    except ModuleNotFoundError as err:  # a practice module not present in this build
+        if err.name != SECTION_MODULES[section]:
+            raise
+        return {}
+    return copy.deepcopy(getattr(module, "DEFAULTS", {}))
+
+
+def _section_check(section: str) -> Any:
+    """The practice module's ``check_params(section_dict)``, when it has one (values checked at load time)."""
+    try:
+        module = importlib.import_module(SECTION_MODULES[section])
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, "check_params", None)
+
+
+def _did_you_mean(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _unknown(where: str, key: str, known: list[str]) -> ParamsError:
+    return ParamsError(
+        f"Unknown params key '{where}{key}'.{_did_you_mean(key, known)} "
+        f"Known keys here: {', '.join(sorted(known))}. Fix or remove it in the params file."
+    )
+
+
+def merge_section(section: str, user: Any, defaults: dict[str, Any], *, where: str = "") -> dict[str, Any]:
+    """Merge ``user`` over ``defaults`` recursively; unknown keys raise :class:`ParamsError`.
+
+    A default that is ``None`` or an empty dict accepts any value (free-form, e.g. rule tables).
+    """
+    where = where or f"{section}."
+    if user is None:
+        return copy.deepcopy(defaults)
+    if not isinstance(user, dict):
+        raise ParamsError(f"Params key {where.rstrip('.')!r} must be a mapping, got {type(user).__name__} "
+                          f"{user!r}. Write it as 'key: value' lines under {where.rstrip('.')}.")
+    out = copy.deepcopy(defaults)
+    for key, value in user.items():
+        if defaults and key not in defaults:
+            raise _unknown(where, str(key), list(defaults))
+        default = defaults.get(key)
+        if isinstance(default, dict) and default and isinstance(value, dict):
+            out[key] = merge_section(section, value, default, where=f"{where}{key}.")
+        else:
+            out[key] = value
+    return out
+
+
+def _as_of(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    try:
+        return pd.Timestamp(str(value)).strftime("%Y-%m-%d")
+    except (ValueError, TypeError):
+        raise ParamsError(f"Params key 'as_of' must be a date like 2026-06-30 or null, got {value!r}. "
+                          "Write it as YYYY-MM-DD, or null for the date of the last order.") from None
+
+
+def _table_spec(name: str, spec: Any) -> dict[str, Any]:
+    if isinstance(spec, str):
+        spec = {"path": spec}
+    if not isinstance(spec, dict):
+        raise ParamsError(f"Params key 'data.{name}' must be a mapping with 'path' (and 'columns', 'read'), "
+                          f"got {spec!r}.")
+    for key in spec:
+        if key not in TABLE_KEYS:
+            raise _unknown(f"data.{name}.", str(key), list(TABLE_KEYS))
+    if not spec.get("path"):
+        raise ParamsError(f"Params key 'data.{name}.path' is missing. Give the file's path, relative to the "
+                          "params file.")
+    columns = spec.get("columns")
+    if columns is not None and (not isinstance(columns, dict)
+                                or not all(isinstance(v, str) for v in columns.values())):
+        raise ParamsError(f"Params key 'data.{name}.columns' must map our column names to the file's column "
+                          f"names (text), got {columns!r}.")
+    read = spec.get("read") or {}
+    if not isinstance(read, dict):
+        raise ParamsError(f"Params key 'data.{name}.read' must be a mapping, got {read!r}.")
+    for key in read:
+        if key not in READ_KEYS:
+            raise _unknown(f"data.{name}.read.", str(key), list(READ_KEYS))
+    # columns: None means "every column of ours that the file has under the same name"
+    return {"path": str(spec["path"]),
+            "columns": None if columns is None else {str(k): str(v) for k, v in columns.items()},
+            "read": {**READ_KEYS, **read}}
+
+
+def normalize(raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate a raw params dict and return it complete, with every default filled in.
+
+    Raises
+    ------
+    ParamsError
+        On an unknown key (with a did-you-mean), a bad value, or a missing ``data.orders``.
+    """
+    if not isinstance(raw, dict):
+        raise ParamsError(f"The params must be a mapping of keys to values, got {type(raw).__name__}.")
+    for key in raw:
+        if key not in TOP_LEVEL:
+            raise _unknown("", str(key), list(TOP_LEVEL))
+    out: dict[str, Any] = {}
+    out["as_of"] = _as_of(raw.get("as_of"))
+    language = raw.get("language", "tr") or "tr"
+    if language not in ("tr", "en"):
+        raise ParamsError(f"Params key 'language' must be 'tr' or 'en', got {language!r}.")
+    out["language"] = language
+    currency = raw.get("currency", "TRY") or "TRY"
+    if not isinstance(currency, str) or not currency.strip():
+        raise ParamsError(f"Params key 'currency' must be a currency code like TRY, got {currency!r}.")
+    out["currency"] = currency.strip().upper()
+    data = raw.get("data")
+    if not isinstance(data, dict) or "orders" not in data or not data.get("orders"):
+        raise ParamsError("Params key 'data.orders' is required: the order lines file with at least "
+                          "customer_id, order_date and amount. See params/default.yaml for an example.")
+    for name in data:
+        if name not in TABLES:
+            raise _unknown("data.", str(name), list(TABLES))
+    out["data"] = {name: _table_spec(name, spec) for name, spec in data.items() if spec}
+    for section in SECTION_MODULES:
+        out[section] = merge_section(section, raw.get(section), section_defaults(section))
+        check = _section_check(section)
+        if check is not None:
+            check(out[section])
+    out["report"] = merge_section("report", raw.get("report"), section_defaults("report"))
+    return out
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Read a params YAML file and return :func:`normalize`'s result.
+
+    Raises
+    ------
+    ParamsError
+        If the file is missing or is not valid YAML, or its content is invalid.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"Params file {str(path)!r} not found. Pass the path of a YAML file such as "
+                          "params/default.yaml.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ParamsError(f"Params file {str(path)!r} is not valid YAML{where}: "
+                          f"{getattr(err, 'problem', err)}. Check indentation and quoting there.") from err
+    except UnicodeDecodeError as err:
+        raise ParamsError(f"Params file {str(path)!r} is not UTF-8 text ({err.reason} at byte {err.start}). "
+                          "Save it as UTF-8.") from err
+    if raw is None:
+        raise ParamsError(f"Params file {str(path)!r} is empty. Start from params/default.yaml.")
+    return normalize(raw)
+
+
+def notebook_parameters(params: dict[str, Any]) -> dict[str, Any]:
+    """Return the params as papermill parameters (the top-level keys, JSON-able)."""
+    return {key: copy.deepcopy(params[key]) for key in TOP_LEVEL}

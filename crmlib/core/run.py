@@ -1,0 +1,280 @@
+"""One run of the workbook: validate once, build the shared context once, execute the notebooks with
+papermill (two at a time), render offline HTML, write the exports and publish atomically.
+
+The run is built in a hidden folder beside its destination and moved into place only when it is complete,
+so an interrupted run never damages the last good report; the run history is updated the same way.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import difflib
+import importlib.metadata
+import json
+import logging
+import multiprocessing
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from crmlib.core import context as context_mod
+from crmlib.core import history
+from crmlib.core import params as params_mod
+from crmlib.errors import ParamsError
+from crmlib.report import exports, formatting, i18n, render
+
+log = logging.getLogger(__name__)
+
+NOTEBOOKS: tuple[str, ...] = ("00_overview", "01_segmentation", "02_churn_early_warning", "03_lifetime_value",
+                              "04_cross_sell", "05_loyalty_and_service")
+NOTEBOOKS_DIR = context_mod.REPO_ROOT / "notebooks"
+NEEDS_CLV = {"02_churn_early_warning", "03_lifetime_value"}
+NEEDS_SEGMENTS = {"01_segmentation", "03_lifetime_value"}
+PACKAGES = ("pandas", "numpy", "pyarrow", "duckdb", "lifetimes", "mlxtend", "pandera", "papermill", "nbconvert",
+            "matplotlib", "seaborn", "scikit-learn", "crmlib")
+
+
+def select_notebooks(only: list[str] | None, *, available: tuple[str, ...] = NOTEBOOKS) -> list[str]:
+    """Map ``--only`` names (without their number) to notebook stems; unknown names are a ParamsError."""
+    if not only:
+        return list(available)
+    by_name = {stem.split("_", 1)[1]: stem for stem in available}
+    chosen = []
+    for name in only:
+        key = name.removesuffix(".ipynb")
+        stem = by_name.get(key) or (key if key in available else None)
+        if stem is None:
+            close = difflib.get_close_matches(key, list(by_name), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ParamsError(f"--only {name!r} is not a notebook.{hint} Choose from: {', '.join(by_name)}.")
+        if stem not in chosen:
+            chosen.append(stem)
+    return [stem for stem in available if stem in chosen]
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def execute_notebook(source: str, target: str, parameters: dict[str, Any], cwd: str) -> dict[str, Any]:
+    """Execute one notebook with papermill (in a worker process); never raises."""
+    import papermill as pm
+
+    started = time.perf_counter()
+    try:
+        pm.execute_notebook(source, target, parameters=parameters, progress_bar=False, log_output=False,
+                            cwd=cwd, kernel_name="python3",
+                            # the kernel listens on loopback only; its start-up chatter is not for readers
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        return {"status": "ok", "seconds": time.perf_counter() - started, "error": ""}
+    except pm.PapermillExecutionError as err:
+        return {"status": "failed", "seconds": time.perf_counter() - started,
+                "error": f"{err.ename}: {err.evalue}"}
+    except Exception as err:  # a kernel that died, a notebook that cannot be read: still a failure page
+        return {"status": "failed", "seconds": time.perf_counter() - started,
+                "error": f"{type(err).__name__}: {err}"}
+
+
+def _publish(build: Path, out: Path) -> None:
+    """Move the finished run into place; an existing folder at ``out`` is replaced as a whole."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        old = out.with_name(f".replaced-{out.name}-{os.getpid()}")
+        os.replace(out, old)
+        os.replace(build, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(build, out)
+
+
+def _remove_stale_builds(root: Path) -> None:
+    """Remove half-built runs left by a process that was killed (its pid no longer runs)."""
+    for folder in root.glob(".building-*"):
+        try:
+            pid = int(folder.name.rsplit("-", 1)[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError):
+            continue
+
+
+def prepare(params_path: Path, *, as_of: str | None = None) -> tuple[dict[str, Any], context_mod.Context]:
+    """Load the params and build the validated context (raises ParamsError or DataError)."""
+    params = params_mod.load(params_path)
+    ctx = context_mod.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
+    return params, ctx
+
+
+def run(params_path: str | Path, *, out: str | Path | None = None, only: list[str] | None = None,
+        as_of: str | None = None, workers: int = 2, notebooks_dir: Path | None = None,
+        progress: bool = True) -> int:
+    """Run the workbook; return 0 when every notebook ran, 1 when one failed.
+
+    Raises
+    ------
+    ParamsError, DataError
+        Before anything is written (the CLI turns them into exit code 2).
+    """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    params_path = Path(params_path)
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
+    available = tuple(p.stem for p in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb")))
+    stems = select_notebooks(only, available=available)
+    params, ctx = prepare(params_path, as_of=as_of)
+    timings["load_and_validate"] = time.perf_counter() - started
+    lang = params["language"]
+
+    created = pd.Timestamp.now().floor("s")
+    run_id = f"{ctx.as_of:%Y-%m-%d}_{created:%Y%m%d-%H%M%S}"
+    out = Path(out) if out else Path.cwd() / "reports" / run_id
+    out = out.resolve()
+    root = out.parent
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(root)
+    build = root / f".building-{out.name}-{os.getpid()}"
+    if build.exists():
+        shutil.rmtree(build)
+    work = build / "_work"
+    export_dir = build / "exports"
+    try:
+        step = time.perf_counter()
+        if NEEDS_CLV & set(stems):
+            try:
+                ctx.clv_model()
+            except Exception as err:  # the notebooks that need the model will fail and say why
+                log.warning("lifetime-value model could not be fitted: %s", err)
+                ctx.meta["clv_error"] = f"{type(err).__name__}: {err}"
+        if NEEDS_SEGMENTS & set(stems):
+            ctx.segments()  # computed once here, reused by every notebook that shows segments
+        history.snapshot(root / "history.duckdb", as_of=ctx.as_of, out_dir=work / "context" / "history")
+        ctx.save(work / "context")
+        timings["prepare"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        results = _execute_all(stems, notebooks_dir, build, work, export_dir, params, params_path, workers,
+                               progress)
+        timings["notebooks"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        footer = i18n.t("run.footer", lang, as_of=formatting.date(ctx.as_of, lang), run_id=run_id,
+                        fingerprint=ctx.meta.get("fingerprint", ""))
+        for stem in stems:
+            result = results[stem]
+            title = i18n.t(f"nb.{stem}", lang)
+            result.update(title=title, html=f"{stem}.html")
+            if result["status"] == "ok":
+                try:
+                    render.render_html(build / f"{stem}.ipynb", build / f"{stem}.html", title=title, lang=lang,
+                                       footer=footer)
+                    continue
+                except Exception as err:
+                    result.update(status="failed", error=f"rendering failed: {type(err).__name__}: {err}")
+            executed = build / f"{stem}.ipynb"
+            render.render_failure(executed if executed.exists() else None, build / f"{stem}.html", title=title,
+                                  lang=lang, error=result["error"])
+        lists = {p.stem: pd.read_parquet(p) for p in sorted((work / "context" / "staging" / "action_lists")
+                                                            .glob("*.parquet"))}
+        exports.write_action_lists(lists, export_dir / "action_lists.xlsx", lang=lang)
+        timings["render_and_exports"] = time.perf_counter() - step
+
+        staged = {p.stem: pd.read_parquet(p)
+                  for p in sorted((work / "context" / "staging" / "history").glob("*.parquet"))}
+        shutil.rmtree(work)
+        timings["total"] = time.perf_counter() - started
+        status = 0 if all(results[s]["status"] == "ok" for s in stems) else 1
+        record = {
+            "run_id": run_id,
+            "created": created.isoformat(),
+            "created_display": created.strftime("%Y-%m-%d %H:%M"),
+            "as_of": f"{ctx.as_of:%Y-%m-%d}",
+            "as_of_display": f"{ctx.as_of:%Y-%m-%d}",
+            "customers_display": f"{len(ctx.customer_summary):,}",
+            "params_file": str(params_path.resolve()),
+            "params": params,
+            "data": {"fingerprint": ctx.meta.get("fingerprint"), "files": ctx.meta.get("files"),
+                     "rows": ctx.meta.get("rows"), "detected": ctx.meta.get("detected"),
+                     "customers": int(len(ctx.customer_summary)), "orders": int(len(ctx.orders)),
+                     "window": [f"{d:%Y-%m-%d}" for d in ctx.data_window]},
+            "quality": ctx.quality,
+            "versions": _versions(),
+            "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+            "notebooks": [{"name": s, **results[s]} for s in stems],
+            "exports": sorted(p.name for p in export_dir.glob("*") if p.is_file()),
+            "exit_status": status,
+        }
+        (build / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str),
+                                        encoding="utf-8")
+        render.render_run_index(record, build / "index.html", lang=lang)
+        _publish(build, out)
+        history.record(root / "history.duckdb", run_id=run_id, as_of=ctx.as_of, created=created,
+                       fingerprint=str(ctx.meta.get("fingerprint")), staged=staged)
+        render.render_reports_index(root, lang=lang)
+    finally:
+        if build.exists():
+            shutil.rmtree(build, ignore_errors=True)
+    print(f"report: {out / 'index.html'}")
+    for stem in stems:
+        if results[stem]["status"] != "ok":
+            print(f"FAILED {stem}: {results[stem]['error']} (see {out / (stem + '.html')})", file=sys.stderr)
+    return status
+
+
+def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path, export_dir: Path,
+                 params: dict[str, Any], params_path: Path, workers: int, progress: bool) -> dict[str, dict]:
+    export_dir.mkdir(parents=True, exist_ok=True)
+    base = params_mod.notebook_parameters(params)
+    base.update(context_dir=str(work / "context"), params_dir=str(params_path.resolve().parent),
+                export_dir=str(export_dir))
+    results: dict[str, dict] = {}
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(stems), desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
+    mp = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=mp) as pool:
+        futures = {pool.submit(execute_notebook, str(notebooks_dir / f"{stem}.ipynb"), str(build / f"{stem}.ipynb"),
+                               base, str(notebooks_dir)): stem for stem in stems}
+        for future in cf.as_completed(futures):
+            stem = futures[future]
+            results[stem] = future.result()
+            bar.set_postfix_str(f"{stem} {results[stem]['status']}")
+            bar.update(1)
+    bar.close()
+    return results
+
+
+def validate(params_path: str | Path, *, as_of: str | None = None) -> str:
+    """Load and check the data; return a plain report of what was found (raises on unusable data)."""
+    params, ctx = prepare(Path(params_path), as_of=as_of)
+    first, last = ctx.data_window
+    lines = [f"params: {Path(params_path).resolve()}",
+             f"as of: {ctx.as_of:%Y-%m-%d}   data window: {first:%Y-%m-%d} .. {last:%Y-%m-%d}",
+             f"customers: {len(ctx.customer_summary):,}   orders: {len(ctx.orders):,}   "
+             f"order lines: {len(ctx.order_lines):,}", "tables:"]
+    for name, path in ctx.meta.get("files", {}).items():
+        detected = ctx.meta.get("detected", {}).get(name) or {}
+        how = ", ".join(f"{k} {detected[k]!r}" for k in ("format", "encoding", "sep", "decimal", "thousands",
+                                                          "date_format", "sheet") if detected.get(k) is not None)
+        lines.append(f"  {name:<10} {ctx.meta['rows'].get(name, 0):>10,} rows  {path}" + (f"  ({how})" if how else ""))
+    absent = [n for n in context_mod.OPTIONAL_TABLES if ctx.tables.get(n) is None]
+    if absent:
+        lines.append(f"not given (their report sections will say so): {', '.join(absent)}")
+    if ctx.quality:
+        lines.append("fixed or left out while loading:")
+        lines.extend(f"  [{q.get('table', '')}] {q.get('message', q)}" for q in ctx.quality)
+    else:
+        lines.append("no problems found")
+    return "\n".join(lines)

@@ -1,0 +1,838 @@
+"""Cross-sell and upsell: association rules, next-best products, premium alternatives, bundles, pre-season.
+
+Everything here works on the canonical ``order_lines`` frame and needs its ``product_id`` column; purchase
+lines are the lines with a positive amount (returns are not purchases, see ``docs/ARCHITECTURE.md``).
+
+- Association rules and bundles: frequent item sets over orders (baskets) by FP-growth (Han, Pei & Yin 2000)
+  and rules with support, confidence and lift (Agrawal, Imieliński & Swami 1993; Brin et al. 1997), both
+  from mlxtend.
+- Next-best products: item-to-item collaborative filtering at the customer level (Linden, Smith & York 2003,
+  "Amazon.com recommendations: item-to-item collaborative filtering"): cosine similarity of the products'
+  buyer sets, summed over what the customer bought; items they already buy regularly are excluded.
+- Validation: hit rate@k and recall@k on a time split against a popularity baseline (Deshpande & Karypis
+  2004, "Item-based top-N recommendation algorithms", ACM TOIS 22(1); Cremonesi, Koren & Turrin 2010).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from crmlib.errors import DataError, ParamsError
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    # Share of orders an item set must appear in (FP-growth's minimum support). 0.5 % keeps pairs that a
+    # wholesaler with tens of thousands of orders sees hundreds of times (mlxtend's 0.5 is for toy sets).
+    "min_support": 0.005,
+    # Minimum confidence P(consequent | antecedent) of a rule (Agrawal et al. 1993); 10 % is the usual floor
+    # for retail baskets, where most pairs have single-digit confidence.
+    "min_confidence": 0.10,
+    # Minimum lift of a rule or bundle (Brin et al. 1997): > 1 means bought together more than by chance;
+    # 1.2 drops pairs that are only popular.
+    "min_lift": 1.2,
+    # Largest item set FP-growth looks for (pairs and triples: what a sales rep can say in one sentence).
+    "max_len": 3,
+    # Suggestions per customer (next-best products, premium alternatives, pre-season) and the k of hit rate@k.
+    "top_n": 5,
+    # "Regularly bought" (never suggested again): bought in at least this many orders ...
+    "regular_min_orders": 2,
+    # ... or at least once in the last this many days (a typical wholesale reorder cycle is under 90 days).
+    "regular_recent_days": 90,
+    # Only products someone bought in the last this many days are suggested (drops discontinued items).
+    "candidate_recent_days": 365,
+    # A product pair counts for suggestions only when at least this many customers bought both (noise floor).
+    "min_pair_customers": 5,
+    # Bundles: how many to list and the discount to suggest on the bundle's list price, in percent (5-10 % is
+    # the common wholesale bundle discount; set it from your own margins).
+    "bundle_top_n": 10,
+    "bundle_discount_pct": 5.0,
+    # A bundle is left out when a bundle with one more product is in at least (1 − this) of its orders: the
+    # bigger set tells the same story (δ-tolerance closed item sets, Cheng, Ke & Ng 2006; 0 = closed sets).
+    "bundle_closed_tolerance": 0.2,
+    # Premium alternative: same category, price between these multiples of the standard item's price (a step
+    # up a customer can accept, not a different product class) and a higher margin rate when unit costs are
+    # known, bought by at least min_premium_share of the standard item's buyers.
+    "premium_min_price_ratio": 1.10,
+    "premium_max_price_ratio": 3.0,
+    "min_premium_share": 0.05,
+    # Pre-season: how many weeks ahead to look in last year's history (what the customer bought in the next
+    # 8 weeks last year); items bought in the last 8 weeks count as already bought this season.
+    "preseason_lead_weeks": 8,
+    # ... and only products ordered in those weeks last year at least this multiple as often as in an average
+    # period of the same length (a seasonal index as in ratio-to-moving-average decomposition, where 1 is an
+    # average period; 1.2 = a fifth above average, a judgement call that keeps all-year staples out).
+    "preseason_min_index": 1.2,
+    # Validation: the time split puts the last this many days (before the as-of date) in the test period.
+    "validation_cut_days": 90,
+}
+
+REASON_CODES: tuple[str, ...] = ("co_bought", "popular")
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def merged_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Merge ``params`` over :data:`DEFAULTS` and check the values' ranges."""
+    p = {**DEFAULTS, **(params or {})}
+    unknown = sorted(set(p) - set(DEFAULTS))
+    if unknown:
+        raise ParamsError(
+            f"Unknown params key(s) cross_sell.{', cross_sell.'.join(unknown)}. "
+            f"Known keys: {', '.join(sorted(DEFAULTS))}."
+        )
+    shares = ("min_support", "min_confidence", "min_premium_share")
+    for key in shares:
+        if not 0 < float(p[key]) <= 1:
+            raise ParamsError(f"Params key cross_sell.{key} must be a share in (0, 1], got {p[key]!r}.")
+    positive_ints = (
+        "max_len",
+        "top_n",
+        "regular_min_orders",
+        "regular_recent_days",
+        "candidate_recent_days",
+        "min_pair_customers",
+        "bundle_top_n",
+        "preseason_lead_weeks",
+        "validation_cut_days",
+    )
+    for key in positive_ints:
+        if int(p[key]) != p[key] or int(p[key]) < 1:
+            raise ParamsError(f"Params key cross_sell.{key} must be a whole number ≥ 1, got {p[key]!r}.")
+    if float(p["preseason_min_index"]) < 0:
+        raise ParamsError(
+            f"Params key cross_sell.preseason_min_index must be ≥ 0, got {p['preseason_min_index']!r}."
+        )
+    if not 0 <= float(p["bundle_closed_tolerance"]) < 1:
+        raise ParamsError(
+            "Params key cross_sell.bundle_closed_tolerance must be in [0, 1), got "
+            f"{p['bundle_closed_tolerance']!r}."
+        )
+    if float(p["min_lift"]) < 0:
+        raise ParamsError(f"Params key cross_sell.min_lift must be ≥ 0, got {p['min_lift']!r}.")
+    if not 1 <= float(p["premium_min_price_ratio"]) <= float(p["premium_max_price_ratio"]):
+        raise ParamsError(
+            "Params keys cross_sell.premium_min_price_ratio and premium_max_price_ratio must "
+            f"satisfy 1 ≤ min ≤ max, got {p['premium_min_price_ratio']!r} and "
+            f"{p['premium_max_price_ratio']!r}."
+        )
+    if not 0 <= float(p["bundle_discount_pct"]) < 100:
+        raise ParamsError(
+            f"Params key cross_sell.bundle_discount_pct must be a percentage in [0, 100), "
+            f"got {p['bundle_discount_pct']!r}."
+        )
+    return p
+
+
+def has_products(order_lines: pd.DataFrame) -> bool:
+    """Whether the order lines name products (a ``product_id`` column with at least one value)."""
+    return "product_id" in order_lines.columns and bool(order_lines["product_id"].notna().any())
+
+
+def _require(frame: pd.DataFrame, columns: Iterable[str], table: str, what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{what} needs the column(s) {', '.join(missing)} of the {table} table, which has "
+            f"{', '.join(map(str, frame.columns[:12]))}. Map them under data.{table}.columns "
+            "in the params file."
+        )
+
+
+def purchase_lines(order_lines: pd.DataFrame, *, as_of: Any = None, what: str = "Cross-sell") -> pd.DataFrame:
+    """Return the purchase lines with a product: amount > 0, ``product_id`` given, ``order_date ≤ as_of``.
+
+    Required columns:
+
+    - ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``
+    """
+    _require(order_lines, ["customer_id", "order_id", "order_date", "amount", "product_id"], "orders", what)
+    if not has_products(order_lines):
+        raise DataError(
+            f"{what} needs product ids, but the column product_id of the orders table is empty. "
+            "Map the file's product column under data.orders.columns.product_id."
+        )
+    keep = (order_lines["amount"] > 0) & order_lines["product_id"].notna()
+    if as_of is not None:
+        keep &= order_lines["order_date"] <= pd.Timestamp(as_of)
+    cols = ["customer_id", "order_id", "order_date", "amount", "product_id"]
+    cols += [c for c in ("quantity",) if c in order_lines.columns]
+    out = order_lines.loc[keep, cols].copy()
+    out["product_id"] = out["product_id"].astype(str)
+    return out
+
+
+def product_names(products: pd.DataFrame | None) -> dict[str, str]:
+    """Map ``product_id`` to the products table's ``name`` (empty without the table or the column)."""
+    if products is None or "name" not in products.columns or "product_id" not in products.columns:
+        return {}
+    named = products.dropna(subset=["product_id", "name"])
+    return dict(zip(named["product_id"].astype(str), named["name"].astype(str), strict=True))
+
+
+def _label(ids: str, names: Mapping[str, str]) -> str:
+    return ", ".join(names.get(i, i) for i in ids.split(", ")) if ids else ids
+
+
+def _matrix(rows: pd.Series, cols: pd.Series) -> tuple[sp.csr_matrix, pd.Index, pd.Index]:
+    """Binary incidence matrix of (row, col) pairs: rows × cols, 1 where the pair occurs."""
+    r, row_index = pd.factorize(rows, sort=True)
+    c, col_index = pd.factorize(cols, sort=True)
+    m = sp.csr_matrix((np.ones(len(r), dtype=np.int32), (r, c)), shape=(len(row_index), len(col_index)))
+    m.data[:] = 1
+    return m, pd.Index(row_index), pd.Index(col_index)
+
+
+# --------------------------------------------------------------------------------- baskets and rules
+
+
+def baskets(order_lines: pd.DataFrame) -> pd.DataFrame:
+    """One-hot basket frame: one row per purchase order, one sparse boolean column per product.
+
+    Required columns:
+
+    - ``customer_id``, ``order_id``, ``order_date``, ``amount`` (lines with amount ≤ 0 are returns, left out)
+    - ``product_id``
+    """
+    lines = purchase_lines(order_lines)
+    m, orders, items = _matrix(lines["order_id"], lines["product_id"])
+    frame = pd.DataFrame.sparse.from_spmatrix(m.astype(bool), index=orders, columns=items)
+    frame.index.name, frame.columns.name = "order_id", "product_id"
+    return frame
+
+
+def frequent_itemsets(
+    order_lines: pd.DataFrame, *, params: Mapping[str, Any] | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Frequent item sets of the purchase orders by FP-growth (Han, Pei & Yin 2000; mlxtend ``fpgrowth``).
+
+    Only products above ``min_support`` enter the one-hot matrix (an item set cannot be more frequent than
+    its rarest item), which keeps the dense frame small. Pass the result to :func:`association_rules` and
+    :func:`bundles` as ``itemsets=`` to mine once.
+
+    Required columns: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``.
+
+    Returns
+    -------
+    tuple
+        mlxtend's frame (``support``, ``itemsets`` as frozensets of product ids) and the number of orders.
+    """
+    from mlxtend.frequent_patterns import fpgrowth  # lazy: mlxtend sets warning filters when imported
+
+    p = merged_params(params)
+    lines = purchase_lines(order_lines)
+    m, _, items = _matrix(lines["order_id"], lines["product_id"])
+    n_orders = m.shape[0]
+    counts = np.asarray(m.sum(axis=0)).ravel()
+    frequent = np.flatnonzero(counts >= p["min_support"] * n_orders)
+    if n_orders == 0 or len(frequent) == 0:
+        return pd.DataFrame(
+            {"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object)}
+        ), n_orders
+    onehot = pd.DataFrame(m[:, frequent].toarray().astype(bool), columns=items[frequent].astype(str))
+    found = fpgrowth(onehot, min_support=p["min_support"], use_colnames=True, max_len=int(p["max_len"]))
+    return found.reset_index(drop=True), n_orders
+
+
+def join_items(items: Iterable[str]) -> str:
+    """An item set as readable text: the ids sorted and joined with ", " (``"A, B"``)."""
+    return ", ".join(sorted(items))
+
+
+RULE_COLUMNS: list[str] = [
+    "antecedents",
+    "consequents",
+    "support",
+    "confidence",
+    "lift",
+    "n_orders",
+    "antecedent_orders",
+    "antecedent_support",
+    "consequent_support",
+]
+
+
+def association_rules(
+    order_lines: pd.DataFrame,
+    *,
+    params: Mapping[str, Any] | None = None,
+    products: pd.DataFrame | None = None,
+    itemsets: tuple[pd.DataFrame, int] | None = None,
+) -> pd.DataFrame:
+    """Association rules "orders with A also contain B" over purchase orders (mlxtend FP-growth + rules).
+
+    support(A→B) = share of orders containing A and B; confidence = support(A∪B) / support(A);
+    lift = confidence / support(B) (Agrawal et al. 1993; Brin et al. 1997). Rules are kept when support,
+    confidence and lift reach ``min_support``, ``min_confidence`` and ``min_lift``.
+
+    Required columns of ``order_lines``:
+
+    - ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``
+
+    Returns
+    -------
+    pandas.DataFrame
+        antecedents, consequents (product ids joined with ", "), support, confidence, lift, n_orders (orders
+        with both sides), antecedent_orders, antecedent_support, consequent_support; with ``products`` (name
+        column) also antecedent_names, consequent_names. Sorted by lift, then support, descending.
+    """
+    from mlxtend.frequent_patterns import association_rules as mlx_rules
+
+    p = merged_params(params)
+    itemsets, n_orders = itemsets if itemsets is not None else frequent_itemsets(order_lines, params=p)
+    empty = pd.DataFrame(
+        {c: pd.Series(dtype=object if c in RULE_COLUMNS[:2] else float) for c in RULE_COLUMNS}
+    )
+    if itemsets.empty or itemsets["itemsets"].map(len).max() < 2:
+        rules = empty
+    else:
+        raw = mlx_rules(
+            itemsets, num_itemsets=n_orders, metric="confidence", min_threshold=float(p["min_confidence"])
+        )
+        raw = raw[raw["lift"] >= float(p["min_lift"])]
+        if raw.empty:
+            rules = empty
+        else:
+            rules = pd.DataFrame(
+                {
+                    "antecedents": raw["antecedents"].map(join_items).to_numpy(),
+                    "consequents": raw["consequents"].map(join_items).to_numpy(),
+                    "support": raw["support"].to_numpy(float),
+                    "confidence": raw["confidence"].to_numpy(float),
+                    "lift": raw["lift"].to_numpy(float),
+                    "n_orders": np.rint(raw["support"].to_numpy(float) * n_orders).astype("int64"),
+                    "antecedent_orders": np.rint(raw["antecedent support"].to_numpy(float) * n_orders).astype(
+                        "int64"
+                    ),
+                    "antecedent_support": raw["antecedent support"].to_numpy(float),
+                    "consequent_support": raw["consequent support"].to_numpy(float),
+                }
+            )
+            rules = rules.sort_values(
+                ["lift", "support", "antecedents", "consequents"],
+                ascending=[False, False, True, True],
+                ignore_index=True,
+            )
+    names = product_names(products)
+    if names:
+        rules["antecedent_names"] = rules["antecedents"].map(lambda s: _label(s, names))
+        rules["consequent_names"] = rules["consequents"].map(lambda s: _label(s, names))
+    log.info("cross-sell: %d rules from %d orders", len(rules), n_orders)
+    return rules
+
+
+def bundles(
+    order_lines: pd.DataFrame,
+    *,
+    params: Mapping[str, Any] | None = None,
+    products: pd.DataFrame | None = None,
+    itemsets: tuple[pd.DataFrame, int] | None = None,
+) -> pd.DataFrame:
+    """Item sets of two or more products frequently bought in the same order, as bundle candidates.
+
+    An item set qualifies when its support (share of orders containing all its items) reaches
+    ``min_support`` and its lift, support(S) / Π support(i) (Brin et al. 1997, generalised to sets), reaches
+    ``min_lift``, and no frequent set with one more product is in at least (1 − ``bundle_closed_tolerance``)
+    of its orders (δ-tolerance closed item sets, Cheng, Ke & Ng 2006, "δ-Tolerance closed frequent
+    itemsets", ICDM: a pair nearly always bought as part of a triple is shown as the triple). The
+    ``bundle_top_n`` most frequent are listed. With a products table that has ``price`` the list price (sum
+    of unit prices) and the bundle price after ``bundle_discount_pct`` are added.
+
+    Required columns of ``order_lines``: ``customer_id``, ``order_id``, ``order_date``, ``amount``,
+    ``product_id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        items (ids joined with ", "), n_items, share_of_orders, n_orders, lift, discount_pct, and when known
+        item_names, list_price, bundle_price.
+    """
+    p = merged_params(params)
+    itemsets, n_orders = itemsets if itemsets is not None else frequent_itemsets(order_lines, params=p)
+    cols = ["items", "n_items", "share_of_orders", "n_orders", "lift", "discount_pct"]
+    if itemsets.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object if c == "items" else float) for c in cols})
+    single = {
+        next(iter(s)): sup
+        for s, sup in zip(itemsets["itemsets"], itemsets["support"], strict=True)
+        if len(s) == 1
+    }
+    support = dict(zip(itemsets["itemsets"], itemsets["support"], strict=True))
+    keep = 1 - float(p["bundle_closed_tolerance"])
+    absorbed = {
+        sub
+        for sup, s_sup in support.items()
+        if len(sup) >= 3
+        for sub in (sup - {i} for i in sup)
+        if s_sup >= keep * support.get(sub, np.inf)
+    }
+    sets = itemsets[(itemsets["itemsets"].map(len) >= 2) & ~itemsets["itemsets"].isin(absorbed)].copy()
+    expected = sets["itemsets"].map(lambda s: float(np.prod([single[i] for i in s])))
+    out = pd.DataFrame(
+        {
+            "items": sets["itemsets"].map(join_items).to_numpy(),
+            "n_items": sets["itemsets"].map(len).to_numpy("int64"),
+            "share_of_orders": sets["support"].to_numpy(float),
+            "n_orders": np.rint(sets["support"].to_numpy(float) * n_orders).astype("int64"),
+            "lift": (sets["support"] / expected).to_numpy(float),
+            "discount_pct": float(p["bundle_discount_pct"]),
+        }
+    )
+    out = out[out["lift"] >= float(p["min_lift"])]
+    out = out.sort_values(["share_of_orders", "lift", "items"], ascending=[False, False, True])
+    out = out.head(int(p["bundle_top_n"])).reset_index(drop=True)
+    names = product_names(products)
+    if names:
+        out["item_names"] = out["items"].map(lambda s: _label(s, names))
+    if products is not None and {"product_id", "price"} <= set(products.columns):
+        priced = products.dropna(subset=["product_id", "price"])
+        price = pd.Series(priced["price"].to_numpy(float), index=priced["product_id"].astype(str))
+        price = price[~price.index.duplicated()]
+        out["list_price"] = out["items"].map(
+            lambda s: float(price.reindex(s.split(", ")).sum(min_count=len(s.split(", "))))
+        )
+        out["bundle_price"] = out["list_price"] * (1 - out["discount_pct"] / 100)
+    return out
+
+
+# ------------------------------------------------------------------------- per-customer suggestions
+
+
+def customer_items(
+    order_lines: pd.DataFrame, *, as_of: Any = None, params: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """One row per (customer, product) bought up to ``as_of``, with whether it is bought regularly.
+
+    Regular = bought in at least ``regular_min_orders`` orders, or at least once in the last
+    ``regular_recent_days`` days before ``as_of`` (the exclusion rule of the suggestions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        customer_id, product_id, n_orders, first_date, last_date, amount, regular.
+    """
+    p = merged_params(params)
+    lines = purchase_lines(order_lines, as_of=as_of)
+    as_of = pd.Timestamp(as_of) if as_of is not None else lines["order_date"].max()
+    out = (
+        lines.groupby(["customer_id", "product_id"], sort=True, observed=True)
+        .agg(
+            n_orders=("order_id", "nunique"),
+            first_date=("order_date", "min"),
+            last_date=("order_date", "max"),
+            amount=("amount", "sum"),
+        )
+        .reset_index()
+    )
+    recent = out["last_date"] > as_of - pd.Timedelta(days=int(p["regular_recent_days"]))
+    out["regular"] = (out["n_orders"] >= int(p["regular_min_orders"])) | recent
+    return out
+
+
+def _candidates(
+    lines: pd.DataFrame,
+    items: pd.Index,
+    as_of: pd.Timestamp,
+    p: Mapping[str, Any],
+    products: pd.DataFrame | None,
+) -> np.ndarray:
+    """Boolean mask over ``items``: sold in the last ``candidate_recent_days`` days and in the catalogue."""
+    since = as_of - pd.Timedelta(days=int(p["candidate_recent_days"]))
+    ok = items.isin(lines.loc[lines["order_date"] > since, "product_id"].unique())
+    if products is not None and "product_id" in products.columns:
+        ok &= items.isin(products["product_id"].astype(str))
+    return np.asarray(ok)
+
+
+def _top_k(
+    held: sp.csr_matrix, sim: np.ndarray | None, blocked: np.ndarray, popularity: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Top-k candidates of a block of customers: (row, item, score, anchor item) arrays, best first.
+
+    Ranked by score, then popularity (fills customers with few scored items), then item order; blocked
+    items are left out. The anchor is the held item with the largest term of the score.
+    """
+    n_rows, n_items = held.shape
+    score = np.asarray(held @ sim) if sim is not None else np.zeros((n_rows, n_items))
+    score[blocked] = -np.inf
+    order = np.lexsort(
+        (np.broadcast_to(np.arange(n_items), score.shape), np.broadcast_to(-popularity, score.shape), -score),
+        axis=1,
+    )[:, :k]
+    r_idx = np.repeat(np.arange(n_rows), order.shape[1])
+    c_idx = order.ravel()
+    s = score[r_idx, c_idx]
+    keep = np.isfinite(s)
+    r_idx, c_idx, s = r_idx[keep], c_idx[keep], s[keep]
+    anchor = np.zeros(len(c_idx), dtype=int)
+    if sim is not None and len(c_idx):
+        contrib = np.where(held[r_idx].toarray().astype(bool), sim[:, c_idx].T, -1.0)
+        anchor = contrib.argmax(axis=1)
+    return r_idx, c_idx, s, anchor
+
+
+def recommend(
+    order_lines: pd.DataFrame,
+    *,
+    customers: Iterable[str] | None = None,
+    products: pd.DataFrame | None = None,
+    params: Mapping[str, Any] | None = None,
+    as_of: Any = None,
+    method: str = "item_to_item",
+) -> pd.DataFrame:
+    """Next-best products per customer: the ``top_n`` items that co-occur with what the customer buys.
+
+    Item-to-item collaborative filtering (Linden, Smith & York 2003): with B the customer × product matrix
+    of who bought what up to ``as_of`` and C = BᵀB the number of customers who bought both of two products,
+    sim(z, y) = C[z, y] / √(C[z, z]·C[y, y]) (cosine), set to 0 when fewer than ``min_pair_customers``
+    customers bought both; score(u, y) = Σ_z B[u, z]·sim(z, y). Items the customer buys regularly
+    (:func:`customer_items`) and products not sold in the last ``candidate_recent_days`` days (or absent
+    from ``products`` when given) are never suggested. The reason is the customer's product z with the
+    largest term: "bought with z by C[z, y]/C[z, z] of z's buyers". Customers with fewer than ``top_n``
+    scored items get the most popular remaining products (reason ``popular``, score 0).
+    ``method="popularity"`` ranks every customer's candidates by popularity alone (the baseline).
+    Memory: the product × product matrices are dense (fine to a few thousand products); customers are
+    scored in blocks.
+
+    Required columns of ``order_lines``: ``customer_id``, ``order_id``, ``order_date``, ``amount``,
+    ``product_id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        customer_id, rank (1 = best), product_id, score, reason_code (``co_bought`` or ``popular``),
+        reason_product_id, reason_share, reason_buyers; and product_name with a products name column.
+    """
+    if method not in ("item_to_item", "popularity"):
+        raise ParamsError(f"recommend: method must be 'item_to_item' or 'popularity', got {method!r}.")
+    p = merged_params(params)
+    lines = purchase_lines(order_lines, as_of=as_of)
+    if lines.empty:
+        raise DataError(
+            "Cross-sell found no purchase lines with a product up to the as-of date "
+            f"{as_of}; check the orders table's product_id and amount columns."
+        )
+    as_of = pd.Timestamp(as_of) if as_of is not None else lines["order_date"].max()
+    held = customer_items(lines, as_of=as_of, params=p)
+    b, users, items = _matrix(held["customer_id"], held["product_id"])
+    rr = held[held["regular"]]
+    regular = sp.csr_matrix(
+        (
+            np.ones(len(rr), dtype=bool),
+            (users.get_indexer(rr["customer_id"]), items.get_indexer(rr["product_id"])),
+        ),
+        shape=b.shape,
+    )
+
+    if customers is not None:
+        wanted = pd.Index(pd.unique(pd.Series(list(customers), dtype=str)))
+        rows = users.get_indexer(wanted)
+        rows = rows[rows >= 0]
+    else:
+        rows = np.arange(len(users))
+    n_users = len(users)
+    popularity = np.asarray(b.sum(axis=0)).ravel() / max(n_users, 1)
+    allowed = _candidates(lines, items, as_of, p, products)
+
+    co = (b.T @ b).toarray().astype(float)
+    buyers = np.diag(co).copy()
+    sim = None
+    if method == "item_to_item":
+        sim = co / np.sqrt(np.outer(buyers, buyers))
+        sim[co < int(p["min_pair_customers"])] = 0.0
+        np.fill_diagonal(sim, 0.0)
+    k = int(p["top_n"])
+    step = max(1, 20_000_000 // max(len(items), 1))  # customers per block: bounds the dense score block
+    parts: list[tuple[np.ndarray, ...]] = [
+        (np.array([], int), np.array([], int), np.array([]), np.array([], int))
+    ]
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        blocked = regular[chunk].toarray() | ~allowed[None, :]
+        r, c, sc, a = _top_k(b[chunk], sim, blocked, popularity, k)
+        parts.append((r + start, c, sc, a))
+    r_idx, c_idx, s, anchor = (np.concatenate([part[j] for part in parts]) for j in range(4))
+    co_bought = s > 0
+    share = np.where(co_bought, co[anchor, c_idx] / np.maximum(buyers[anchor], 1), popularity[c_idx])
+    out = pd.DataFrame(
+        {
+            "customer_id": users[rows][r_idx].astype(str),
+            "rank": (pd.Series(r_idx).groupby(r_idx).cumcount() + 1).to_numpy("int64"),
+            "product_id": items[c_idx].astype(str),
+            "score": np.where(co_bought, s, 0.0),
+            "reason_code": np.where(co_bought, "co_bought", "popular"),
+            "reason_product_id": np.where(co_bought, items[anchor].astype(str), None),
+            "reason_share": share,
+            "reason_buyers": np.where(co_bought, buyers[anchor], float(n_users)).astype("int64"),
+        }
+    )
+    names = product_names(products)
+    if names:
+        out["product_name"] = out["product_id"].map(names).fillna(out["product_id"])
+    return out.sort_values(["customer_id", "rank"], ignore_index=True)
+
+
+def premium_alternatives(
+    order_lines: pd.DataFrame,
+    products: pd.DataFrame,
+    *,
+    params: Mapping[str, Any] | None = None,
+    as_of: Any = None,
+) -> pd.DataFrame:
+    """Upsell: for each product a customer buys regularly, a premium product of the same category.
+
+    Premium = same ``category``, ``price`` between ``premium_min_price_ratio`` and
+    ``premium_max_price_ratio`` × the standard item's price, and, when both unit costs are known, a higher
+    margin rate 1 − unit_cost / price (with the higher price, also a higher margin per unit). Among those,
+    the one most bought by the standard item's other buyers ("similar customers") is suggested, when at
+    least ``min_premium_share`` of them and ``min_pair_customers`` customers bought it. Items the customer
+    already buys regularly are not suggested. At most ``top_n`` rows per customer.
+
+    Required columns:
+
+    - ``order_lines``: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``
+    - ``products``: ``product_id``, ``category``, ``price`` (optional ``unit_cost``, ``name``)
+
+    Returns
+    -------
+    pandas.DataFrame
+        customer_id, product_id, premium_product_id, category, price, premium_price, price_uplift (share),
+        share_of_buyers, n_buyers (of the standard item); product_name, premium_name with a name column.
+    """
+    p = merged_params(params)
+    _require(products, ["product_id", "category", "price"], "products", "Premium alternatives")
+    held = customer_items(order_lines, as_of=as_of, params=p)
+    cat = products.dropna(subset=["product_id", "category", "price"]).copy()
+    cat["product_id"] = cat["product_id"].astype(str)
+    cat = cat.drop_duplicates("product_id").set_index("product_id")
+    rate = 1 - cat["unit_cost"] / cat["price"] if "unit_cost" in cat.columns else np.nan
+    cat["margin_rate"] = rate
+    cat = cat[["category", "price", "margin_rate"]]
+
+    b, _, items = _matrix(held["customer_id"], held["product_id"])
+    co = (b.T @ b).toarray()
+    buyers = np.diag(co).copy()
+    s_idx, y_idx = np.nonzero(co >= int(p["min_pair_customers"]))
+    co = pd.DataFrame(
+        {
+            "product_id": items[s_idx],
+            "product_id_premium": items[y_idx],
+            "n_both": co[s_idx, y_idx],
+            "n_buyers": buyers[s_idx],
+        }
+    )
+    co = co.join(cat, on="product_id", how="inner").join(
+        cat.add_prefix("premium_"), on="product_id_premium", how="inner"
+    )
+    rates = co[["margin_rate", "premium_margin_rate"]]
+    margin_ok = (rates["premium_margin_rate"] > rates["margin_rate"]) | rates.isna().any(axis=1)
+    co["share_of_buyers"] = co["n_both"] / co["n_buyers"]
+    co = co[
+        (co["category"] == co["premium_category"])
+        & (co["premium_price"] >= float(p["premium_min_price_ratio"]) * co["price"])
+        & (co["premium_price"] <= float(p["premium_max_price_ratio"]) * co["price"])
+        & margin_ok
+        & (co["share_of_buyers"] >= float(p["min_premium_share"]))
+    ]
+    standard = held.loc[held["regular"], ["customer_id", "product_id"]]
+    cand = standard.merge(co, on="product_id", how="inner")
+    regular = held.loc[held["regular"], ["customer_id", "product_id"]].rename(
+        columns={"product_id": "product_id_premium"}
+    )
+    cand = cand.merge(regular.assign(_held=True), on=["customer_id", "product_id_premium"], how="left")
+    cand = cand[cand["_held"].isna()]
+    cand = cand.sort_values(
+        ["customer_id", "product_id", "share_of_buyers", "product_id_premium"],
+        ascending=[True, True, False, True],
+    )
+    cand = cand.drop_duplicates(["customer_id", "product_id"])
+    cand = cand.sort_values(["customer_id", "share_of_buyers", "product_id"], ascending=[True, False, True])
+    cand = cand.groupby("customer_id").head(int(p["top_n"]))
+    out = pd.DataFrame(
+        {
+            "customer_id": cand["customer_id"].astype(str).to_numpy(),
+            "product_id": cand["product_id"].to_numpy(),
+            "premium_product_id": cand["product_id_premium"].to_numpy(),
+            "category": cand["category"].to_numpy(),
+            "price": cand["price"].to_numpy(float),
+            "premium_price": cand["premium_price"].to_numpy(float),
+            "price_uplift": (cand["premium_price"] / cand["price"] - 1).to_numpy(float),
+            "share_of_buyers": cand["share_of_buyers"].to_numpy(float),
+            "n_buyers": cand["n_buyers"].to_numpy("int64"),
+        }
+    )
+    names = product_names(products)
+    if names:
+        out["product_name"] = out["product_id"].map(names).fillna(out["product_id"])
+        out["premium_name"] = out["premium_product_id"].map(names).fillna(out["premium_product_id"])
+    return out.reset_index(drop=True)
+
+
+def preseason(
+    order_lines: pd.DataFrame,
+    *,
+    as_of: Any = None,
+    params: Mapping[str, Any] | None = None,
+    products: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Pre-season suggestions: what each customer bought in the coming weeks last year, not yet this season.
+
+    Last year's season window is (as_of − 365 d, as_of − 365 d + ``preseason_lead_weeks`` weeks]; an item
+    bought there counts as already bought this season when the customer bought it again in the last
+    ``preseason_lead_weeks`` weeks up to ``as_of``. Only seasonal products qualify: the product's seasonal
+    index, the share of the year's (as_of − 365 d, as_of] orders with the product that fell in last year's
+    window, divided by the window's share of the year (lead days / 365), must reach ``preseason_min_index``
+    (orders rather than amounts, so that one very large order does not make a product seasonal). The
+    ``top_n`` items per customer by last year's amount.
+
+    Required columns of ``order_lines``: ``customer_id``, ``order_id``, ``order_date``, ``amount``,
+    ``product_id`` (optional ``quantity``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        customer_id, rank, product_id, last_year_date (first purchase in the window), expected_date (that
+        date + 365 days), last_year_orders, last_year_amount, last_year_quantity, seasonal_index;
+        product_name when known.
+    """
+    p = merged_params(params)
+    lines = purchase_lines(order_lines, as_of=as_of)
+    as_of = pd.Timestamp(as_of) if as_of is not None else lines["order_date"].max()
+    lead = pd.Timedelta(weeks=int(p["preseason_lead_weeks"]))
+    start = as_of - pd.Timedelta(days=365)
+    last_year = lines[(lines["order_date"] > start) & (lines["order_date"] <= start + lead)]
+    this_season = lines.loc[
+        lines["order_date"] > as_of - lead, ["customer_id", "product_id"]
+    ].drop_duplicates()
+    if "quantity" not in last_year.columns:
+        last_year = last_year.assign(quantity=np.nan)
+    picks = (
+        last_year.groupby(["customer_id", "product_id"], sort=True)
+        .agg(
+            last_year_date=("order_date", "min"),
+            last_year_orders=("order_id", "nunique"),
+            last_year_amount=("amount", "sum"),
+            last_year_quantity=("quantity", "sum"),
+        )
+        .reset_index()
+    )
+    picks = picks.merge(this_season.assign(_bought=True), on=["customer_id", "product_id"], how="left")
+    picks = picks[picks["_bought"].isna()].drop(columns="_bought")
+    year = lines[lines["order_date"] > start].groupby("product_id")["order_id"].nunique()
+    window_share = last_year.groupby("product_id")["order_id"].nunique() / year
+    index = (window_share / (lead.days / 365)).rename("seasonal_index")
+    picks = picks.join(index, on="product_id")
+    picks = picks[picks["seasonal_index"] >= float(p["preseason_min_index"])]
+    picks = picks.sort_values(
+        ["customer_id", "last_year_amount", "product_id"], ascending=[True, False, True]
+    )
+    picks = picks.groupby("customer_id").head(int(p["top_n"])).reset_index(drop=True)
+    picks.insert(1, "rank", (picks.groupby("customer_id").cumcount() + 1).astype("int64"))
+    picks.insert(4, "expected_date", picks["last_year_date"] + pd.Timedelta(days=365))
+    names = product_names(products)
+    if names:
+        picks["product_name"] = picks["product_id"].map(names).fillna(picks["product_id"])
+    return picks
+
+
+# ------------------------------------------------------------------------------------------ validation
+
+
+def evaluate(
+    order_lines: pd.DataFrame,
+    *,
+    cut: Any,
+    horizon_days: int,
+    k: int = 5,
+    params: Mapping[str, Any] | None = None,
+    products: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Hit rate@k and recall@k of the suggestions on a time split, against the popularity baseline.
+
+    Train on purchase lines up to ``cut``; the test items of a customer are the products they bought in
+    (cut, cut + ``horizon_days``] that they did not buy regularly at the cut (what a suggestion could have
+    won). Over the customers with history before the cut and at least one test item:
+    hit rate@k = share with at least one of their top-k suggestions among their test items;
+    recall@k = mean over customers of |top-k ∩ test items| / |test items| (Deshpande & Karypis 2004).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method (``item_to_item``, ``popularity``): method, k, n_customers, hit_rate, recall.
+    """
+    p = {**merged_params(params), "top_n": int(k)}
+    cut = pd.Timestamp(cut)
+    lines = purchase_lines(order_lines)
+    train = lines[lines["order_date"] <= cut]
+    test = lines[(lines["order_date"] > cut) & (lines["order_date"] <= cut + pd.Timedelta(days=horizon_days))]
+    held = customer_items(train, as_of=cut, params=p)
+    truth = test[["customer_id", "product_id"]].drop_duplicates()
+    truth = truth.merge(
+        held.loc[held["regular"], ["customer_id", "product_id"]].assign(_reg=True),
+        on=["customer_id", "product_id"],
+        how="left",
+    )
+    truth = truth[truth["_reg"].isna() & truth["customer_id"].isin(held["customer_id"])]
+    n_truth = truth.groupby("customer_id").size()
+    who = n_truth.index
+    rows = []
+    for method in ("item_to_item", "popularity"):
+        if len(who) == 0:
+            rows.append(
+                {"method": method, "k": int(k), "n_customers": 0, "hit_rate": np.nan, "recall": np.nan}
+            )
+            continue
+        recs = recommend(train, customers=who, products=products, params=p, as_of=cut, method=method)
+        hits = recs.merge(truth[["customer_id", "product_id"]], on=["customer_id", "product_id"], how="inner")
+        n_hits = hits.groupby("customer_id").size().reindex(who, fill_value=0)
+        rows.append(
+            {
+                "method": method,
+                "k": int(k),
+                "n_customers": int(len(who)),
+                "hit_rate": float((n_hits > 0).mean()),
+                "recall": float((n_hits / n_truth).mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------- report words
+
+
+def reason_text(recs: pd.DataFrame, *, lang: str, products: pd.DataFrame | None = None) -> pd.Series:
+    """The reason of each suggestion in words, e.g. "bought with Z by 38% of Z's buyers".
+
+    Required columns: ``reason_code``, ``reason_product_id``, ``reason_share``, ``reason_buyers``.
+    """
+    from crmlib.report.formatting import number, pct
+    from crmlib.report.i18n import t
+
+    names = product_names(products)
+    texts = []
+    for code, anchor, share, n in zip(
+        recs["reason_code"],
+        recs["reason_product_id"],
+        recs["reason_share"],
+        recs["reason_buyers"],
+        strict=True,
+    ):
+        if code not in REASON_CODES:
+            raise DataError(f"reason_text: unknown reason_code {code!r}; expected one of {REASON_CODES}.")
+        texts.append(
+            t(
+                f"xsell.reason.{code}",
+                lang,
+                anchor=names.get(anchor, anchor) if anchor else "",
+                share=pct(share, lang, 0),
+                buyers=number(n, lang),
+            )
+        )
+    return pd.Series(texts, index=recs.index, dtype=object, name="reason")

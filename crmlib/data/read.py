@@ -1,0 +1,317 @@
+"""Read the input tables (CSV, Parquet, XLSX) as text, with the column mapping and read options of params.
+
+``read_table`` resolves the file, checks that every mapped column exists (with a did-you-mean from the file's
+own headers), reads only the mapped columns as text with pyarrow (``crmlib.data.readers``: 10M lines in seconds),
+renames them to our names and detects what the read options leave open: encoding, separator, decimal mark,
+date layout (``crmlib.data.sniff``). Typing and checking the values is ``crmlib.data.validate``'s job.
+
+Row numbers in messages are the lines a spreadsheet user sees: the header is line 1, the first data row
+line 2 (blank lines inside a CSV are skipped by the reader and not counted).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from crmlib.data import sniff
+from crmlib.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+#: Our column names per table and their kind (id, date, number, text, bool, month): the contract's tables.
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    "orders": {"customer_id": "id", "order_id": "id", "order_date": "date", "amount": "number",
+               "product_id": "id", "quantity": "number", "cost": "number"},
+    "customers": {"customer_id": "id", "name": "text", "email": "text", "phone": "text", "city": "text",
+                  "signup_date": "date", "birth_date": "date", "referred_by": "id",
+                  "marketing_consent": "bool",
+                  # beyond the contract's list, optional: acquisition channel (LTV:CAC by channel) and the
+                  # sales rep who owns the account (per-rep action lists)
+                  "channel": "text", "sales_rep": "text"},
+    "products": {"product_id": "id", "name": "text", "category": "text", "price": "number",
+                 "unit_cost": "number"},
+    "payments": {"customer_id": "id", "invoice_id": "id", "due_date": "date", "paid_date": "date",
+                 "amount": "number"},
+    "tickets": {"customer_id": "id", "ticket_id": "id", "opened_at": "date", "acknowledged_at": "date",
+                "resolved_at": "date", "category": "text", "product_id": "id"},
+    "surveys": {"customer_id": "id", "date": "date", "nps": "number", "csat": "number"},
+    "contacts": {"customer_id": "id", "date": "date", "channel": "text", "responded": "bool"},
+    "marketing": {"month": "month", "channel": "text", "spend": "number", "new_customers": "number"},
+}
+#: Columns each table cannot do without (bold in the contract).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "orders": ("customer_id", "order_date", "amount"),
+    "customers": ("customer_id",),
+    "products": ("product_id",),
+    "payments": ("customer_id", "due_date"),
+    "tickets": ("customer_id", "opened_at"),
+    "surveys": ("customer_id", "date"),
+    "contacts": ("customer_id", "date"),
+    "marketing": ("month", "spend"),
+}
+#: The read options params may set under ``data.<table>.read``.
+READ_OPTIONS: tuple[str, ...] = ("sep", "decimal", "thousands", "encoding", "date_format", "sheet")
+FORMATS: dict[str, str] = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet",
+                           ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+#: Examples quoted in a message.
+MAX_EXAMPLES = 5
+#: Rows whose distinct values feed decimal-mark detection before the whole column is consulted.
+DETECT_ROWS = 200_000
+#: Distinct numbers per column whose decimal mark is looked at (Python-level; a few are enough).
+DETECT_VALUES = 20_000
+#: Distinct date strings used to detect the date layout.
+DETECT_DATES = 100_000
+
+
+@dataclass
+class RawTable:
+    """One input table as read: our column names, values as in the file (text unless the file typed them)."""
+
+    name: str
+    path: Path
+    frame: pd.DataFrame
+    detected: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    source_columns: dict[str, str] = field(default_factory=dict)  # our name -> the file's header
+    line_key: np.ndarray | None = None  # per row, codes the whole line when the file has unmapped columns
+
+    def line(self, position: int) -> int:
+        """Return the spreadsheet line of the row at ``position`` (header = line 1)."""
+        return int(position) + 2
+
+
+# ------------------------------------------------------------------------------------------------ messages
+
+
+def where(table: str, path: Path | str, column: str | None = None, source: str | None = None) -> str:
+    """Return the 'where' part of a message: table, file and column (ours and the file's)."""
+    text = f"Table {table!r} (file {str(path)!r})"
+    if column:
+        text += f", column {column!r}"
+        if source and source != column:
+            text += f" (in the file: {source!r})"
+    return text
+
+
+def format_rows(rows: Iterable[tuple[int, Any]]) -> str:
+    """Return ``line 5: '12,3,4'; line 9: 'abc'`` for up to five (line, value) pairs."""
+    return "; ".join(f"line {line}: {value!r}" for line, value in list(rows)[:MAX_EXAMPLES])
+
+
+def data_error(table: str, path: Path | str, what: str, todo: str, *, column: str | None = None,
+               source: str | None = None, rows: Sequence[tuple[int, Any]] = ()) -> DataError:
+    """Return the one :class:`DataError` for a problem: where, what (with rows and values), what to do."""
+    text = f"{where(table, path, column, source)}: {what}"
+    if rows:
+        text += f" First rows: {format_rows(rows)}."
+    return DataError(f"{text} What to do: {todo}")
+
+
+def lines_of(series: pd.Series, values: Iterable[Any]) -> list[tuple[int, Any]]:
+    """Return (spreadsheet line, value) of the first row holding each of ``values``."""
+    out = []
+    for value in list(values)[:MAX_EXAMPLES]:
+        hits = series.index[(series == value).fillna(False).to_numpy(dtype=bool)]
+        if len(hits):
+            out.append((int(hits[0]) + 2, value))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- mapping
+
+
+def resolve_mapping(name: str, spec: Mapping[str, Any], header: Sequence[str], path: Path) -> dict[str, str]:
+    """Return ``{our name: header name}`` for the mapped columns, checking each against the header.
+
+    ``columns:`` absent means every column of ours that the file has under the same name. A mapped column
+    missing from the file, a duplicated header, or a required column without a mapping is an error.
+    """
+    ours = TABLE_COLUMNS[name]
+    given = spec.get("columns")
+    if given is None:
+        given = {col: col for col in ours if col in {h.strip() for h in header}}
+    unknown = [col for col in given if col not in ours]
+    if unknown:
+        col = unknown[0]
+        hint = sniff.did_you_mean(col, ours)
+        raise data_error(name, path, f"{col!r} under columns: is not a column of this table"
+                         + (f" (did you mean {hint[0]!r}?)" if hint else "") + ".",
+                         f"use our names on the left of columns: ({', '.join(ours)}) and the file's headers "
+                         "on the right.")
+    mapping = {ours_: theirs for ours_, theirs in given.items() if theirs not in (None, "")}
+    missing_required = [col for col in REQUIRED[name] if col not in mapping]
+    if missing_required:
+        col = missing_required[0]
+        hint = sniff.did_you_mean(col, header)
+        raise data_error(name, path, f"the required column {col!r} is not mapped.",
+                         f"add '{col}: <the file's header>' under data.{name}.columns"
+                         + (f" (the file has {hint[0]!r})" if hint
+                            else f"; the file's headers are {list(header)}")
+                         + ".", column=col)
+    stripped: dict[str, list[str]] = {}
+    for h in header:
+        stripped.setdefault(h.strip(), []).append(h)
+    resolved = {}
+    for col, theirs in mapping.items():
+        theirs = str(theirs)
+        found = stripped.get(theirs.strip(), [])
+        if len(found) > 1:
+            raise data_error(name, path, f"the header {theirs!r} appears {len(found)} times in the file, so "
+                             "the column to read is ambiguous.", "rename the duplicated headers in the file "
+                             "(or in the export settings) so that each is unique.", column=col, source=theirs)
+        if not found:
+            hint = sniff.did_you_mean(theirs, header)
+            hint_text = ((f"did you mean {hint[0]!r}? " if hint else "")
+                         + f"The file's headers are {list(header)}.")
+            raise data_error(name, path, f"the file has no column {theirs!r}; {hint_text}",
+                             f"correct data.{name}.columns.{col} to the file's header exactly"
+                             + (f" (e.g. {col}: {hint[0]})" if hint else "") + ".", column=col, source=theirs)
+        resolved[col] = found[0]
+    return resolved
+
+
+# ------------------------------------------------------------------------------------------- detection
+
+
+def _detect_conventions(name: str, path: Path, frame: pd.DataFrame, read: Mapping[str, Any],
+                        sources: Mapping[str, str], detected: dict[str, Any]) -> None:
+    """Fill ``detected`` with the decimal mark, thousands separator and date formats of text columns."""
+    from crmlib.data.coerce import as_arrow, blank_to_null, is_text
+
+    kinds = TABLE_COLUMNS[name]
+    numbers = [c for c in frame if kinds[c] == "number" and is_text(frame[c])]
+    decimal, thousands = read.get("decimal"), read.get("thousands")
+    if numbers and not decimal:
+        evidence = sniff.DecimalEvidence()
+        for col in numbers:
+            arr = blank_to_null(as_arrow(frame[col]).slice(0, DETECT_ROWS))
+            evidence.add(pc.unique(arr).drop_null().slice(0, DETECT_VALUES).to_pylist())
+        if not (evidence.comma or evidence.point) and len(frame) > DETECT_ROWS:
+            for col in numbers:
+                uniques = pc.unique(blank_to_null(as_arrow(frame[col]))).drop_null()
+                evidence.add(uniques.slice(0, 10 * DETECT_VALUES).to_pylist())
+        try:
+            decimal, auto_thousands = sniff.decide_decimal(evidence)
+        except sniff.Undecided as err:
+            col = next((c for c in numbers if lines_of(frame[c], err.values[:1])), numbers[0])
+            rows = sorted(r for c in numbers for r in lines_of(frame[c], err.values))[:MAX_EXAMPLES]
+            raise data_error(name, path, f"the decimal mark cannot be detected: {err.reason}.",
+                             f"set data.{name}.read.decimal (',' for 1.234,56; '.' for 1,234.56) and, if "
+                             "needed, read.thousands.", column=col, source=sources.get(col),
+                             rows=rows) from err
+        if thousands is None:
+            thousands = auto_thousands
+    elif thousands is None and decimal:
+        thousands = "." if decimal == "," else ","
+    detected["decimal"], detected["thousands"] = decimal or ".", thousands or None
+    dates = [c for c in frame if kinds[c] == "date" and is_text(frame[c])]
+    formats: dict[str, str] = {}
+    if dates and read.get("date_format"):
+        formats = dict.fromkeys(dates, read["date_format"])
+    elif dates:
+        def sample(rows: int | None) -> dict[str, list[str]]:
+            out = {}
+            for col in dates:
+                arr = as_arrow(frame[col])
+                arr = blank_to_null(arr if rows is None else arr.slice(0, rows))
+                out[col] = pc.unique(arr).drop_null().slice(0, DETECT_DATES).to_pylist()
+            return out
+
+        try:
+            try:
+                formats = sniff.detect_date_formats(sample(DETECT_ROWS))
+            except sniff.Undecided:
+                if len(frame) <= DETECT_ROWS:
+                    raise
+                formats = sniff.detect_date_formats(sample(None))  # the first rows may not settle dd/mm
+        except sniff.Undecided as err:
+            col = next((c for c in dates if lines_of(frame[c], err.values[:1])), dates[0])
+            rows = sorted(r for c in dates for r in lines_of(frame[c], err.values))[:MAX_EXAMPLES]
+            raise data_error(name, path, f"the date layout cannot be detected: {err.reason}.",
+                             f"set data.{name}.read.date_format, e.g. '%d/%m/%Y' (day first) or '%m/%d/%Y' "
+                             "(month first).", column=col, source=sources.get(col), rows=rows) from err
+    detected["date_formats"] = formats
+    distinct = set(formats.values())
+    detected["date_format"] = distinct.pop() if len(distinct) == 1 else None
+
+
+# ------------------------------------------------------------------------------------------------ entry
+
+
+def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTable:
+    """Read one input table: the mapped columns, renamed to our names, as text (or as typed by the file).
+
+    Parameters
+    ----------
+    name : a table of the contract (``orders``, ``customers``, ...).
+    spec : ``params["data"][name]``: ``path`` (relative to ``base_dir``), ``columns`` ``{ours: theirs}``,
+        ``read`` (``sep``, ``decimal``, ``thousands``, ``encoding``, ``date_format``, ``sheet``; null =
+        detect).
+    base_dir : the params file's folder.
+
+    Raises
+    ------
+    DataError : the file is missing, unreadable or empty, a mapped column is absent or duplicated, or a
+        read option cannot be detected safely; the message names file, column, rows and the fix.
+    """
+    if name not in TABLE_COLUMNS:
+        hint = sniff.did_you_mean(name, TABLE_COLUMNS)
+        raise DataError(f"data.{name}: unknown table" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                        + f". What to do: use one of {list(TABLE_COLUMNS)}.")
+    if isinstance(spec, (str, Path)):
+        spec = {"path": spec}
+    if not spec or not spec.get("path"):
+        raise DataError(f"data.{name}: no path given. What to do: set data.{name}.path to the file "
+                        "(relative to the params file).")
+    read = dict(spec.get("read") or {})
+    unknown = [k for k in read if k not in READ_OPTIONS]
+    if unknown:
+        hint = sniff.did_you_mean(unknown[0], READ_OPTIONS)
+        raise DataError(f"data.{name}.read.{unknown[0]} is not a read option"
+                        + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                        + f". What to do: use {list(READ_OPTIONS)}.")
+    path = (Path(base_dir) / str(spec["path"])).resolve()
+    shown = path
+    if not path.is_file():
+        near = sniff.did_you_mean(path.name, [p.name for p in path.parent.iterdir()]) \
+            if path.parent.is_dir() else []
+        raise data_error(name, shown, f"the file does not exist (looked for {str(path)!r})"
+                         + (f"; the folder has {near[0]!r}" if near else "") + ".",
+                         f"correct data.{name}.path (relative to the params file's folder "
+                         f"{str(base_dir)!r}).")
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise data_error(name, shown, f"the extension {path.suffix!r} is not supported.",
+                         "give a .csv, .parquet or .xlsx file.")
+    from crmlib.data import readers  # imports this module's message helpers
+
+    detected: dict[str, Any] = {"format": fmt, "given": sorted(k for k, v in read.items() if v is not None)}
+    if fmt == "csv":
+        header, reader, line_key = readers.read_csv_columns(name, path, read, detected)
+    elif fmt == "parquet":
+        header, reader, line_key = readers.read_parquet_columns(name, path)
+    else:
+        header, reader, line_key = readers.read_xlsx_columns(name, path, read.get("sheet"), detected)
+    header = [h.lstrip("\ufeff") for h in header]
+    mapping = resolve_mapping(name, spec, header, Path(shown))
+    wanted = list(dict.fromkeys(mapping.values()))
+    raw = reader(wanted)
+    frame = pd.DataFrame({ours: raw[theirs] for ours, theirs in mapping.items()})
+    frame.index = pd.RangeIndex(len(frame))
+    notes = []
+    if frame.empty:
+        notes.append("the file has a header but no rows")
+    _detect_conventions(name, Path(shown), frame, read, mapping, detected)
+    detected["rows"] = len(frame)
+    logger.info("read %s from %s: %d rows, %s", name, path, len(frame), detected)
+    key = line_key(len(frame)) if set(wanted) != set(header) else None  # unmapped columns exist
+    return RawTable(name, Path(shown), frame, detected, notes, dict(mapping), key)
+

@@ -1,0 +1,115 @@
+"""The orders table and the per-customer table, defined once in engine-neutral SQL (``crmlib/sql``).
+
+DuckDB runs the definitions here, in process, straight on Arrow/pandas frames; the same SQL files run on
+Spark SQL for the largest users (define ``days_between(a, b)`` as ``datediff(b, a)`` there).
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+ORDER_LINE_COLUMNS: tuple[str, ...] = ("customer_id", "order_id", "order_date", "amount", "cost", "quantity")
+
+
+def sql(name: str) -> str:
+    """Return the text of ``crmlib/sql/<name>.sql``."""
+    return (resources.files("crmlib.data") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("SET threads TO 2")
+    con.execute("CREATE MACRO days_between(a, b) AS date_diff('day', CAST(a AS DATE), CAST(b AS DATE))")
+    return con
+
+
+def _to_arrow(frame: pd.DataFrame, columns: tuple[str, ...]) -> pa.Table:
+    data = {}
+    n = len(frame)
+    for col in columns:
+        if col in frame.columns:
+            data[col] = frame[col]
+        elif col in ("cost", "quantity"):
+            data[col] = pd.Series(np.full(n, np.nan), index=frame.index)
+        else:
+            raise KeyError(f"order_lines has no column {col!r}")
+    table = pa.Table.from_pandas(pd.DataFrame(data), preserve_index=False)
+    return table
+
+
+def _dates_to_datetime(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    for col in columns:
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+    return frame
+
+
+def build_orders(order_lines: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """Aggregate order lines into orders (``sql/orders.sql``).
+
+    Parameters
+    ----------
+    order_lines
+        One row per line, with columns
+
+        - ``customer_id``, ``order_id`` (str), ``order_date`` (datetime), ``amount`` (float, negative = return)
+        - optional ``cost``, ``quantity`` (float; filled with NaN when absent)
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per order: customer_id, order_id, order_date, amount, cost, margin, n_lines, quantity,
+        returns_amount, has_return, is_purchase.
+    """
+    table = order_lines if isinstance(order_lines, pa.Table) else _to_arrow(order_lines, ORDER_LINE_COLUMNS)
+    con = _connect()
+    try:
+        con.register("order_lines", table)
+        out = con.sql(sql("orders")).to_arrow_table().to_pandas()
+    finally:
+        con.close()
+    out = _dates_to_datetime(out, ["order_date"])
+    out["n_lines"] = out["n_lines"].astype("int64")
+    for col in ("amount", "cost", "margin", "quantity", "returns_amount"):
+        out[col] = out[col].astype("float64")
+    return out
+
+
+def build_customer_summary(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> pd.DataFrame:
+    """Build the per-customer table at ``as_of`` (``sql/customer_summary.sql``).
+
+    Parameters
+    ----------
+    orders
+        As returned by :func:`build_orders`.
+    as_of
+        Analysis date, inclusive: orders after it are ignored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer with a purchase on or before ``as_of``; columns as documented in
+        ``docs/ARCHITECTURE.md`` (durations in days).
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    con = _connect()
+    try:
+        con.register("orders", pa.Table.from_pandas(orders, preserve_index=False))
+        con.execute("CREATE TABLE run_params AS SELECT CAST(? AS DATE) AS as_of", [as_of.date()])
+        out = con.sql(sql("customer_summary")).to_arrow_table().to_pandas()
+    finally:
+        con.close()
+    out = _dates_to_datetime(out, ["first_order_date", "last_order_date"])
+    for col in ("n_orders", "n_order_days", "frequency", "recency_days", "tenure_days", "recency", "T"):
+        out[col] = out[col].astype("int64")
+    for col in ("revenue", "returns_amount", "cost", "margin", "avg_order_value", "mean_gap_days",
+                "median_gap_days", "monetary_value"):
+        out[col] = out[col].astype("float64")
+    return out.reset_index(drop=True)

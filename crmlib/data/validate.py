@@ -1,0 +1,422 @@
+"""Type and check the input tables; one clear message for what cannot be used, notes for what was fixed.
+
+``validate_table`` turns a :class:`~crmlib.data.read.RawTable` (text as read) into a :class:`ValidTable`: ids as
+``str``, dates ``datetime64[ns]`` (order dates at midnight), numbers ``float64``, flags nullable
+``boolean``. ``load_tables`` reads and validates every table named in ``params["data"]``.
+
+What is an error and what is a note (our thresholds):
+
+- **Errors** (:class:`~crmlib.errors.DataError`, the run stops with exit 2): a blank required value
+  (customer_id, order_date, amount, ...); any unreadable value in a required column, a money column
+  (amount, cost, price, unit_cost, spend) or ``paid_date`` — money must not vanish silently, so even one
+  is refused; an impossible date (31.02.2024) in those columns; in any other column, unreadable values in
+  more than ``TOLERANCE`` (1 %) of its filled cells (a systematic problem, e.g. a wrong read option).
+- **Notes** (:class:`Note`, shown in the data-quality section of ``00_overview``): exact duplicate lines
+  (dropped; identical in every column of the file, mapped or not), lines after ``as_of`` (counted; the
+  cut happens when the orders are built), blank optional values, unreadable optional values up to the
+  tolerance (blanked), negative amounts (returns, kept),
+  survey scores outside NPS 0–10 / CSAT 1–5 (dropped; Reichheld's 2003 0–10 recommend scale and the
+  contract's five-point CSAT), repeated keys in customers/products (first row kept), tickets resolved
+  before they were opened.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pda
+
+from crmlib.data import coerce
+from crmlib.data.read import MAX_EXAMPLES, REQUIRED, TABLE_COLUMNS, RawTable, data_error, read_table
+from crmlib.data.sniff import did_you_mean
+from crmlib.errors import DataError, ParamsError
+
+logger = logging.getLogger(__name__)
+
+#: Share of filled cells of an optional column that may be unreadable (blanked with a note) before the
+#: column is refused: above it the problem is systematic (wrong read option, shifted columns).
+TOLERANCE = 0.01
+#: Threads typing the columns of a table (the machine this targets has two cores).
+THREADS = 2
+#: Columns where money is at stake: not a single unreadable value is accepted.
+MONEY: dict[str, tuple[str, ...]] = {
+    "orders": ("amount", "cost"), "products": ("price", "unit_cost"), "payments": ("amount", "paid_date"),
+    "marketing": ("spend",),
+}
+#: Score scales: NPS 0–10 (Reichheld 2003, "The One Number You Need to Grow", HBR), CSAT 1–5 (the contract).
+SCORE_RANGES: dict[str, tuple[float, float]] = {"nps": (0, 10), "csat": (1, 5)}
+#: The date column that ``as_of`` applies to, per table.
+EVENT_DATE: dict[str, str] = {"orders": "order_date", "payments": "due_date", "tickets": "opened_at",
+                              "surveys": "date", "contacts": "date", "customers": "signup_date"}
+#: Tables with one row per key: repeated keys keep their first row.
+KEYS: dict[str, str] = {"customers": "customer_id", "products": "product_id"}
+_DTYPES = {"id": "str", "text": "str", "date": "datetime64[ns]", "month": "datetime64[ns]",
+           "number": "float64", "bool": "boolean"}
+
+
+@dataclass
+class Note:
+    """Something the loader fixed, dropped or counted, for the data-quality section.
+
+    ``kind`` selects the catalogue message ``dq.note.<kind>`` (crmlib/locales/dq.yaml); ``examples`` are
+    (spreadsheet line, value) pairs; ``message`` is the English sentence for logs and the CLI.
+    """
+
+    table: str
+    column: str | None
+    kind: str
+    count: int
+    message: str
+    examples: list[tuple[int, Any]] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str, *, currency: str = "TRY") -> str:
+        """Return the note in ``lang`` from the message catalogue, numbers in that language's style."""
+        from crmlib.report import formatting
+        from crmlib.report.i18n import t
+
+        def shown(key: str, value: Any) -> Any:
+            if key == "total":
+                return formatting.money(value, lang, currency)
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            return formatting.number(value, lang) if numeric else value
+
+        values = {k: shown(k, v) for k, v in self.values.items()}
+        return t(f"dq.note.{self.kind}", lang, table=self.table, column=self.column or "",
+                 count=formatting.number(self.count, lang), **values)
+
+
+@dataclass
+class ValidTable:
+    """One validated table: typed frame with our column names (index 0..n-1) and the notes."""
+
+    name: str
+    path: Path
+    frame: pd.DataFrame
+    notes: list[Note] = field(default_factory=list)
+    detected: dict[str, Any] = field(default_factory=dict)
+    source_columns: dict[str, str] = field(default_factory=dict)
+    rows_read: int = 0
+
+
+def _rows(raw: RawTable, frame: pd.DataFrame, mask: np.ndarray, column: str) -> list[tuple[int, Any]]:
+    """Return (line, value as in the file) of the first rows where ``mask`` holds."""
+    positions = np.flatnonzero(mask)[:MAX_EXAMPLES]
+    labels = frame.index[positions]
+    source = raw.frame[column] if column in raw.frame else frame[column]
+    return [(raw.line(label), _plain(source.loc[label])) for label in labels]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return str(value.date()) if value == value.normalize() else str(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _layout_regex(fmt: str) -> str:
+    """Return the regex of the date part of a strptime format (``%d.%m.%Y`` → ``\\d{1,2}\\.\\d{1,2}...``)."""
+    part = re.split(r"[ T]%H", fmt)[0]
+    pieces = {"%d": r"\d{1,2}", "%m": r"\d{1,2}", "%Y": r"\d{4}", "%y": r"\d{2}", "%b": r"[^\W\d]+"}
+    return "".join(pieces.get(tok, re.escape(tok)) for tok in re.findall(r"%[a-zA-Z]|[^%]", part))
+
+
+def _coerce(raw: RawTable, column: str, kind: str) -> coerce.Coerced:
+    series = raw.frame[column]
+    if kind == "id":
+        return coerce.to_ids(series)
+    if kind == "text":
+        return coerce.to_text(series)
+    if kind == "number":
+        return coerce.to_numbers(series, decimal=raw.detected.get("decimal") or ".",
+                                 thousands=raw.detected.get("thousands"))
+    if kind == "date":
+        fmt = raw.detected.get("date_formats", {}).get(column)
+        return coerce.to_dates(series, fmt=fmt, layout=_layout_regex(fmt) if fmt else None)
+    if kind == "bool":
+        return coerce.to_bools(series)
+    return coerce.to_months(series)
+
+
+def _what_unreadable(raw: RawTable, column: str, kind: str) -> tuple[str, str]:
+    """Return (what the values should look like, what to do) for unreadable values of ``column``."""
+    read = f"data.{raw.name}.read"
+    if kind == "number":
+        dec, tho = raw.detected.get("decimal") or ".", raw.detected.get("thousands")
+        return (f"numbers written with decimal {dec!r}" + (f" and thousands {tho!r}" if tho else ""),
+                f"correct these cells in the file, or set {read}.decimal / {read}.thousands if the file uses "
+                "another convention.")
+    if kind == "date":
+        fmt = raw.detected.get("date_formats", {}).get(column)
+        if fmt is None:
+            return ("dates in a layout we recognise (2024-03-15, 15.03.2024, 15/03/2024)",
+                    f"set {read}.date_format to the file's layout (e.g. '%d.%m.%Y'), or export ISO dates.")
+        return (f"dates in the layout {fmt!r} (with or without a time) between {coerce.MIN_YEAR} and "
+                f"{coerce.MAX_YEAR}",
+                f"correct these cells, or set {read}.date_format if the layout is wrong.")
+    if kind == "bool":
+        return ("yes/no values (1/0, true/false, evet/hayır, yes/no)", "use one of these words in the file.")
+    if kind == "month":
+        return ("months (2024-03, 03.2024, Mart 2024)", "write the months in one of these layouts.")
+    return ("readable values", "correct these cells in the file.")
+
+
+def _check_unreadable(raw: RawTable, frame: pd.DataFrame, column: str, kind: str, result: coerce.Coerced,
+                      notes: list[Note]) -> pd.Series:
+    """Raise for unreadable values in strict columns or above the tolerance; else blank them with a note."""
+    values = result.values
+    source = raw.source_columns.get(column)
+    strict = column in REQUIRED[raw.name] or column in MONEY.get(raw.name, ())
+    if result.impossible is not None and result.impossible.any():
+        count = int(result.impossible.sum())
+        if strict or count > TOLERANCE * max(int(values.notna().sum()) + count, 1):
+            raise data_error(raw.name, raw.path, f"{count} values are not real calendar dates (a day that "
+                             "does not exist in that month).", "correct these dates in the file.",
+                             column=column, source=source, rows=_rows(raw, frame, result.impossible, column))
+    bad = result.bad | (result.impossible if result.impossible is not None else False)
+    count = int(np.count_nonzero(bad))
+    if not count:
+        return values
+    filled = int(values.notna().sum()) + count
+    looks, todo = _what_unreadable(raw, column, kind)
+    rows = _rows(raw, frame, bad, column)
+    if strict or count > TOLERANCE * filled:
+        reason = ("this column allows none" if strict
+                  else f"more than {TOLERANCE:.0%} of its {filled} filled cells")
+        raise data_error(raw.name, raw.path, f"{count} values cannot be read as {looks} ({reason}).", todo,
+                         column=column, source=source, rows=rows)
+    notes.append(Note(raw.name, column, "unreadable_blanked", count,
+                      f"{count} unreadable values in {column} were left blank", rows))
+    return values.where(~bad)
+
+
+def _drop(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    return frame.loc[~mask] if mask.any() else frame
+
+
+def _duplicates(frame: pd.DataFrame) -> np.ndarray:
+    """Return the mask of exact repeats of an earlier row.
+
+    Repeats must agree on every number and date, so a fast numeric hash (sorted, not a hash table) picks
+    the candidates and only they are compared in full, text included. Tables without numbers or dates
+    hash everything.
+    """
+    n = len(frame)
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    numeric = [c for c in frame if frame[c].dtype.kind in "fiuM"]
+    if numeric:
+        h = np.zeros(n, dtype=np.uint64)
+        for col in numeric:
+            values = frame[col].to_numpy()
+            if values.dtype.kind == "f":
+                values = np.where(np.isnan(values), np.nan, values + 0.0)  # one NaN, -0.0 == 0.0
+            key = values.view(np.uint64) if values.dtype.itemsize == 8 else values.astype(np.uint64)
+            h = h * np.uint64(0x9E3779B97F4A7C15) + key  # collisions only add candidates
+    else:
+        h = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    order = np.argsort(h)
+    same = h[order][1:] == h[order][:-1]
+    candidates = np.zeros(n, dtype=bool)
+    candidates[order[1:][same]] = True
+    candidates[order[:-1][same]] = True
+    out = np.zeros(n, dtype=bool)
+    if candidates.any():
+        out[np.flatnonzero(candidates)] = frame.loc[candidates].duplicated(keep="first").to_numpy()
+    return out
+
+
+def schema(name: str) -> pda.DataFrameSchema:
+    """Return the pandera schema of a validated table: dtypes, required non-null, score ranges."""
+    columns = {}
+    for col, kind in TABLE_COLUMNS[name].items():
+        checks = []
+        if name == "surveys" and col in SCORE_RANGES:
+            checks.append(pda.Check.in_range(*SCORE_RANGES[col]))
+        columns[col] = pda.Column(_DTYPES[kind], checks=checks, nullable=col not in REQUIRED[name],
+                                  required=False)
+    return pda.DataFrameSchema(columns, strict=True)
+
+
+def _apply_schema(raw: RawTable, frame: pd.DataFrame, notes: list[Note]) -> pd.DataFrame:
+    """Check the typed frame with pandera; drop survey scores out of range, raise for anything else."""
+    try:
+        schema(raw.name).validate(frame, lazy=True)
+        return frame
+    except pda.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    ranged = cases["check"].astype(str).str.startswith("in_range") & cases["column"].isin(list(SCORE_RANGES))
+    for column, group in cases[ranged].groupby("column"):
+        low, high = SCORE_RANGES[column]
+        mask = frame.index.isin(group["index"])
+        notes.append(Note(raw.name, column, "out_of_range_dropped", int(mask.sum()),
+                          f"{int(mask.sum())} rows with {column} outside {low}-{high} were dropped",
+                          _rows(raw, frame, mask, column), {"low": low, "high": high}))
+        frame = frame.loc[~mask]
+    rest = cases[~ranged]
+    if not rest.empty:
+        first = rest.iloc[0]
+        column = str(first["column"])
+        mask = frame.index.isin(rest.loc[rest["column"] == first["column"], "index"].dropna())
+        raise data_error(raw.name, raw.path, f"the typed values fail the check {first['check']!r} "
+                         f"({len(rest)} failures).", "report this with the file: the loader should have "
+                         "caught it earlier.", column=column, source=raw.source_columns.get(column),
+                         rows=_rows(raw, frame, mask, column))
+    return frame
+
+
+def _table_notes(raw: RawTable, frame: pd.DataFrame, notes: list[Note], as_of: Any) -> pd.DataFrame:
+    """Notes and drops specific to each table (returns, keys, ticket order, lines after ``as_of``)."""
+    name = raw.name
+    if "amount" in frame and name in ("orders", "payments"):
+        negative = (frame["amount"] < 0).to_numpy()
+        if negative.any():
+            notes.append(Note(name, "amount", "negative_amounts", int(negative.sum()),
+                              f"{int(negative.sum())} lines have a negative amount "
+                              "(returns, kept and netted)",
+                              _rows(raw, frame, negative, "amount"),
+                              {"total": float(frame["amount"][negative].sum())}))
+    key = KEYS.get(name)
+    if key and key in frame:
+        repeated = frame[key].duplicated(keep="first").to_numpy() & frame[key].notna().to_numpy()
+        if repeated.any():
+            notes.append(Note(name, key, "repeated_key_dropped", int(repeated.sum()),
+                              f"{int(repeated.sum())} rows repeat a {key} already seen (first row kept)",
+                              _rows(raw, frame, repeated, key)))
+            frame = frame.loc[~repeated]
+    if name == "tickets" and {"opened_at", "resolved_at"} <= set(frame):
+        early = (frame["resolved_at"] < frame["opened_at"]).to_numpy()
+        if early.any():
+            notes.append(Note(name, "resolved_at", "resolved_before_opened", int(early.sum()),
+                              f"{int(early.sum())} tickets are resolved before they were opened (kept)",
+                              _rows(raw, frame, early, "resolved_at")))
+    date_col = EVENT_DATE.get(name)
+    if as_of is not None and date_col in frame:
+        cut = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+        after = (frame[date_col] >= cut).to_numpy()
+        if after.any():
+            notes.append(Note(name, date_col, "after_as_of", int(after.sum()),
+                              f"{int(after.sum())} rows are dated after the as-of date "
+                              f"{pd.Timestamp(as_of).date()} "
+                              "and will be ignored", _rows(raw, frame, after, date_col),
+                              {"as_of": str(pd.Timestamp(as_of).date())}))
+    return frame
+
+
+def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False) -> ValidTable:
+    """Type and check one table read by :func:`crmlib.data.read.read_table`.
+
+    Parameters
+    ----------
+    raw : the table as read; its frame has our column names (``TABLE_COLUMNS[raw.name]``), required:
+        ``REQUIRED[raw.name]`` (orders: customer_id, order_date, amount).
+    as_of : the analysis date; rows after it are counted in a note (not removed here).
+    release : drop the text columns of ``raw.frame`` once typed (``load_tables`` does, to halve the peak
+        memory on large files); later notes then quote typed values instead of the file's text.
+
+    Raises
+    ------
+    DataError : see the module docstring for what is refused; the message names file, column, lines,
+        values and the fix.
+    """
+    name, kinds = raw.name, TABLE_COLUMNS[raw.name]
+    frame = raw.frame
+    notes: list[Note] = []
+    if frame.empty:
+        notes.append(Note(name, None, "empty_table", 0, "the file has a header but no rows"))
+    if raw.detected.get("encoding_fallback"):
+        notes.append(Note(name, None, "encoding_fallback", 0, "the start of the file is plain ASCII but "
+                          "later lines are not UTF-8: the file was read as cp1254 (Turkish Windows)"))
+    typed: dict[str, pd.Series] = {}
+    # The columns are typed in two threads: the work is in pyarrow/numpy kernels, which release the GIL.
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        results = list(pool.map(lambda col: _coerce(raw, col, kinds[col]), frame.columns))
+    for column, result in zip(frame.columns, results, strict=True):
+        typed[column] = _check_unreadable(raw, frame, column, kinds[column], result, notes)
+    del results
+    rows_read = len(frame)
+    if release:
+        raw.frame = frame = frame.iloc[:, :0]
+    out = pd.DataFrame(typed, index=frame.index)
+    del typed
+    if name == "orders" and "order_date" in out:
+        out["order_date"] = out["order_date"].dt.normalize()
+    empty = out.isna().all(axis=1).to_numpy()
+    if empty.any() and not out.empty:
+        notes.append(Note(name, None, "empty_rows_dropped", int(empty.sum()),
+                          f"{int(empty.sum())} empty rows were dropped"))
+    for column in [c for c in REQUIRED[name] if c in out]:
+        blank = out[column].isna().to_numpy() & ~empty
+        if blank.any():
+            raise data_error(name, raw.path, f"{int(blank.sum())} rows have no value in this required "
+                             "column.", "fill these cells in the file, or remove the rows if they are not "
+                             "real records.", column=column, source=raw.source_columns.get(column),
+                             rows=_rows(raw, out, blank, column))
+    kept = len(out) - int(empty.sum())
+    for column in [c for c in out if c not in REQUIRED[name]]:
+        blank = int(out[column].isna().sum()) - int(empty.sum())
+        if blank:
+            notes.append(Note(name, column, "blank_values", blank,
+                              f"{blank} of {kept} rows have no {column}", values={"rows": kept}))
+    key = out if raw.line_key is None else out.assign(_line=raw.line_key)  # unmapped columns count too
+    repeats = _duplicates(key) & ~empty  # repeats of an empty row are empty rows, counted above
+    del key
+    if repeats.any():
+        notes.append(Note(name, None, "duplicates_dropped", int(repeats.sum()),
+                          f"{int(repeats.sum())} exact duplicate lines were dropped",
+                          [(raw.line(i), "") for i in out.index[repeats][:MAX_EXAMPLES]]))
+    if repeats.any() or empty.any():
+        out = out.loc[~(repeats | empty)]  # one copy for both drops
+    out = _table_notes(raw, out, notes, as_of)
+    out = _apply_schema(raw, out, notes)
+    if name == "orders" and out.empty:
+        raise data_error(name, raw.path, "the orders table has no rows.", "export the order lines again; "
+                         "the workbook needs at least one order.")
+    for note in notes:
+        logger.info("%s: %s", name, note.message)
+    return ValidTable(name, raw.path, out.reset_index(drop=True), notes, dict(raw.detected),
+                      dict(raw.source_columns), rows_read)
+
+
+def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = None) -> dict[str, ValidTable]:
+    """Read and validate every table named in ``data_spec`` (``params["data"]``); orders is required.
+
+    Also notes order lines whose customer is missing from the customers table. Raises
+    :class:`~crmlib.errors.DataError` on the first unusable problem and :class:`~crmlib.errors.ParamsError`
+    for an unknown table name.
+    """
+    specs = {name: ({"path": spec} if isinstance(spec, (str, Path)) else spec)  # `table: path` shorthand
+             for name, spec in (data_spec or {}).items() if spec}
+    for name in specs:
+        if name not in TABLE_COLUMNS:
+            hint = did_you_mean(name, TABLE_COLUMNS)
+            raise ParamsError(f"data.{name} is not a table of the workbook"
+                              + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                              + f". What to do: use {list(TABLE_COLUMNS)}.")
+    if "orders" not in specs:
+        raise DataError("data.orders is missing: the order lines are required. What to do: add data.orders "
+                        "with path and columns (customer_id, order_date, amount) to the params file.")
+    tables = {}
+    for name, spec in specs.items():
+        raw = read_table(name, spec, base_dir=Path(base_dir))
+        tables[name] = validate_table(raw, as_of=as_of, release=True)
+        del raw
+    customers = tables.get("customers")
+    if customers is not None and not customers.frame.empty:
+        orders = tables["orders"]
+        ids = pd.Series(orders.frame["customer_id"].unique())
+        unknown = ids[~ids.isin(customers.frame["customer_id"])]
+        if len(unknown):
+            orders.notes.append(Note("orders", "customer_id", "unknown_customers", len(unknown),
+                                     f"{len(unknown)} customers in orders are not in the customers table",
+                                     [(0, v) for v in unknown.head(MAX_EXAMPLES)]))
+    return tables

@@ -1,0 +1,65 @@
+"""Overview: the overview: what data the run saw, revenue over time, order values, and what the loader fixed.
+
+Submodules: kpi_plots, kpis, plots, summary.
+"""
+
+from crmlib.overview import kpi_plots, kpis, plots, summary
+from crmlib.overview.kpis import (
+    KPI_DEFAULTS,
+    KPI_UNITS,
+    cac_by_channel,
+    cohort_average,
+    cohort_retention,
+    csat,
+    format_kpi,
+    kpi_table,
+    kpis_by_period,
+    logger,
+    monthly_kpis,
+    nps,
+    repeat_customer_share,
+    survey_scores,
+    survey_trend,
+    window_kpis,
+)
+from crmlib.overview.summary import (
+    headline,
+    last_complete_month,
+    missing_values,
+    monthly,
+    order_values,
+    quality_notes,
+    table_label,
+    tables_used,
+)
+
+__all__ = [
+    "kpi_plots",
+    "kpis",
+    "plots",
+    "summary",
+    "KPI_DEFAULTS",
+    "KPI_UNITS",
+    "cac_by_channel",
+    "cohort_average",
+    "cohort_retention",
+    "csat",
+    "format_kpi",
+    "headline",
+    "kpi_table",
+    "kpis_by_period",
+    "last_complete_month",
+    "logger",
+    "missing_values",
+    "monthly",
+    "monthly_kpis",
+    "nps",
+    "order_values",
+    "quality_notes",
+    "repeat_customer_share",
+    "survey_scores",
+    "survey_trend",
+    "table_label",
+    "tables_used",
+    "window_kpis",
+]

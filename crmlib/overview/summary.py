@@ -1,0 +1,146 @@
+"""The overview: what data the run saw, revenue over time, order values, and what the loader fixed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def monthly(orders: pd.DataFrame) -> pd.DataFrame:
+    """Revenue, orders, active customers and average order value per calendar month.
+
+    Parameters
+    ----------
+    orders
+        One row per order with columns
+
+        - ``customer_id``, ``order_date``, ``amount`` (net; returns negative), ``is_purchase``
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``month`` (first day), ``revenue`` (net of returns), ``orders`` and ``customers`` (purchases only),
+        ``avg_order_value`` (mean purchase order amount); months without orders appear with zeros.
+    """
+    if orders.empty:
+        return pd.DataFrame(columns=["month", "revenue", "orders", "customers", "avg_order_value"])
+    month = orders["order_date"].dt.to_period("M").dt.to_timestamp()
+    frame = orders.assign(month=month)
+    revenue = frame.groupby("month")["amount"].sum()
+    purchases = frame.loc[frame["is_purchase"]]
+    grouped = purchases.groupby("month")
+    out = pd.DataFrame({"revenue": revenue, "orders": grouped.size(), "customers": grouped["customer_id"].nunique(),
+                        "purchase_amount": grouped["amount"].sum()})
+    full = pd.date_range(out.index.min(), out.index.max(), freq="MS")
+    out = out.reindex(full).fillna(0.0)
+    out["avg_order_value"] = np.where(out["orders"] > 0, out["purchase_amount"] / out["orders"].replace(0, 1), np.nan)
+    out = out.drop(columns="purchase_amount").rename_axis("month").reset_index()
+    out["orders"] = out["orders"].astype("int64")
+    out["customers"] = out["customers"].astype("int64")
+    return out
+
+
+def headline(orders: pd.DataFrame, summary: pd.DataFrame, *, as_of: pd.Timestamp) -> dict[str, Any]:
+    """Headline figures: revenue of the last 12 months against the 12 before, active customers, returns.
+
+    The windows end at ``as_of`` inclusive: last = (as_of − 365 days, as_of], previous = the 365 days before.
+    """
+    as_of = pd.Timestamp(as_of)
+    last = orders["order_date"] > as_of - pd.Timedelta(days=365)
+    prev = (orders["order_date"] > as_of - pd.Timedelta(days=730)) & ~last
+    revenue_last = float(orders.loc[last, "amount"].sum())
+    revenue_prev = float(orders.loc[prev, "amount"].sum())
+    growth = (revenue_last / revenue_prev - 1.0) if revenue_prev > 0 and prev.any() else np.nan
+    purchases = orders.loc[orders["is_purchase"]]
+    gross = float(purchases["amount"].sum() + orders["returns_amount"].sum())
+    return {
+        "revenue_total": float(orders["amount"].sum()),
+        "revenue_12m": revenue_last,
+        "revenue_prev_12m": revenue_prev,
+        "growth_12m": growth,
+        "active_90d": int((summary["recency_days"] <= 90).sum()),
+        "customers": int(len(summary)),
+        "orders": int(len(purchases)),
+        "aov": float(purchases["amount"].mean()) if len(purchases) else np.nan,
+        "returns_share": float(orders["returns_amount"].sum() / gross) if gross > 0 else np.nan,
+        "one_time_share": float((summary["n_orders"] == 1).mean()) if len(summary) else np.nan,
+    }
+
+
+def order_values(orders: pd.DataFrame) -> pd.Series:
+    """Amounts of the purchase orders (net of in-order returns)."""
+    return orders.loc[orders["is_purchase"], "amount"].reset_index(drop=True)
+
+
+def missing_values(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """Blank cells per table and column (only columns with at least one blank).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table``, ``column``, ``missing`` (count), ``share`` (of the table's rows).
+    """
+    rows = []
+    for name, frame in tables.items():
+        if frame is None or frame.empty:
+            continue
+        counts = frame.isna().sum()
+        for col, n in counts.items():
+            if n:
+                rows.append({"table": name, "column": col, "missing": int(n), "share": n / len(frame)})
+    return pd.DataFrame(rows, columns=["table", "column", "missing", "share"])
+
+
+def quality_notes(quality: list[dict[str, Any]], *, lang: str, currency: str = "TRY") -> pd.DataFrame:
+    """The loader's notes (what it fixed or left out, and why) as a table: ``table``, ``count``, ``message``.
+
+    Each note's sentence comes from the catalogue entry ``dq.note.<kind>`` in ``lang``, its numbers in that
+    language's style (``total`` as money); the English ``message`` of the note is the fallback for a kind
+    without an entry. ``table`` is the table's name for readers (catalogue ``common.table.<name>``).
+    """
+    from crmlib.report import formatting as fmt
+    from crmlib.report import i18n
+
+    def shown(key: str, value: Any) -> Any:
+        if key == "total":
+            return fmt.money(value, lang, currency)
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return fmt.number(value, lang) if numeric else value
+
+    rows = []
+    for q in quality:
+        key = f"dq.note.{q.get('kind', '')}"
+        if i18n.has(key):
+            values = {k: shown(k, v) for k, v in (q.get("values") or {}).items()}
+            text = i18n.t(key, lang, table=q.get("table", ""), column=q.get("column") or "",
+                          count=fmt.number(q.get("count", 0), lang), **values)
+        else:
+            text = q.get("message") or q.get("kind", "")
+        rows.append({"table": table_label(q.get("table", ""), lang), "count": q.get("count", np.nan),
+                     "message": text})
+    return pd.DataFrame(rows, columns=["table", "count", "message"])
+
+
+def table_label(name: str, lang: str) -> str:
+    """An input table's name for readers (catalogue ``common.table.<name>``; the name itself otherwise)."""
+    from crmlib.report import i18n
+
+    key = f"common.table.{name}"
+    return i18n.t(key, lang) if i18n.has(key) else name
+
+
+def last_complete_month(monthly_frame: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Series:
+    """The latest month that ended on or before ``as_of`` (the last row if none did)."""
+    ends = monthly_frame["month"] + pd.offsets.MonthEnd(0)
+    complete = monthly_frame.loc[ends <= pd.Timestamp(as_of)]
+    return (complete if len(complete) else monthly_frame).iloc[-1]
+
+
+def tables_used(files: dict[str, str], rows: dict[str, int]) -> pd.DataFrame:
+    """The input tables of the run: ``table``, ``file`` (name only), ``rows`` (as read, before the as-of cut)."""
+    from pathlib import Path
+
+    return pd.DataFrame([{"table": name, "file": Path(path).name, "rows": rows.get(name, 0)}
+                         for name, path in files.items()], columns=["table", "file", "rows"])

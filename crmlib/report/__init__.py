@@ -1,0 +1,52 @@
+"""Report layer: what notebooks display (headings, summaries, formatted and escaped tables), the message
+catalogue, number/date formatting, chart helpers, offline HTML rendering and the CSV/XLSX exports
+(``crmlib.report.render`` and ``crmlib.report.exports`` are imported where needed: they pull in nbconvert
+and openpyxl).
+
+Notebooks use it as ``from crmlib import report as rp``: the display functions are re-exported here.
+"""
+
+from crmlib.report import charts, display, formatting, i18n
+from crmlib.report.display import (
+    STYLE,
+    bullets,
+    esc,
+    figure,
+    format_frame,
+    header,
+    heading,
+    mask_contacts,
+    mask_email,
+    mask_name,
+    mask_phone,
+    missing,
+    paragraph,
+    summary,
+    t,
+    table,
+    table_html,
+    text,
+    tiles,
+)
+
+__all__ = ["charts", "display", "formatting", "i18n",
+    "STYLE",
+    "t",
+    "esc",
+    "header",
+    "tiles",
+    "summary",
+    "heading",
+    "text",
+    "paragraph",
+    "bullets",
+    "missing",
+    "format_frame",
+    "table_html",
+    "table",
+    "figure",
+    "mask_name",
+    "mask_email",
+    "mask_phone",
+    "mask_contacts",
+]

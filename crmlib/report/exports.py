@@ -1,0 +1,83 @@
+"""Export files: CSV in UTF-8 with a byte-order mark (so that Excel shows Turkish letters) and the
+workbook of action lists, one sheet per list."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from crmlib.report import i18n
+
+SHEET_NAME_LIMIT = 31  # Excel's limit on sheet names
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as UTF-8-with-BOM CSV (ISO dates, ``.`` decimals), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    frame.to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+    os.replace(tmp, path)
+    return path
+
+
+def column_label_key(column: str) -> str | None:
+    """Catalogue key of a column's header: ``col.<name>``, else a practice's ``<practice>.col.<name>``."""
+    if i18n.has(f"col.{column}"):
+        return f"col.{column}"
+    keys = sorted(k for k in i18n.catalogue() if k.endswith(f".col.{column}") and k.count(".") == 2)
+    return keys[0] if keys else None
+
+
+def localized_columns(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Rename the columns that have a label in the catalogue to that label in ``lang`` (unique headers)."""
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for column in frame.columns:
+        key = column_label_key(str(column))
+        label = i18n.t(key, lang) if key and not i18n.placeholders(i18n.t(key, lang)) else str(column)
+        if label in used:
+            label = f"{label} ({column})"
+        used.add(label)
+        mapping[column] = label
+    return frame.rename(columns=mapping)
+
+
+def sheet_title(name: str, lang: str) -> str:
+    """Sheet title of an action list: ``sheet.<name>`` from the catalogue, else the name."""
+    title = i18n.t(f"sheet.{name}", lang) if i18n.has(f"sheet.{name}") else name
+    for bad in "[]:*?/\\":
+        title = title.replace(bad, " ")
+    return title[:SHEET_NAME_LIMIT]
+
+
+def write_action_lists(lists: dict[str, pd.DataFrame], path: Path, *, lang: str) -> Path | None:
+    """Write every action list as a sheet of one ``.xlsx`` (headers in the report language)."""
+    if not lists:
+        return None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.xlsx")
+    used: set[str] = set()
+    with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name in sorted(lists):
+            title = sheet_title(name, lang)
+            base, k = title, 2
+            while title in used:
+                title = f"{base[: SHEET_NAME_LIMIT - 3]} {k}"
+                k += 1
+            used.add(title)
+            frame = lists[name].copy()
+            for col in frame.columns:
+                if isinstance(frame[col].dtype, pd.DatetimeTZDtype):
+                    frame[col] = frame[col].dt.tz_localize(None)
+            localized_columns(frame, lang).to_excel(writer, sheet_name=title, index=False)
+            sheet = writer.sheets[title]
+            for idx, col in enumerate(sheet.columns, start=1):
+                width = max(len(str(c.value)) if c.value is not None else 0 for c in list(col)[:200])
+                sheet.column_dimensions[sheet.cell(row=1, column=idx).column_letter].width = min(60, width + 2)
+            sheet.freeze_panes = "A2"
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,75 @@
+"""The message catalogue: every visible word of the reports, in Turkish and English.
+
+The catalogue is the union of ``crmlib/locales/*.yaml``. Each file maps a dotted key to one entry per
+language::
+
+    seg.title:
+      en: Customer segmentation
+      tr: Müşteri segmentasyonu
+
+Placeholders use :py:meth:`str.format` syntax (``{n_customers}``); both languages must use the same ones.
+"""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+LANGUAGES: tuple[str, ...] = ("tr", "en")
+
+
+def catalogue_files() -> list:
+    """Every message file: the shared ones (``crmlib/report/locales/*.yaml``) and each practice's
+    ``messages.yaml`` / ``*_messages.yaml`` in its own subpackage."""
+    root = resources.files("crmlib")
+    files = [e for e in (root / "report" / "locales").iterdir() if e.name.endswith(".yaml")]
+    for pkg in root.iterdir():
+        if pkg.is_dir() and not pkg.name.startswith(("_", ".")) and pkg.name != "report":
+            files += [e for e in pkg.iterdir() if e.name == "messages.yaml" or e.name.endswith("_messages.yaml")]
+    return sorted(files, key=lambda p: (p.name, str(p)))
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    """Return the merged catalogue ``{key: {lang: text}}``; duplicate keys across files are an error."""
+    merged: dict[str, dict[str, str]] = {}
+    origin: dict[str, str] = {}
+    for entry in catalogue_files():
+        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        for key, texts in data.items():
+            if key in merged:
+                raise KeyError(f"message key {key!r} is defined in both {origin[key]} and {entry.name}")
+            merged[key] = {lang: str(text) for lang, text in (texts or {}).items()}
+            origin[key] = str(entry)
+    return merged
+
+
+def placeholders(text: str) -> set[str]:
+    """Return the names of the ``{placeholders}`` in ``text``."""
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def t(key: str, lang: str, /, **values: Any) -> str:
+    """Return the message ``key`` in ``lang``, formatted with ``values``.
+
+    Raises
+    ------
+    KeyError
+        If the key or its language entry is missing (a missing translation is a bug, never silent).
+    """
+    if lang not in LANGUAGES:
+        raise KeyError(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
+    try:
+        text = catalogue()[key][lang]
+    except KeyError:
+        raise KeyError(f"message {key!r} has no {lang!r} text in crmlib/locales/*.yaml") from None
+    return text.format(**values) if values else text
+
+
+def has(key: str) -> bool:
+    """Whether ``key`` exists in the catalogue."""
+    return key in catalogue()

@@ -1,0 +1,192 @@
+"""Executed notebooks → self-contained HTML for readers who never see code.
+
+The ``crm_report`` template extends nbconvert's lab template and drops every script it would fetch from
+another host (require.js, MathJax, Mermaid, widgets). Code, prompts, analyst markdown and stream output are
+removed; only what the notebook displayed on purpose remains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from crmlib.report import i18n
+
+TEMPLATE = "crm_report"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _template_dir() -> str:
+    return str(resources.files("crmlib.report") / "templates")
+
+
+def report_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return a copy of ``nb`` holding only what a reader should see.
+
+    Markdown cells (analyst notes), stream output (prints, warnings) and the parameters cells go; code
+    cells keep their rich outputs (HTML, images).
+    """
+    out = nbformat.from_dict(json.loads(json.dumps(nb)))
+    cells = []
+    for cell in out.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"parameters", "injected-parameters", "remove-cell"}:
+            continue
+        cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "stream"]
+        cells.append(cell)
+    out.cells = cells
+    return out
+
+
+def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer: str = "") -> Path:
+    """Render an executed notebook to self-contained HTML without code."""
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(nb_path, as_version=4)
+    nb = report_notebook(nb)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[_template_dir()])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.embed_images = True
+    exporter.language_code = lang
+    body, _ = exporter.from_notebook_node(nb, resources={"language_code": lang, "crm_footer": footer})
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def _error_of(nb_path: Path | None) -> tuple[str, str, int | None]:
+    if nb_path is None or not nb_path.exists():
+        return "", "", None
+    nb = nbformat.read(nb_path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                trace = _ANSI.sub("", "\n".join(output.get("traceback", [])))
+                return f"{output.get('ename', '')}: {output.get('evalue', '')}", trace, index
+    return "", "", None
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body{{font-family:sans-serif;max-width:1100px;margin:0 auto;padding:1em 2em 3em 2em;color:#222}}
+h1{{color:#1f4e79}} table{{border-collapse:collapse}} td,th{{padding:.35em .8em;border-bottom:1px solid #e3e8ee;text-align:left}}
+th{{background:#1f4e79;color:#fff}} td.num{{text-align:right}} .ok{{color:#1b7f3b;font-weight:bold}} .failed{{color:#b00020;font-weight:bold}}
+.crm-failure{{background:#fff4f4;border-left:5px solid #b00020;padding:.8em 1.2em;margin:1em 0}}
+pre{{background:#f6f6f6;padding:1em;overflow:auto;font-size:.85em}} .muted{{color:#666;font-size:.9em}}
+</style></head><body>
+{body}
+</body></html>
+"""
+
+
+def render_failure(nb_path: Path | None, html_path: Path, *, title: str, lang: str, error: str = "") -> Path:
+    """Write a readable failure page for a notebook that raised: what failed, where, and what to do."""
+    summary, trace, cell_index = _error_of(nb_path)
+    summary = summary or error
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        "<div class='crm-failure'>",
+        f"<p><b>{html.escape(i18n.t('run.failed_heading', lang))}</b></p>",
+        f"<p>{html.escape(i18n.t('run.failed_explain', lang))}</p>",
+        f"<p><code>{html.escape(summary)}</code></p>",
+    ]
+    if cell_index is not None:
+        parts.append(f"<p class='muted'>{html.escape(i18n.t('run.failed_cell', lang, cell=cell_index))}</p>")
+    parts.append("</div>")
+    if trace:
+        parts.append(f"<details><summary>{html.escape(i18n.t('run.failed_details', lang))}</summary>"
+                     f"<pre>{html.escape(trace)}</pre></details>")
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(PAGE.format(lang=lang, title=html.escape(title), body="\n".join(parts)),
+                         encoding="utf-8")
+    return html_path
+
+
+def _when(value: str, lang: str, *, time: bool = False) -> str:
+    """An ISO date or timestamp from ``run.json`` in the reader's conventions (the text itself if unreadable)."""
+    from crmlib.report import formatting
+
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value or ""
+    return formatting.date(stamp, lang) + (f" {stamp:%H:%M}" if time else "")
+
+
+def _export_row(name: str, lang: str) -> str:
+    key = f"run.export.{Path(name).stem}"
+    about = i18n.t(key, lang) if i18n.has(key) else ""
+    return (f"<tr><td><a href='exports/{html.escape(name)}'>{html.escape(name)}</a></td>"
+            f"<td>{html.escape(about)}</td></tr>")
+
+
+def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str) -> Path:
+    """Write the run's ``index.html``: one link per notebook report, its status, and the exports."""
+    from crmlib.report import formatting
+
+    t = lambda key, **kw: html.escape(i18n.t(key, lang, **kw))  # noqa: E731
+    rows = []
+    for nb in run["notebooks"]:
+        status = "ok" if nb["status"] == "ok" else "failed"
+        rows.append(f"<tr><td><a href='{html.escape(nb['html'])}'>{html.escape(nb['title'])}</a></td>"
+                    f"<td class='{status}'>{t('run.status_' + status)}</td>"
+                    f"<td class='num'>{html.escape(formatting.number(nb.get('seconds', 0), lang))} s</td></tr>")
+    names = sorted(run.get("exports", []), key=lambda n: (not n.endswith(".xlsx"), n.endswith(".json"), n))
+    exports = "".join(_export_row(name, lang) for name in names)
+    customers = (run.get("data") or {}).get("customers")
+    customers_shown = (formatting.number(customers, lang) if isinstance(customers, int)
+                       else run.get("customers_display", ""))
+    body = (f"<h1>{t('run.index_title')}</h1>"
+            f"<p>{t('common.as_of')}: <b>{html.escape(_when(run['as_of'], lang))}</b> · "
+            f"{t('run.created')}: {html.escape(_when(run['created'], lang, time=True))} · "
+            f"{t('common.customers')}: {html.escape(customers_shown)}</p>"
+            f"<table><tr><th>{t('run.report')}</th><th>{t('run.status')}</th><th>{t('run.time')}</th></tr>"
+            f"{''.join(rows)}</table>"
+            f"<h2>{t('run.exports')}</h2>"
+            f"<table><tr><th>{t('run.file')}</th><th>{t('run.contents')}</th></tr>{exports}</table>"
+            f"<p class='muted'><a href='../index.html'>{t('run.all_runs')}</a></p>")
+    html_path.write_text(PAGE.format(lang=lang, title=t("run.index_title"), body=body), encoding="utf-8")
+    return html_path
+
+
+def render_reports_index(root: Path, *, lang: str) -> Path:
+    """Write ``<root>/index.html`` listing every published run, newest first."""
+    runs = []
+    for run_json in root.glob("*/run.json"):
+        try:
+            runs.append((run_json.parent.name, json.loads(run_json.read_text(encoding="utf-8"))))
+        except (OSError, json.JSONDecodeError):
+            continue
+    runs.sort(key=lambda item: (item[1].get("created", ""), item[0]), reverse=True)
+    t = lambda key, **kw: html.escape(i18n.t(key, lang, **kw))  # noqa: E731
+    rows = []
+    for folder, run in runs:
+        ok = sum(nb["status"] == "ok" for nb in run.get("notebooks", []))
+        total = len(run.get("notebooks", []))
+        status = "ok" if ok == total else "failed"
+        rows.append(f"<tr><td><a href='{html.escape(folder)}/index.html'>{html.escape(folder)}</a></td>"
+                    f"<td>{html.escape(_when(run.get('as_of', ''), lang))}</td>"
+                    f"<td>{html.escape(_when(run.get('created', ''), lang, time=True))}</td>"
+                    f"<td class='{status}'>{ok}/{total}</td></tr>")
+    body = (f"<h1>{t('run.all_runs')}</h1><table><tr><th>{t('run.run')}</th><th>{t('common.as_of')}</th>"
+            f"<th>{t('run.created')}</th><th>{t('run.status')}</th></tr>{''.join(rows)}</table>"
+            f"<p class='muted'>{t('run.index_updated', when=_when(dt.datetime.now().isoformat(), lang, time=True))}</p>")
+    path = root / "index.html"
+    tmp = root / ".index.html.tmp"
+    tmp.write_text(PAGE.format(lang=lang, title=t("run.all_runs"), body=body), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,83 @@
+"""Segmentation: customer segmentation: RFM scores, the 11 named RFM segments, wholesale A/B/C tiers and value flags.
+
+Submodules: actions, plots, rfm, tiers.
+"""
+
+from crmlib.segmentation import actions, plots, rfm, tiers
+from crmlib.segmentation.actions import (
+    CONTACT_COLUMNS,
+    ENTERED,
+    GONE,
+    consent_given,
+    contact_list,
+    group_label,
+    mask_contacts,
+    migration,
+    segment_label,
+    strategy_table,
+    summary_lines,
+    tier_label,
+    value_summary,
+    with_names,
+)
+from crmlib.segmentation.rfm import (
+    CONTRACT_COLUMNS,
+    DEFAULTS,
+    SEGMENTS,
+    TIERS,
+    assign_segments,
+    check_params,
+    check_rules,
+    group_params,
+    percentile,
+    require_columns,
+    resolve_params,
+    rfm_scores,
+    segment_profile,
+    segment_table,
+    top_customers,
+)
+from crmlib.segmentation.tiers import (
+    abc_table,
+    abc_tiers,
+    value_flags,
+)
+
+__all__ = [
+    "actions",
+    "plots",
+    "rfm",
+    "tiers",
+    "CONTACT_COLUMNS",
+    "CONTRACT_COLUMNS",
+    "DEFAULTS",
+    "ENTERED",
+    "GONE",
+    "SEGMENTS",
+    "TIERS",
+    "abc_table",
+    "abc_tiers",
+    "assign_segments",
+    "check_params",
+    "check_rules",
+    "consent_given",
+    "contact_list",
+    "group_label",
+    "group_params",
+    "mask_contacts",
+    "migration",
+    "percentile",
+    "require_columns",
+    "resolve_params",
+    "rfm_scores",
+    "segment_label",
+    "segment_profile",
+    "segment_table",
+    "strategy_table",
+    "summary_lines",
+    "tier_label",
+    "top_customers",
+    "value_flags",
+    "value_summary",
+    "with_names",
+]

@@ -1,0 +1,43 @@
+"""Report helpers: every customer-supplied string escaped, numbers formatted, masking."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+
+from crmlib.report import display as rp
+
+
+def _ctx(lang="tr"):
+    return SimpleNamespace(lang=lang, currency="TRY", params={"report": {"max_rows": 2}})
+
+
+def test_table_escapes_customer_strings_and_formats_money():
+    frame = pd.DataFrame({"customer_id": ["<script>alert(1)</script>", "A&B \"Ltd\""],
+                          "revenue": [1234567.0, 10.0], "order_date": pd.to_datetime(["2026-01-02", "2026-03-04"])})
+    out = rp.table_html(_ctx(), frame, money=["revenue"], dates=["order_date"])
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert "A&amp;B &quot;Ltd&quot;" in out
+    assert "1.234.567 TL" in out and "02.01.2026" in out
+
+
+def test_table_truncates_and_says_so():
+    frame = pd.DataFrame({"x": range(5)})
+    out = rp.table_html(_ctx("en"), frame)
+    assert out.count("<tr>") == 3  # header + 2 rows
+    assert "Showing 2 of 5 rows" in out
+
+
+def test_masking():
+    assert rp.mask_email("ali.veli@firma.com.tr") == "a***@f****.com.tr"
+    assert rp.mask_phone("+90 532 123 45 67") == "+90 5** *** ** 67"
+    assert rp.mask_name("Yıldız Tekstil Ltd.") == "Y***** T****** L***"
+    frame = pd.DataFrame({"name": ["Öz Ambalaj"], "email": ["x@y.com"], "phone": [None]})
+    masked = rp.mask_contacts(frame, enabled=True)
+    assert masked.loc[0, "name"] == "Ö* A******" and masked.loc[0, "email"] == "x***@y*.com"
+    assert rp.mask_contacts(frame, enabled=False) is frame
+
+
+def test_phone_read_as_a_number_is_masked_too():
+    assert rp.mask_phone(905321234567.0) == "905*******67"
