@@ -293,7 +293,7 @@ def _and_list(items: list[str], lang: str) -> str:
 def summary_lines(table: pd.DataFrame, *, lang: str, currency: str,
                   previous: pd.DataFrame | None = None, matrix: pd.DataFrame | None = None,
                   moved_down: pd.DataFrame | None = None, top: Sequence[str] = ("champions", "loyal"),
-                  previous_as_of: Any = None) -> list[str]:
+                  previous_as_of: Any = None, window_days: float | None = None) -> list[str]:
     """The executive summary's sentences (catalogue ``seg.summary.*``), most important first.
 
     Parameters
@@ -303,24 +303,32 @@ def summary_lines(table: pd.DataFrame, *, lang: str, currency: str,
     previous, matrix, moved_down
         The previous run's rows and :func:`migration`'s result; ``previous=None`` means a first run.
     """
+    if window_days is None:
+        window_days = DEFAULTS["abc"]["window_days"]
     n = len(table)
     counts = table["rfm_segment"].value_counts()
     total = float(table["monetary"].sum())
     in_top = table["rfm_segment"].isin(list(top))
+    lapsed = table["rfm_segment"].isin(["lapsed", "lost"]) | (table["abc_tier"] == "P")
     lines = [
         i18n.t("seg.summary.customers", lang, n=fmt.number(n, lang),
                champions=fmt.number(counts.get("champions", 0), lang),
                champions_share=fmt.pct(counts.get("champions", 0) / n if n else np.nan, lang),
-               at_risk=fmt.number(counts.get("at_risk", 0) + counts.get("cant_lose", 0), lang)),
+               at_risk=fmt.number(counts.get("at_risk", 0) + counts.get("cant_lose", 0), lang),
+               lapsed=fmt.number(int(lapsed.sum()), lang)),
         i18n.t("seg.summary.top_share", lang, segments=_and_list([segment_label(c, lang) for c in top], lang),
                customer_share=fmt.pct(in_top.mean() if n else np.nan, lang),
                revenue_share=fmt.pct(table.loc[in_top, "monetary"].sum() / total if total else np.nan, lang)),
     ]
     tiers = table["abc_tier"].value_counts()
+    # the tiers are set on the last window_days: their revenue share is over the same days
+    window_value = table["revenue_window"] if "revenue_window" in table.columns else table["monetary"]
+    window_total = float(window_value.sum())
     lines.append(i18n.t("seg.summary.tiers", lang, a=fmt.number(tiers.get("A", 0), lang),
                         b=fmt.number(tiers.get("B", 0), lang), c=fmt.number(tiers.get("C", 0), lang),
-                        a_share=fmt.pct(table.loc[table["abc_tier"] == "A", "monetary"].sum() / total
-                                        if total else np.nan, lang)))
+                        p=fmt.number(tiers.get("P", 0), lang), days=fmt.number(window_days, lang),
+                        a_share=fmt.pct(window_value[table["abc_tier"] == "A"].sum() / window_total
+                                        if window_total else np.nan, lang)))
     if previous is None or matrix is None or moved_down is None:
         lines.append(i18n.t("seg.summary.first_run", lang))
         return lines

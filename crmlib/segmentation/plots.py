@@ -17,7 +17,7 @@ from crmlib.segmentation.actions import group_label, segment_label
 SEGMENT_COLORS: dict[str, str] = {
     "champions": "#1e8449", "loyal": "#52be80", "potential_loyalist": "#a9dfbf", "new": "#5dade2",
     "promising": "#aed6f1", "need_attention": "#f7dc6f", "about_to_sleep": "#f0b27a", "at_risk": "#e74c3c",
-    "cant_lose": "#922b21", "hibernating": "#aab7b8", "lost": "#5d6d7e",
+    "cant_lose": "#922b21", "hibernating": "#aab7b8", "lapsed": "#7b7d7d", "lost": "#5d6d7e",
 }
 
 

@@ -32,8 +32,13 @@ log = logging.getLogger(__name__)
 
 #: segment codes, best to worst (the migration ranking and the display order)
 SEGMENTS: tuple[str, ...] = ("champions", "loyal", "potential_loyalist", "new", "promising", "need_attention",
-                             "about_to_sleep", "at_risk", "cant_lose", "hibernating", "lost")
-TIERS: tuple[str, ...] = ("A", "B", "C")
+                             "about_to_sleep", "at_risk", "cant_lose", "hibernating", "lapsed", "lost")
+#: segments a customer silent for ``lapsed_days`` or more may be in; any other segment name (loyal,
+#: champions, at risk, can't lose) promises a customer who still buys
+LAPSED_SEGMENTS: tuple[str, ...] = ("hibernating", "lapsed", "lost")
+#: the passive tier: customers lapsed past ``lapsed_days`` (no order in the A/B/C window either)
+PASSIVE_TIER = "P"
+TIERS: tuple[str, ...] = ("A", "B", "C", "P")
 
 DEFAULTS: dict[str, Any] = {
     # "quantile": mid-rank percentile bins, ties share a score (see rfm_scores); "fixed": the edges below.
@@ -41,16 +46,29 @@ DEFAULTS: dict[str, Any] = {
     # score levels; 5 = quintiles (Hughes 1994). The segment rules are written for 1..5; other values are
     # rescaled to 1..5 before the rules are applied.
     "bins": 5,
+    # How recency is scored: "fixed" = the day limits of recency_edges_days (the default: a day count means
+    # the same thing in every run and every company); "quantile" = quintiles of the *active* customers only
+    # (those with an order within lapsed_days), lapsed customers all score 1. Null = the same as method.
+    "recency_method": "fixed",
+    # Customers without a purchase for this many days or more are lapsed: R = 1, segment "lapsed" (were
+    # valuable), "hibernating" or "lost" only, tier P (passive). Null = churn.lapsed_days (180 days by
+    # default: the wholesale 30/60/90/180-day rule, where 180+ days without an order is a lapsed account), so
+    # that every page of a run draws the same line.
+    "lapsed_days": None,
     # method "fixed": upper bounds (inclusive) of each score band, bins-1 increasing numbers.
-    # Recency in days, recent = 5: <=30, <=60, <=90, <=180 days, older (the wholesale 30/60/90-day tiers).
+    # Recency in days, recent = 5: <=30, <=60, <=90, <=180 days, older (the wholesale 30/60/90/180-day rule:
+    # a wholesaler's accounts are active within a month, warm within two, cooling within a quarter, at risk
+    # within six months and lapsed after). Used by recency_method "fixed" whatever method says.
     "recency_edges_days": [30, 60, 90, 180],
     # Purchase orders, <=1, <=2, <=4, <=8, more: doubling steps (a convention; tune to your order cycle).
     "frequency_edges": [1, 2, 4, 8],
     # Net revenue in your currency; no sensible default across businesses: required with method "fixed".
     "monetary_edges": None,
     # Named segments: ordered rules, first match wins. r = [min, max] of the R score, fm = [min, max] of
-    # (F + M) / 2, both inclusive, on the 1..5 scale. Putler (2020)'s 11 segments made a partition of the
-    # 5 x 9 grid of (R, FM) cells (FM moves in halves); every cell must be covered.
+    # (F + M) / 2, both inclusive, on the 1..5 scale. After Putler (2020)'s 11 segments, made a partition of
+    # the 5 x 9 grid of (R, FM) cells (FM moves in halves); every cell must be covered. R = 1 is the lapsed
+    # row (no order for lapsed_days), so the "can't lose" and "at risk" customers are the ones silent for
+    # 3-6 months (R = 2), still reachable; the valuable lapsed ones are "lapsed" (a win-back list's job).
     "segment_rules": [
         {"segment": "champions", "r": [4, 5], "fm": [4, 5]},
         {"segment": "loyal", "r": [3, 5], "fm": [3, 5]},
@@ -59,8 +77,9 @@ DEFAULTS: dict[str, Any] = {
         {"segment": "promising", "r": [4, 4], "fm": [1, 1.5]},
         {"segment": "need_attention", "r": [3, 3], "fm": [2, 2.5]},
         {"segment": "about_to_sleep", "r": [3, 3], "fm": [1, 1.5]},
-        {"segment": "cant_lose", "r": [1, 1], "fm": [4, 5]},
-        {"segment": "at_risk", "r": [1, 2], "fm": [3, 5]},
+        {"segment": "cant_lose", "r": [2, 2], "fm": [4, 5]},
+        {"segment": "at_risk", "r": [2, 2], "fm": [3, 3.5]},
+        {"segment": "lapsed", "r": [1, 1], "fm": [3, 5]},
         {"segment": "lost", "r": [1, 1], "fm": [1, 1.5]},
         {"segment": "hibernating", "r": [1, 2], "fm": [1, 2.5]},
     ],
@@ -91,6 +110,30 @@ DEFAULTS: dict[str, Any] = {
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
+#: the lapsed limit when neither segmentation.lapsed_days nor churn.lapsed_days is given (the wholesale
+#: 30/60/90/180-day rule: no order for 180 days or more = a lapsed account)
+LAPSED_DAYS = 180
+
+
+def lapsed_limit(params: Mapping[str, Any] | None = None) -> float:
+    """The run's one lapsed limit in days: ``segmentation.lapsed_days``, else ``churn.lapsed_days``, else 180.
+
+    Every page (segments, churn levels, loyalty offers, selling lists) calls a customer with no purchase for
+    this many days or more lapsed.
+    """
+    params = params or {}
+    for section in ("segmentation", "churn"):
+        value = (params.get(section) or {}).get("lapsed_days")
+        if value is not None:
+            return float(value)
+    return float(LAPSED_DAYS)
+
+
+def is_lapsed(recency_days: pd.Series, params: Mapping[str, Any] | None = None) -> pd.Series:
+    """Whether each customer is lapsed (``recency_days`` >= :func:`lapsed_limit`); missing recency = lapsed."""
+    return ~(recency_days.astype(float) < lapsed_limit(params))
+
+
 def resolve_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     """Return ``params`` (the ``segmentation`` section, or a whole params dict) merged over ``DEFAULTS``."""
     params = dict(params or {})
@@ -150,7 +193,8 @@ def _fixed_score(values: pd.Series, edges: Sequence[float], bins: int, *, name: 
 
 # -- RFM scores -------------------------------------------------------------------------------------------
 def rfm_scores(customer_summary: pd.DataFrame, *, bins: int = 5, method: str = "quantile",
-               edges: Mapping[str, Sequence[float] | None] | None = None) -> pd.DataFrame:
+               edges: Mapping[str, Sequence[float] | None] | None = None, recency_method: str | None = None,
+               lapsed_days: float | None = None) -> pd.DataFrame:
     """Score recency, frequency and monetary value 1..``bins`` (Hughes 1994; recent = ``bins``).
 
     ``method="quantile"`` bins the mid-rank percentile p = (rank - 0.5) / n (ties averaged; Hazen's
@@ -160,6 +204,12 @@ def rfm_scores(customer_summary: pd.DataFrame, *, bins: int = 5, method: str = "
     matters. With heavy ties a level can stay empty (e.g. 60% one-order customers all score F = 2).
     ``method="fixed"`` uses ``edges`` (keys ``recency_edges_days``, ``frequency_edges``, ``monetary_edges``;
     upper bounds, inclusive).
+
+    ``recency_method`` (default: ``method``) scores recency alone: ``"fixed"`` on ``recency_edges_days``
+    (the wholesale 30/60/90/180-day rule by default), ``"quantile"`` on the quantiles of the active customers.
+    With ``lapsed_days``, customers silent for that many days or more score R = 1 and the others 2..bins
+    (quantiles of the active customers only, or the fixed edges floored at 2): the bottom recency level
+    then means "lapsed" and nothing else, whatever the spread of the rest.
 
     Parameters
     ----------
@@ -196,19 +246,38 @@ def rfm_scores(customer_summary: pd.DataFrame, *, bins: int = 5, method: str = "
     if out.empty:
         return out.assign(r_score=pd.Series(dtype="int64"), f_score=pd.Series(dtype="int64"),
                           m_score=pd.Series(dtype="int64"))
+    recency_method = method if recency_method is None else recency_method
+    if recency_method not in ("quantile", "fixed"):
+        raise ParamsError(f"Params key 'segmentation.recency_method' must be 'quantile' or 'fixed', got "
+                          f"{recency_method!r}.")
+    edges = {**{k: DEFAULTS[k] for k in ("recency_edges_days", "frequency_edges", "monetary_edges")},
+             **(edges or {})}
+    lapsed = (out["recency_days"] >= float(lapsed_days) if lapsed_days is not None
+              else pd.Series(False, index=out.index))
+    if recency_method == "quantile":
+        active = ~lapsed
+        r_score = pd.Series(1, index=out.index, dtype="int64")
+        if active.any():
+            levels = bins - 1 if lapsed_days is not None else bins
+            r_score[active] = _quantile_score(-out.loc[active, "recency_days"], levels) + (bins - levels)
+        out["r_score"] = r_score
+    else:
+        if edges["recency_edges_days"] is None:
+            raise ParamsError("Params key 'segmentation.recency_edges_days' is required with recency_method: "
+                              "fixed (upper bounds in days, e.g. [30, 60, 90, 180]).")
+        r_score = bins + 1 - _fixed_score(out["recency_days"], edges["recency_edges_days"], bins,
+                                          name="recency_edges_days")
+        if lapsed_days is not None:
+            r_score = r_score.clip(lower=2).where(~lapsed, 1)
+        out["r_score"] = r_score.astype("int64")
     if method == "quantile":
-        out["r_score"] = _quantile_score(-out["recency_days"], bins)
         out["f_score"] = _quantile_score(out["frequency"], bins)
         out["m_score"] = _quantile_score(out["monetary"], bins)
         return out
-    edges = {**{k: DEFAULTS[k] for k in ("recency_edges_days", "frequency_edges", "monetary_edges")},
-             **(edges or {})}
-    for key, value in edges.items():
-        if value is None:
+    for key in ("frequency_edges", "monetary_edges"):
+        if edges[key] is None:
             raise ParamsError(f"Params key 'segmentation.{key}' is required with method: fixed (upper bounds "
                               f"of scores 1..{bins - 1}, e.g. in your currency for monetary_edges).")
-    out["r_score"] = bins + 1 - _fixed_score(out["recency_days"], edges["recency_edges_days"], bins,
-                                             name="recency_edges_days")
     out["f_score"] = _fixed_score(out["frequency"], edges["frequency_edges"], bins, name="frequency_edges")
     out["m_score"] = _fixed_score(out["monetary"], edges["monetary_edges"], bins, name="monetary_edges")
     return out
@@ -249,11 +318,14 @@ def check_rules(rules: Sequence[Mapping[str, Any]], *, order: Sequence[str] | No
 
 
 def assign_segments(scores: pd.DataFrame, *, rules: Sequence[Mapping[str, Any]] | None = None,
-                    bins: int = 5) -> pd.Series:
+                    bins: int = 5, lapsed_days: float | None = None) -> pd.Series:
     """Name each customer's segment from its R score and FM = (F + M) / 2 (Putler 2020), first rule wins.
 
     With ``bins`` other than 5 the scores are first rescaled to 1..5 (R to the nearest whole number, FM to
-    the nearest half) so that the same rules apply.
+    the nearest half) so that the same rules apply. With ``lapsed_days`` (and a ``recency_days`` column),
+    a customer silent for that many days or more whom the rules put in a segment outside
+    :data:`LAPSED_SEGMENTS` (custom rules, quantile recency) is moved to ``lapsed`` (FM >= 3: was valuable)
+    or ``lost``: no segment named loyal, champions, at risk or can't lose holds a lapsed customer.
 
     Parameters
     ----------
@@ -277,6 +349,11 @@ def assign_segments(scores: pd.DataFrame, *, rules: Sequence[Mapping[str, Any]] 
         code, lo, hi, flo, fhi = _rule_bounds(rule, i)
         hit = pd.isna(out) & (r >= lo) & (r <= hi) & (fm >= flo) & (fm <= fhi)
         out[hit] = code
+    if lapsed_days is not None:
+        require_columns(scores, ["recency_days"], "scores")
+        lapsed = (scores["recency_days"].to_numpy(float) >= float(lapsed_days)) & ~np.isin(
+            out.astype(str), LAPSED_SEGMENTS)
+        out[lapsed] = np.where(fm[lapsed] >= 3, "lapsed", "lost")
     return pd.Series(out, index=scores.index, name="rfm_segment", dtype=object)
 
 
@@ -312,11 +389,15 @@ def segment_table(data: Any, orders: pd.DataFrame | None = None, *, as_of: pd.Ti
     from crmlib.segmentation.tiers import abc_table, value_flags
 
     p = resolve_params(params)
+    if p["lapsed_days"] is None:
+        p["lapsed_days"] = lapsed_limit(data.params if hasattr(data, "params") else None)
     check_rules(p["segment_rules"], order=p["segment_order"])
     scores = rfm_scores(summary, bins=p["bins"], method=p["method"],
-                        edges={k: p[k] for k in ("recency_edges_days", "frequency_edges", "monetary_edges")})
-    scores["rfm_segment"] = assign_segments(scores, rules=p["segment_rules"], bins=p["bins"])
-    abc = abc_table(summary, orders, as_of=as_of, params=p)
+                        edges={k: p[k] for k in ("recency_edges_days", "frequency_edges", "monetary_edges")},
+                        recency_method=p["recency_method"], lapsed_days=p["lapsed_days"])
+    scores["rfm_segment"] = assign_segments(scores, rules=p["segment_rules"], bins=p["bins"],
+                                            lapsed_days=p["lapsed_days"])
+    abc = abc_table(summary, orders, as_of=as_of, params=p, lapsed_days=p["lapsed_days"])
     scores["abc_tier"] = abc["abc_tier"]
     scores["fm_score"] = (scores["f_score"] + scores["m_score"]) / 2
     scores["rfm_code"] = (scores["r_score"].astype(str) + scores["f_score"].astype(str)
@@ -330,7 +411,7 @@ def segment_table(data: Any, orders: pd.DataFrame | None = None, *, as_of: pd.Ti
 
 
 def segment_profile(table: pd.DataFrame, *, by: str = "rfm_segment", order: Sequence[str] | None = None,
-                    include_empty: bool = False) -> pd.DataFrame:
+                    include_empty: bool = False, value: str | None = None) -> pd.DataFrame:
     """Size, revenue and margin share and typical behaviour of each segment (or tier, ``by="abc_tier"``).
 
     Parameters
@@ -344,9 +425,18 @@ def segment_profile(table: pd.DataFrame, *, by: str = "rfm_segment", order: Sequ
     DataFrame
         Indexed by group code in ``order`` (default: segment or tier order): ``n_customers,
         customer_share, revenue, revenue_share, margin, margin_share, median_recency_days, mean_orders,
-        mean_revenue``. Shares are of the totals (NaN margin share without cost data).
+        mean_revenue``. Shares are of the totals (NaN margin share without cost data), so each share column
+        adds up to 100% of its base: every customer in ``table``, and their revenue over the period of
+        ``value``.
+    value
+        The revenue column: ``monetary`` (all-time net revenue) for segments; for tiers
+        (``by="abc_tier"``) by default ``revenue_window``, the period the tiers are set on, so that "A brings
+        x% of revenue" speaks of the same days as the tier itself.
     """
-    require_columns(table, [by, "customer_id", "recency_days", "frequency", "monetary"], "segment table")
+    if value is None:
+        value = "revenue_window" if by == "abc_tier" and "revenue_window" in table.columns else "monetary"
+    require_columns(table, [by, "customer_id", "recency_days", "frequency", value], "segment table")
+    table = table.assign(monetary=table[value])
     if order is None:
         order = TIERS if by == "abc_tier" else DEFAULTS["segment_order"]
     margin = table["margin"] if "margin" in table.columns else pd.Series(np.nan, index=table.index)
@@ -389,7 +479,8 @@ def top_customers(table: pd.DataFrame, *, by: str = "rfm_segment", n: int = 5,
 
 
 __all__ = [
-    "DEFAULTS", "SEGMENTS", "TIERS", "CONTRACT_COLUMNS", "assign_segments", "check_rules", "group_params",
+    "DEFAULTS", "LAPSED_DAYS", "LAPSED_SEGMENTS", "PASSIVE_TIER", "SEGMENTS", "TIERS", "CONTRACT_COLUMNS",
+    "assign_segments", "is_lapsed", "lapsed_limit", "check_rules", "group_params",
     "percentile", "require_columns", "resolve_params", "rfm_scores", "segment_profile", "segment_table",
     "top_customers", "check_params",
 ]

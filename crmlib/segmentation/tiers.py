@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from crmlib.errors import ParamsError
-from crmlib.segmentation.rfm import group_params, percentile, require_columns
+from crmlib.segmentation.rfm import PASSIVE_TIER, group_params, percentile, require_columns
 
 
 # -- wholesale A/B/C tiers --------------------------------------------------------------------------------
 def abc_table(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Timestamp | str,
-              params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+              params: Mapping[str, Any] | None = None, lapsed_days: float | None = None) -> pd.DataFrame:
     """Wholesale A/B/C tiers with the measures behind them (wholesale practice: 30/60/90-day tiers).
 
     Over the last ``window_days`` (90) before ``as_of``: purchase orders, orders a month
@@ -33,6 +33,11 @@ def abc_table(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd
     - **fallback** (fits none of these, e.g. last order 61-89 days ago, or recent but below only one of
       B's bars): placed by volume rank alone, top 50% (B's volume bar) -> B, otherwise C. A fallback
       never reaches A, which needs all three A conditions. ``abc_fallback`` marks these customers.
+    - **P** (passive), with ``lapsed_days``: no purchase for ``lapsed_days`` or more; they leave C, so that
+      "C: occasional buyers" holds customers who still buy.
+
+    Tier and revenue share use the same period: compare tiers on ``revenue_window`` (see
+    :func:`crmlib.segmentation.rfm.segment_profile` with ``value="revenue_window"``).
 
     Parameters
     ----------
@@ -80,6 +85,10 @@ def abc_table(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd
     tier = np.select([is_a, is_b, is_c], ["A", "B", "C"], default="")
     fallback = tier == ""
     tier = np.where(fallback, np.where(top_b, "B", "C"), tier)
+    if lapsed_days is not None:
+        passive = (~(recency < float(lapsed_days))).to_numpy()
+        tier = np.where(passive, PASSIVE_TIER, tier)
+        fallback = fallback & ~passive
     out["abc_tier"] = tier
     out["abc_fallback"] = fallback
     return out

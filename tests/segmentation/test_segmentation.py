@@ -115,15 +115,16 @@ def test_scores_report_missing_columns_and_values():
 @pytest.mark.parametrize(("r", "f", "m", "code"), [
     (5, 5, 4, "champions"), (4, 4, 4, "champions"), (5, 3, 3, "loyal"), (3, 5, 5, "loyal"),
     (5, 2, 3, "potential_loyalist"), (5, 1, 1, "new"), (4, 1, 2, "promising"), (3, 2, 2, "need_attention"),
-    (3, 1, 1, "about_to_sleep"), (2, 4, 3, "at_risk"), (1, 3, 3, "at_risk"), (1, 5, 4, "cant_lose"),
-    (2, 1, 1, "hibernating"), (1, 2, 2, "hibernating"), (1, 1, 2, "lost"),
+    (3, 1, 1, "about_to_sleep"), (2, 4, 3, "at_risk"), (2, 3, 3, "at_risk"), (2, 5, 4, "cant_lose"),
+    (1, 3, 3, "lapsed"), (1, 5, 4, "lapsed"), (2, 1, 1, "hibernating"), (1, 2, 2, "hibernating"),
+    (1, 1, 2, "lost"),
 ])
-def test_each_of_the_11_segments_is_reached_by_its_scores(r, f, m, code):
+def test_each_of_the_12_segments_is_reached_by_its_scores(r, f, m, code):
     scores = pd.DataFrame({"r_score": [r], "f_score": [f], "m_score": [m]})
     assert seg.assign_segments(scores).iloc[0] == code
 
 
-def test_default_rules_partition_the_grid_and_name_all_11_segments():
+def test_default_rules_partition_the_grid_and_name_all_12_segments():
     grid = pd.DataFrame([(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)],
                         columns=["r_score", "f_score", "m_score"])
     codes = seg.assign_segments(grid)
@@ -367,12 +368,13 @@ def test_rf_grid_shows_every_customer_once_with_catalogue_labels(wholesale):
 def test_top_segments_over_represent_alive_customers_matches_truth(sample_ctx, sample_truth):
     """Customers the simulation kept alive are over-represented among Champions and Loyal.
 
-    Measured on the conftest sample (2,000 customers, seed 7; 1,937 with a purchase): 43.0% of customers
-    are alive at as_of, 80.2% of Champions + Loyal (ratio 1.87); 34.5% buy in the next 90 days, 69.0% of
-    Champions + Loyal (ratio 2.00); 95.9% of Champions are alive, at most 2.6% of At risk, Can't lose,
-    Hibernating and Lost. The test asks for ratios >= 1.5, Champions >= 85% alive and the four lapsed
-    segments <= 10% alive: margins wide enough for other seeds, tight enough to fail if the scores flipped
-    (e.g. recency scored the wrong way round puts the alive customers in the bottom segments).
+    Measured on the conftest sample (2,000 customers, seed 7; 1,937 with a purchase), recency on the fixed
+    30/60/90/180-day limits: 43.0% of customers are alive at as_of, 94.5% of Champions + Loyal (ratio 2.20);
+    34.5% buy in the next 90 days, 82.6% of Champions + Loyal (ratio 2.39); 97.3% of Champions are alive,
+    2.4% of Lapsed and 2.2% of Lost; the Loyal's median recency is 36 days. The test asks for ratios >= 1.5,
+    Champions >= 85% alive and the two lapsed segments <= 5% alive: margins wide enough for other seeds,
+    tight enough to fail if the scores flipped (recency scored the wrong way round puts the alive customers
+    in the bottom segments) or lapsed customers leaked back into the named segments.
     """
     table = seg.segment_table(sample_ctx)
     merged = table.merge(sample_truth, on="customer_id", how="left", validate="one_to_one")
@@ -383,21 +385,22 @@ def test_top_segments_over_represent_alive_customers_matches_truth(sample_ctx, s
     assert alive[top].mean() >= 1.5 * alive.mean()
     assert buys[top].mean() >= 1.5 * buys.mean()
     assert alive[merged["rfm_segment"] == "champions"].mean() >= 0.85
-    lapsed = merged["rfm_segment"].isin(["at_risk", "cant_lose", "hibernating", "lost"])
-    assert alive[lapsed].mean() <= 0.10
+    lapsed = merged["rfm_segment"].isin(["lapsed", "lost"])
+    assert alive[lapsed].mean() <= 0.05
+    assert merged.loc[merged["rfm_segment"] == "loyal", "recency_days"].median() <= 90
 
 
 def test_abc_tiers_order_future_orders_matches_truth(sample_ctx, sample_truth):
     """A customers order more in the next 90 days than B, and B more than C.
 
-    Measured (seed 7): mean orders in the next 90 days A 17.1, B 5.1, C 0.5. The test asks for the
-    order and at least a 2x step between tiers.
+    Measured (seed 7): mean orders in the next 90 days A 17.1, B 5.1, C 1.4, P (lapsed) 0.01. The test
+    asks for the order and at least a 2x step between tiers.
     """
     table = seg.segment_table(sample_ctx)
     merged = table.merge(sample_truth, on="customer_id", how="left")
     mean = merged.groupby("abc_tier")["orders_next_90d"].mean()
-    assert mean["A"] >= 2 * mean["B"] and mean["B"] >= 2 * mean["C"]
-    assert set(table["abc_tier"]) == {"A", "B", "C"}
+    assert mean["A"] >= 2 * mean["B"] and mean["B"] >= 2 * mean["C"] and mean["C"] >= 2 * mean["P"]
+    assert set(table["abc_tier"]) == {"A", "B", "C", "P"}
     assert tuple(table.columns[:9]) == seg.CONTRACT_COLUMNS
 
 
@@ -444,3 +447,92 @@ def test_two_runs_show_migration_in_the_second_report(sample_dir, tmp_path):
     assert "31.03.2026 tarihli çalışmadan beri" in late
     exported = pd.read_csv(tmp_path / "reports" / "late" / "exports" / "segments.csv", dtype={"customer_id": str})
     assert tuple(exported.columns[:9]) == seg.CONTRACT_COLUMNS
+
+
+# -- lapsed customers: one limit, never in a segment that promises a buying customer --------------------
+def lapsed_mix() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Six customers: the biggest spender silent for 400 days ("star"), one at exactly 180 days, four active."""
+    spec = {
+        "star": [(400 + 7 * i, 9000.0) for i in range(30)],      # 30 big orders, the last 400 days ago
+        "edge": [(180 + 10 * i, 3000.0) for i in range(12)],     # last order exactly 180 days ago
+        "a1": [(3 + 9 * i, 800.0) for i in range(10)],
+        "a2": [(40 + 20 * i, 500.0) for i in range(5)],
+        "a3": [(75, 300.0), (120, 300.0)],
+        "a4": [(150, 200.0)],
+    }
+    orders = orders_for(spec)
+    last = orders.groupby("customer_id")["order_date"].max()
+    totals = orders.groupby("customer_id")["amount"].agg(["size", "sum"])
+    frame = summary([{"customer_id": c, "recency_days": float((AS_OF - last[c]).days),
+                      "n_orders": int(totals.loc[c, "size"]), "revenue": float(totals.loc[c, "sum"])} for c in spec])
+    return frame, orders
+
+
+NAMED_FOR_BUYERS = {"champions", "loyal", "potential_loyalist", "new", "promising", "need_attention",
+                    "about_to_sleep", "at_risk", "cant_lose"}
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"recency_method": "quantile"},
+    {"method": "quantile", "recency_method": None},
+    {"segment_rules": [{"segment": "champions", "r": [1, 5], "fm": [3, 5]},
+                       {"segment": "lost", "r": [1, 5], "fm": [1, 2.5]}]},
+])
+def test_a_lapsed_customer_is_never_loyal_champion_or_at_risk(params):
+    frame, orders = lapsed_mix()
+    table = seg.segment_table(frame, orders, as_of=AS_OF, params=params).set_index("customer_id")
+    lapsed = table["recency_days"] >= 180
+    assert set(table.index[lapsed]) == {"star", "edge"}
+    assert not set(table.loc[lapsed, "rfm_segment"]) & NAMED_FOR_BUYERS
+    assert set(table.loc[lapsed, "rfm_segment"]) <= set(seg.LAPSED_SEGMENTS)
+    assert table.loc["star", "rfm_segment"] == "lapsed"        # was the most valuable: the win-back list
+    assert (table.loc[lapsed, "r_score"] == 1).all() and (table.loc[~lapsed, "r_score"] >= 2).all()
+    assert (table.loc[lapsed, "abc_tier"] == "P").all() and "P" not in set(table.loc[~lapsed, "abc_tier"])
+
+
+def test_recency_is_scored_on_fixed_day_limits_by_default():
+    frame = summary([{"customer_id": f"c{d}", "recency_days": float(d)} for d in (0, 30, 31, 60, 61, 90, 91, 179, 180, 900)])
+    table = seg.rfm_scores(frame, recency_method="fixed", lapsed_days=180)
+    assert table["r_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert seg.DEFAULTS["recency_method"] == "fixed"
+    assert seg.DEFAULTS["recency_edges_days"] == [30, 60, 90, 180]
+
+
+def test_recency_quantiles_are_of_the_active_customers_only():
+    # eight active customers spread over 1..8 days and 92 long-lapsed ones: without the split the lapsed
+    # would take four of the five levels and every active customer would score 5
+    frame = summary([{"customer_id": f"a{i}", "recency_days": float(i)} for i in range(1, 9)]
+                    + [{"customer_id": f"z{i}", "recency_days": 400.0 + i} for i in range(92)])
+    table = seg.rfm_scores(frame, recency_method="quantile", lapsed_days=180).set_index("customer_id")
+    assert table.loc[[f"a{i}" for i in range(1, 9)], "r_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2]
+    assert (table.loc[[f"z{i}" for i in range(92)], "r_score"] == 1).all()
+
+
+def test_tier_revenue_shares_are_over_the_tier_window_and_add_up_to_100_percent():
+    frame, orders = lapsed_mix()
+    table = seg.segment_table(frame, orders, as_of=AS_OF, params={})
+    tiers = seg.segment_profile(table, by="abc_tier")
+    assert tiers["revenue_share"].sum() == pytest.approx(1.0)
+    assert tiers["customer_share"].sum() == pytest.approx(1.0)
+    window = table.groupby("abc_tier")["revenue_window"].sum()
+    assert tiers["revenue"].to_dict() == pytest.approx(window[window.index.isin(tiers.index)].to_dict())
+    # the lapsed star's lifetime revenue (270,000) is no part of any tier's share of the last 90 days
+    assert tiers.loc["P", "revenue"] == 0.0
+    lines = seg.summary_lines(table, lang="en", currency="TRY", window_days=90)
+    a_share = window.get("A", 0.0) / window.sum()
+    assert report.formatting.pct(a_share, "en") in lines[2] and "90 days" in lines[2]
+    segments = seg.segment_profile(table)
+    assert segments["revenue_share"].sum() == pytest.approx(1.0)
+
+
+def test_one_lapsed_limit_from_churn_params_on_every_page():
+    assert seg.lapsed_limit(None) == 180
+    assert seg.lapsed_limit({"churn": {"lapsed_days": 120}}) == 120
+    assert seg.lapsed_limit({"segmentation": {"lapsed_days": 200}, "churn": {"lapsed_days": 120}}) == 200
+    from crmlib.churn.scoring import DEFAULTS as CHURN
+
+    assert CHURN["lapsed_days"] == seg.LAPSED_DAYS
+    frame, orders = lapsed_mix()
+    table = seg.segment_table(frame, orders, as_of=AS_OF, params={"lapsed_days": 120}).set_index("customer_id")
+    assert table.loc["a4", "rfm_segment"] in seg.LAPSED_SEGMENTS and table.loc["a4", "abc_tier"] == "P"
