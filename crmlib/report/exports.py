@@ -8,17 +8,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from crmlib.report import i18n
+from crmlib.report import i18n, inert
 
 SHEET_NAME_LIMIT = 31  # Excel's limit on sheet names
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` as UTF-8-with-BOM CSV (ISO dates, ``.`` decimals), atomically."""
+    """Write ``frame`` as UTF-8-with-BOM CSV (ISO dates, ``.`` decimals), atomically.
+
+    Text fields a spreadsheet would evaluate get a leading apostrophe (:func:`crmlib.report.inert.neutralise`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    frame.to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+    inert.neutralise_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d",
+                                         lineterminator="\r\n")  # RFC 4180: a CR in a field is quoted
     os.replace(tmp, path)
     return path
 
@@ -75,6 +79,7 @@ def write_action_lists(lists: dict[str, pd.DataFrame], path: Path, *, lang: str)
                     frame[col] = frame[col].dt.tz_localize(None)
             localized_columns(frame, lang).to_excel(writer, sheet_name=title, index=False)
             sheet = writer.sheets[title]
+            inert.inert_sheet(sheet)  # text stays text, whatever it starts with
             for idx, col in enumerate(sheet.columns, start=1):
                 width = max(len(str(c.value)) if c.value is not None else 0 for c in list(col)[:200])
                 sheet.column_dimensions[sheet.cell(row=1, column=idx).column_letter].width = min(60, width + 2)
