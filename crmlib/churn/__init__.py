@@ -1,9 +1,9 @@
 """Churn: churn early-warning signals: per customer, each signal's value and whether it fires.
 
-Submodules: actions, backtesting, model, plots, report, scoring, signals.
+Submodules: actions, backtesting, model, plots, report, scoring, signals, weekly.
 """
 
-from crmlib.churn import actions, backtesting, model, plots, report, scoring, signals
+from crmlib.churn import actions, backtesting, model, plots, report, scoring, signals, weekly
 from crmlib.churn.actions import (
     ACTIONS,
     LIST_COLUMNS,
@@ -32,6 +32,7 @@ from crmlib.churn.report import (
 from crmlib.churn.scoring import (
     DEFAULTS,
     LEVELS,
+    WeeklyResult,
     at_risk_list,
     backtest,
     compute_signals,
@@ -42,6 +43,7 @@ from crmlib.churn.scoring import (
     reasons_text,
     risk_scores,
     unavailable_signals,
+    weekly_call_lists,
     winback,
 )
 from crmlib.churn.signals import (
@@ -64,6 +66,7 @@ __all__ = [
     "report",
     "scoring",
     "signals",
+    "weekly",
     "ACTIONS",
     "DEFAULTS",
     "EXPORT_COLUMNS",
@@ -72,6 +75,7 @@ __all__ = [
     "NEEDS",
     "RiskModel",
     "SIGNALS",
+    "WeeklyResult",
     "active",
     "at_risk_list",
     "available",
@@ -104,5 +108,6 @@ __all__ = [
     "unanswered_outreach",
     "unavailable_signals",
     "unavailable_text",
+    "weekly_call_lists",
     "winback",
 ]

@@ -132,19 +132,24 @@ def plot_backtest(metrics: pd.DataFrame, *, lang: str, no_order_days: int = 60, 
 def plot_winback(weekly: pd.DataFrame, *, lang: str, ax: Axes | None = None) -> Axes:
     """Win-back rate per run week (line), with the 20-30% band that is a good wholesale result.
 
-    Required columns: ``week``, ``n_flagged``, ``winback_rate`` (from :func:`crmlib.churn.scoring.winback`).
+    Required columns: ``week``, ``n_episodes`` (or ``n_flagged``), ``winback_rate`` (from
+    :func:`crmlib.churn.weekly.winback_rates`; weeks without a closed episode have no point).
     """
     ax = _new(ax, (8, 4))
     d = weekly.sort_values("week")
+    d = d.assign(n_flagged=d["n_episodes"] if "n_episodes" in d.columns else d["n_flagged"],
+                 winback_rate=pd.to_numeric(d["winback_rate"], errors="coerce"))
     x = np.arange(len(d))
     ax.axhspan(20, 30, color="#d5f5e3", label=t("churn.plot.winback_band", lang))
     ax.plot(x, 100 * d["winback_rate"].to_numpy(float), marker="o", color=_BLUE,
             label=t("churn.plot.winback_rate", lang))
     for xi, rate, n in zip(x, d["winback_rate"], d["n_flagged"], strict=True):
+        if pd.isna(rate):
+            continue
         ax.annotate(t("churn.plot.winback_n", lang, n=number(n, lang)), (xi, 100 * float(rate)), ha="center",
                     va="bottom", fontsize=8, xytext=(0, 4), textcoords="offset points")
     ax.set_xticks(x, [date(w, lang) for w in d["week"]], rotation=30, ha="right", fontsize=8)
-    top = max(40.0, float(100 * d["winback_rate"].max()) * 1.2) if len(d) else 40.0
+    top = max(40.0, float(100 * d["winback_rate"].max()) * 1.2) if d["winback_rate"].notna().any() else 40.0
     ax.set(title=t("churn.plot.winback_title", lang), xlabel=t("churn.plot.winback_x", lang),
            ylabel=t("churn.plot.winback_y", lang), ylim=(0, min(top, 105)))
     ax.legend(frameon=False, fontsize=8)

@@ -106,8 +106,13 @@ def _who(row: pd.Series) -> str:
 
 def summary_lines(risk: pd.DataFrame, at_risk: pd.DataFrame, *, lang: str, currency: str,
                   params: Mapping[str, Any], metrics: pd.DataFrame | None, winback_week: pd.DataFrame,
-                  method: str, first_call: int = 5) -> list[str]:
-    """The executive summary's sentences (``churn.summary.*``), most important first."""
+                  method: str, first_call: int = 5, changes: Mapping[str, Any] | None = None) -> list[str]:
+    """The executive summary's sentences (``churn.summary.*``), most important first.
+
+    ``winback_week`` is :func:`crmlib.churn.weekly.winback_rates` by week (episodes) with ``changes`` from
+    :func:`crmlib.churn.weekly.changes_since_last_run`; without ``changes`` the older per-flag counts of
+    :func:`crmlib.churn.scoring.winback` are accepted.
+    """
     h = int(params["horizon_days"])
     lapsed = risk["days_since_last_order"] >= float(params["lapsed_days"])
     flagged = risk.loc[risk["risk_level"].isin(list(params["list_levels"])) & ~lapsed]
@@ -131,7 +136,21 @@ def summary_lines(risk: pd.DataFrame, at_risk: pd.DataFrame, *, lang: str, curre
                             eo_auc=fmt.number(m["auc"].get("expected_orders", np.nan), lang, 2),
                             p10=fmt.pct(m.loc["risk_score", "precision_top_10"], lang, 0),
                             rule_days=params["no_order_days"], lapsed_days=params["lapsed_days"]))
-    if winback_week is not None and len(winback_week):
+    previous = (changes or {}).get("previous")
+    if previous is not None:
+        lines.append(i18n.t("churn.summary.changes", lang, previous=fmt.date(previous, lang),
+                            new=fmt.number(changes["new"], lang), won=fmt.number(changes["won_back"], lang),
+                            moved=fmt.number(changes["moved"], lang), weeks=params["max_weeks_on_list"]))
+    if previous is not None and winback_week is not None and "n_episodes" in winback_week.columns:
+        won, n_open = int(winback_week["n_won_back"].sum()), int(winback_week["n_open"].sum())
+        closed = int(winback_week["n_episodes"].sum()) - n_open
+        if closed:
+            lines.append(i18n.t("churn.summary.winback_episodes", lang, won=fmt.number(won, lang),
+                                closed=fmt.number(closed, lang), rate=fmt.pct(won / closed, lang, 0),
+                                open=fmt.number(n_open, lang)))
+        else:
+            lines.append(i18n.t("churn.summary.winback_none_closed", lang, open=fmt.number(n_open, lang)))
+    elif previous is None and changes is None and winback_week is not None and len(winback_week):
         n, won = int(winback_week["n_flagged"].sum()), int(winback_week["n_won_back"].sum())
         lines.append(i18n.t("churn.summary.winback", lang, rate=fmt.pct(won / n if n else np.nan, lang, 0),
                             won=fmt.number(won, lang), n=fmt.number(n, lang)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 
 from crmlib.churn import actions as ca
 from crmlib.churn import signals as cs
+from crmlib.churn import weekly as wk
 from crmlib.churn.model import RiskModel
 from crmlib.churn.signals import SIGNALS, purchases, require_columns
 from crmlib.errors import DataError, ParamsError
@@ -27,7 +29,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["DEFAULTS", "SIGNALS", "LEVELS", "RiskModel", "compute_signals", "fit_risk_model", "risk_scores",
            "reasons_text", "expected_next_order", "at_risk_list", "history_flags", "backtest", "winback",
-           "expected_orders_at", "unavailable_signals"]
+           "expected_orders_at", "unavailable_signals", "WeeklyResult", "weekly_call_lists"]
 
 DEFAULTS: dict[str, Any] = {
     # horizon of the label, of BG/NBD expected orders and of the value at stake; 90 days is the usual
@@ -85,6 +87,9 @@ DEFAULTS: dict[str, Any] = {
     "n_reasons": 3,               # reasons shown per customer
     "list_levels": ["high", "critical"],  # levels that enter the weekly list
     "list_size": 50,              # customers on the weekly list
+    # a customer on this many consecutive weekly lists without ordering leaves the call list for the
+    # win-back campaign list (a team that made its calls gets new names; four weeks = one monthly cycle)
+    "max_weeks_on_list": 4,
     "call_value_quantile": 0.8,   # customers above this quantile of value (among buyers of the lookback) get a call
     "regular_min_orders": 4,      # "once regular": at least this many purchase days
     "backtest_thresholds": [0.1, 0.2],  # precision in the top 10% and 20%
@@ -357,6 +362,66 @@ def at_risk_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[s
     p = _params(params)
     return ca.build_list(risk, signals, params=p, lang=lang, customers=customers, next_orders=next_orders,
                          mask_pii=mask_pii, reasons_text=lambda c, v, lg: reasons_text(c, v, lg, params=p))
+
+
+@dataclass
+class WeeklyResult:
+    """This week's lists and the loop over earlier weeks (see :func:`weekly_call_lists`).
+
+    ``at_risk`` the call list (with ``weeks_on_list``), ``campaign`` the win-back campaign list,
+    ``episodes`` one row per listing episode up to this run (``winback.csv``), ``by_week`` / ``by_reason`` /
+    ``by_action`` win-back rates of the episodes, ``changes`` what changed since the previous run, ``flags``
+    the rows to stage as this run's ``churn_flags``.
+    """
+
+    at_risk: pd.DataFrame
+    campaign: pd.DataFrame
+    episodes: pd.DataFrame
+    by_week: pd.DataFrame
+    by_reason: pd.DataFrame
+    by_action: pd.DataFrame
+    changes: dict[str, Any]
+    flags: pd.DataFrame
+
+
+def weekly_call_lists(risk: pd.DataFrame, signals: pd.DataFrame, *, flags: pd.DataFrame | None,
+                      orders: pd.DataFrame, as_of: Any, params: Mapping[str, Any] | None = None, lang: str = "tr",
+                      customers: pd.DataFrame | None = None, next_orders: pd.DataFrame | None = None,
+                      contacts: pd.DataFrame | None = None, mask_pii: bool = False) -> WeeklyResult:
+    """The weekly call list that remembers earlier weeks (:mod:`crmlib.churn.weekly`).
+
+    Customers on ``max_weeks_on_list`` consecutive earlier lists without ordering, and customers already in
+    the win-back campaign, are left out of :func:`at_risk_list` (whose next candidates take their places)
+    and listed on the campaign list; contacted customers without a reply move down. Win-back is counted
+    per episode, not per list place.
+
+    Parameters
+    ----------
+    flags
+        ``ctx.history("churn_flags")`` (earlier runs' listed customers), or ``None`` on a first run.
+    orders
+        ``customer_id``, ``order_date``, ``amount``.
+    """
+    p = _params(params)
+    as_of = _ts(as_of)
+    state = wk.list_state(flags, orders, as_of=as_of)
+    out = wk.excluded_from_call_list(state, max_weeks=int(p["max_weeks_on_list"]))
+    candidates = risk.loc[~risk["customer_id"].astype(str).isin(out)]
+    call = at_risk_list(candidates, signals, params=p, lang=lang, customers=customers, next_orders=next_orders,
+                        mask_pii=mask_pii)
+    lists = wk.weekly_lists(call, risk, state, as_of=as_of, params=p, contacts=contacts)
+    rows = wk.history_rows(lists)
+    earlier = flags if flags is not None and len(flags) else None
+    current = rows.assign(as_of=as_of)
+    allflags = current if earlier is None else pd.concat([earlier, current], ignore_index=True)
+    eps = wk.episodes(allflags, orders, as_of=as_of, params=p)
+    return WeeklyResult(
+        at_risk=lists.call, campaign=lists.campaign, episodes=eps,
+        by_week=wk.winback_rates(eps, by="week"), by_reason=wk.winback_rates(eps, by="reason"),
+        by_action=wk.winback_rates(eps, by="action"),
+        changes={**wk.changes_since_last_run(flags, orders, as_of=as_of, lists=lists),
+                 "moved_down": lists.n_moved_down},
+        flags=rows)
 
 
 def history_flags(at_risk: pd.DataFrame) -> pd.DataFrame:
