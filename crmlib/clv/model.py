@@ -350,8 +350,8 @@ class ClvModel:
             out.append(("clv.note.gg_too_few", {"n": gg.get("n", 0), "min": self.min_repeat_buyers}))
         elif status in ("failed", "q_below_one"):
             out.append(("clv.note.gg_failed", {}))
-        r = d.get("correlation", float("nan"))
-        if r == r:
+        r = d.get("correlation")  # NaN is stored as null in clv_model.json (fewer than 3 repeat buyers)
+        if r is not None and r == r:
             key = "clv.note.correlation_high" if d.get("correlation_flag") else "clv.note.correlation_ok"
             out.append((key, {"r": round(r, 2), "threshold": self.correlation_threshold}))
         once = d.get("n_customers", 0) - d.get("n_repeat_buyers", 0)

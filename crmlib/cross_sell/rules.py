@@ -642,7 +642,7 @@ def premium_alternatives(
         & (co["share_of_buyers"] >= float(p["min_premium_share"]))
     ]
     standard = held.loc[held["regular"], ["customer_id", "product_id"]]
-    cand = standard.merge(co, on="product_id", how="inner")
+    cand = standard.merge(co.reset_index(drop=True), on="product_id", how="inner")  # an empty join keeps its key as index
     regular = held.loc[held["regular"], ["customer_id", "product_id"]].rename(
         columns={"product_id": "product_id_premium"}
     )
@@ -766,12 +766,20 @@ def evaluate(
     -------
     pandas.DataFrame
         One row per method (``item_to_item``, ``popularity``): method, k, n_customers, hit_rate, recall.
+        ``attrs["status"]`` says why ``n_customers`` is 0: ``"no_training"`` (no purchase up to the cut: the
+        history is shorter than the test period), ``"no_test"`` (no customer of the training period bought
+        a new product in the test period), else ``"ok"``.
     """
     p = {**merged_params(params), "top_n": int(k)}
     cut = pd.Timestamp(cut)
     lines = purchase_lines(order_lines)
     train = lines[lines["order_date"] <= cut]
     test = lines[(lines["order_date"] > cut) & (lines["order_date"] <= cut + pd.Timedelta(days=horizon_days))]
+    if train.empty:
+        out = pd.DataFrame([{"method": m, "k": int(k), "n_customers": 0, "hit_rate": np.nan, "recall": np.nan}
+                            for m in ("item_to_item", "popularity")])
+        out.attrs["status"] = "no_training"
+        return out
     held = customer_items(train, as_of=cut, params=p)
     truth = test[["customer_id", "product_id"]].drop_duplicates()
     truth = truth.merge(
@@ -801,7 +809,9 @@ def evaluate(
                 "recall": float((n_hits / n_truth).mean()),
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["status"] = "ok" if len(who) else "no_test"
+    return out
 
 
 # ---------------------------------------------------------------------------------------- report words
