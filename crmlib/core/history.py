@@ -50,8 +50,8 @@ def snapshot(db_path: Path, *, as_of: pd.Timestamp, out_dir: Path) -> list[str]:
 
 
 def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Timestamp, fingerprint: str,
-           staged: dict[str, pd.DataFrame]) -> None:
-    """Add this run's staged frames to the history, atomically (copy, write, rename)."""
+           staged: dict[str, pd.DataFrame], file_mode: int = 0o600) -> None:
+    """Add this run's staged frames to the history, atomically (copy, write, rename); the file gets ``file_mode``."""
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(db_path.name + ".tmp")
@@ -90,4 +90,5 @@ def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Times
     wal = tmp.with_name(tmp.name + ".wal")
     if wal.exists():
         wal.unlink()
+    os.chmod(tmp, file_mode)
     os.replace(tmp, db_path)

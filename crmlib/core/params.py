@@ -42,6 +42,9 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "company": None,        # shown in every report header when set
     "max_rows": 25,         # rows shown per table in the HTML (exports always have all rows)
     "open_browser": False,  # reserved for interactive use; scheduled runs never open anything
+    "share_with_group": False,  # files 0600 / folders 0700 (owner only); true: 0640 / 0750 for a team share
+    "mask_pii_in_html": True,   # managers' HTML shows masked contacts; the sales lists (XLSX/CSV) keep them
+    "keep_days": None,      # delete runs (and their history rows) whose as-of date is older; null = keep
 }
 
 TOP_LEVEL: dict[str, Any] = {
@@ -189,6 +192,9 @@ def normalize(raw: dict[str, Any]) -> dict[str, Any]:
         if check is not None:
             check(out[section])
     out["report"] = merge_section("report", raw.get("report"), section_defaults("report"))
+    from crmlib.core import privacy
+
+    privacy.check_params(out["report"])
     return out
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from crmlib.core import context as context_mod
-from crmlib.core import history
+from crmlib.core import history, privacy
 from crmlib.core import params as params_mod
 from crmlib.errors import ParamsError
 from crmlib.report import exports, formatting, i18n, render
@@ -143,11 +143,13 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
     out = Path(out) if out else Path.cwd() / "reports" / run_id
     out = out.resolve()
     root = out.parent
-    root.mkdir(parents=True, exist_ok=True)
+    mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
+    privacy.make_dir(root, mode)
     _remove_stale_builds(root)
     build = root / f".building-{out.name}-{os.getpid()}"
     if build.exists():
         shutil.rmtree(build)
+    privacy.make_dir(build, mode)
     work = build / "_work"
     export_dir = build / "exports"
     try:
@@ -215,14 +217,16 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
             "notebooks": [{"name": s, **results[s]} for s in stems],
             "exports": sorted(p.name for p in export_dir.glob("*") if p.is_file()),
             "exit_status": status,
+            "file_modes": privacy.describe(mode),
         }
         (build / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str),
                                         encoding="utf-8")
         render.render_run_index(record, build / "index.html", lang=lang)
+        privacy.restrict(build, mode)
         _publish(build, out)
         history.record(root / "history.duckdb", run_id=run_id, as_of=ctx.as_of, created=created,
-                       fingerprint=str(ctx.meta.get("fingerprint")), staged=staged)
-        render.render_reports_index(root, lang=lang)
+                       fingerprint=str(ctx.meta.get("fingerprint")), staged=staged, file_mode=mode[1])
+        render.render_reports_index(root, lang=lang, file_mode=mode[1])
     finally:
         if build.exists():
             shutil.rmtree(build, ignore_errors=True)

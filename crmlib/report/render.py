@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -134,6 +135,16 @@ def _export_row(name: str, lang: str) -> str:
             f"<td>{html.escape(about)}</td></tr>")
 
 
+def _modes_line(run: dict[str, Any], lang: str) -> str:
+    """Who may read the run's files (``run.json``'s ``file_modes``), one line for the run index."""
+    modes = run.get("file_modes")
+    if not modes:
+        return ""
+    key = "run.file_modes_group" if modes.get("shared_with_group") else "run.file_modes_owner"
+    text = i18n.t(key, lang, folders=modes.get("folders", ""), files=modes.get("files", ""))
+    return f"<p class='muted'>{html.escape(text)}</p>"
+
+
 def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str) -> Path:
     """Write the run's ``index.html``: one link per notebook report, its status, and the exports."""
     from crmlib.report import formatting
@@ -158,13 +169,14 @@ def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str) -> Path
             f"{''.join(rows)}</table>"
             f"<h2>{t('run.exports')}</h2>"
             f"<table><tr><th>{t('run.file')}</th><th>{t('run.contents')}</th></tr>{exports}</table>"
+            f"{_modes_line(run, lang)}"
             f"<p class='muted'><a href='../index.html'>{t('run.all_runs')}</a></p>")
     html_path.write_text(PAGE.format(lang=lang, title=t("run.index_title"), body=body), encoding="utf-8")
     return html_path
 
 
-def render_reports_index(root: Path, *, lang: str) -> Path:
-    """Write ``<root>/index.html`` listing every published run, newest first."""
+def render_reports_index(root: Path, *, lang: str, file_mode: int = 0o600) -> Path:
+    """Write ``<root>/index.html`` listing every published run, newest first (the file gets ``file_mode``)."""
     runs = []
     for run_json in root.glob("*/run.json"):
         try:
@@ -188,5 +200,6 @@ def render_reports_index(root: Path, *, lang: str) -> Path:
     path = root / "index.html"
     tmp = root / ".index.html.tmp"
     tmp.write_text(PAGE.format(lang=lang, title=t("run.all_runs"), body=body), encoding="utf-8")
+    os.chmod(tmp, file_mode)
     tmp.replace(path)
     return path
