@@ -1,14 +1,24 @@
 """Loyalty: loyalty levers: volume-discount tiers, payment terms, priority stock, special days, referral rewards.
 
-Submodules: plots, programme.
+Submodules: offers, plots, programme.
 """
 
-from crmlib.loyalty import plots, programme
+from crmlib.loyalty import offers, plots, programme
+from crmlib.loyalty.offers import (
+    contact_person,
+    discount_economics,
+    proposed_thresholds,
+    special_day_calls,
+    tier_label,
+    tier_thresholds,
+)
 from crmlib.loyalty.programme import (
+    ARTICLE_THRESHOLDS,
     DEFAULTS,
     assign_tier,
     check_params,
     discount_tiers,
+    invoices_due,
     late_payments,
     logger,
     near_next_tier,
@@ -22,9 +32,18 @@ from crmlib.loyalty.programme import (
 )
 
 __all__ = [
+    "offers",
     "plots",
     "programme",
+    "ARTICLE_THRESHOLDS",
     "DEFAULTS",
+    "contact_person",
+    "discount_economics",
+    "invoices_due",
+    "proposed_thresholds",
+    "special_day_calls",
+    "tier_label",
+    "tier_thresholds",
     "assign_tier",
     "check_params",
     "discount_tiers",

@@ -21,8 +21,10 @@ DEFAULTS: dict = {
     # Volume-discount tiers on average monthly spend (net revenue, currency units). A tier starts AT its
     # threshold: exactly 10,000 earns 3 %, exactly 25,000 earns 5 % ("10.000 TL ve üzeri"), the usual
     # wording of Turkish wholesale price lists. The discount applies to the whole monthly spend (all-units
-    # volume discount, Dolan, "Quantity discounts", Management Science 1987).
-    "tier_thresholds": [10000.0, 25000.0],
+    # volume discount, Dolan, "Quantity discounts", Management Science 1987). null = proposed from the
+    # company's own spend (tier_spend_quantiles below), ARTICLE_THRESHOLDS (10,000 / 25,000, the seed
+    # article's example) when too few customers buy; a list = these thresholds as given.
+    "tier_thresholds": None,
     # discount of each tier, one more than the thresholds: below the first threshold, then each tier
     "tier_discounts": [0.0, 0.03, 0.05],
     # months of history the tier is computed on (average monthly spend over the last N calendar months
@@ -52,9 +54,31 @@ DEFAULTS: dict = {
     "priority_top_n": 50,
     # special days (birthdays, first-order anniversaries) in the N days starting at as_of
     "special_days_ahead": 14,
-    # referral reward per referred customer who placed at least one purchase order (currency units)
-    "referral_reward": 20.0,
+    # Referral reward per referred customer who placed at least one purchase order: a fixed amount in
+    # currency units, or null to scale it to the business: referral_reward_share of the referred customer's
+    # first purchase order (5% = the top volume-discount rate above: a referral costs no more than the
+    # discount a key account gets on the same order; a flat 20 TL against a 13,000 TL first order is no
+    # incentive at all). The reward is payable once the referred customer has paid an invoice.
+    "referral_reward": None,
+    "referral_reward_share": 0.05,
+    # Payment terms are an offer to customers who are buying now and pay: the last purchase order within
+    # terms_max_recency_days (90: the wholesale 30/60/90/180-day rule, beyond a quarter an account is
+    # cooling off and longer terms would only extend credit to an account that may have left) and at least
+    # terms_min_invoices invoices due in the late-payment lookback ("no late payment" means nothing without
+    # invoices), all paid in time.
+    "terms_max_recency_days": 90,
+    "terms_min_invoices": 3,
+    # Volume-discount tiers proposed from the company's own spend: the thresholds at these quantiles of the
+    # average monthly spend of the customers buying in the window (top 20% and top 5%: Pareto's key
+    # accounts and the very top), rounded to two significant digits; with fewer than tier_min_customers
+    # buying customers the article's 10,000 / 25,000 are kept.
+    "tier_spend_quantiles": [0.80, 0.95],
+    "tier_min_customers": 30,
 }
+
+
+#: the seed article's example thresholds: the fallback when the spend distribution is too thin
+ARTICLE_THRESHOLDS: list[float] = [10000.0, 25000.0]
 
 
 def _check_tiers(thresholds: list[float], discounts: list[float]) -> None:
@@ -75,7 +99,7 @@ def _check_tiers(thresholds: list[float], discounts: list[float]) -> None:
 def assign_tier(
     monthly_spend: pd.Series,
     *,
-    thresholds: list[float] = DEFAULTS["tier_thresholds"],
+    thresholds: list[float] = ARTICLE_THRESHOLDS,
     discounts: list[float] = DEFAULTS["tier_discounts"],
 ) -> pd.DataFrame:
     """Tier of each monthly spend: tier k when thresholds[k-1] <= spend < thresholds[k] (tier 0 below all).
@@ -113,7 +137,7 @@ def discount_tiers(
     *,
     as_of: pd.Timestamp,
     months: int = DEFAULTS["tier_months"],
-    thresholds: list[float] = DEFAULTS["tier_thresholds"],
+    thresholds: list[float] = ARTICLE_THRESHOLDS,
     discounts: list[float] = DEFAULTS["tier_discounts"],
 ) -> pd.DataFrame:
     """Each customer's discount tier on average monthly spend over the last ``months`` months.
@@ -202,6 +226,16 @@ def late_payments(
     return late[in_window].groupby(payments.loc[in_window, "customer_id"]).sum().astype(int).rename("late_payments")
 
 
+def invoices_due(payments: pd.DataFrame, *, as_of: pd.Timestamp,
+                 lookback_months: int = DEFAULTS["late_lookback_months"]) -> pd.Series:
+    """Number of invoices per customer due in the lookback window (as_of - lookback_months, as_of]."""
+    require_columns(payments, ("customer_id", "due_date"), "payments")
+    as_of = pd.Timestamp(as_of).normalize()
+    due = payments["due_date"]
+    in_window = (due > as_of - pd.DateOffset(months=lookback_months)) & (due <= as_of)
+    return payments.loc[in_window].groupby("customer_id").size().astype(int).rename("invoices")
+
+
 def payment_terms(
     customer_summary: pd.DataFrame,
     payments: pd.DataFrame | None = None,
@@ -214,40 +248,61 @@ def payment_terms(
     lookback_months: int = DEFAULTS["late_lookback_months"],
     loyal_days: int = DEFAULTS["loyal_terms_days"],
     standard_days: int = DEFAULTS["standard_terms_days"],
+    max_recency_days: float | None = DEFAULTS["terms_max_recency_days"],
+    min_invoices: int = DEFAULTS["terms_min_invoices"],
 ) -> pd.DataFrame:
     """Payment terms per customer: loyal customers get ``loyal_days``, everyone else ``standard_days``.
 
     Loyal = first purchase at least ``min_tenure_months`` calendar months before ``as_of`` AND at least
-    ``min_orders`` purchase orders AND at most ``max_late`` late payments (:func:`late_payments`). Without
-    a payments table the late-payment test is skipped (``late_payments`` is NaN) and the notebook says so.
+    ``min_orders`` purchase orders AND a purchase within ``max_recency_days`` (longer terms for an account
+    that stopped buying only extend credit to it; ``None`` skips the test) AND at least ``min_invoices``
+    invoices due in the lookback with at most ``max_late`` of them late (:func:`late_payments`): "no late
+    payment" says nothing about a customer without invoices. Without a payments table nobody qualifies
+    (``meets_payments`` is False, ``late_payments`` NaN) and the notebook says which table would enable it.
 
-    Required columns of ``customer_summary``: ``customer_id``, ``first_order_date``, ``n_orders``.
+    Required columns of ``customer_summary``: ``customer_id``, ``first_order_date``, ``n_orders``, and
+    ``last_order_date`` for the recency test.
 
     Returns
     -------
     DataFrame
         ``customer_id``, ``first_order_date``, ``tenure_months`` (whole calendar months), ``n_orders``,
-        ``late_payments``, ``meets_tenure``, ``meets_orders``, ``meets_payments``, ``is_loyal``,
-        ``terms_days``; loyal customers first.
+        ``last_order_date``, ``days_since_last_order``, ``invoices`` (due in the lookback),
+        ``late_payments``, ``meets_tenure``, ``meets_orders``, ``meets_recent``, ``meets_payments``,
+        ``is_loyal``, ``terms_days``; loyal customers first.
     """
     require_columns(customer_summary, ("customer_id", "first_order_date", "n_orders"), "customer_summary")
+    if max_recency_days is not None:
+        require_columns(customer_summary, ("last_order_date",), "customer_summary")
     as_of = pd.Timestamp(as_of).normalize()
     first = customer_summary["first_order_date"]
     months = (as_of.year - first.dt.year) * 12 + (as_of.month - first.dt.month)
     months = months - (first.dt.day > as_of.day).astype(int)  # whole months completed
     out = customer_summary[["customer_id", "first_order_date", "n_orders"]].copy()
     out.insert(2, "tenure_months", months.astype(int))
+    if "last_order_date" in customer_summary.columns:
+        last = pd.to_datetime(customer_summary["last_order_date"])
+        out["last_order_date"] = last
+        out["days_since_last_order"] = (as_of - last.dt.normalize()).dt.days.astype(float)
+    else:
+        out["last_order_date"] = pd.NaT
+        out["days_since_last_order"] = np.nan
     if payments is not None:
         late = late_payments(payments, as_of=as_of, grace_days=grace_days, lookback_months=lookback_months)
+        invoices = invoices_due(payments, as_of=as_of, lookback_months=lookback_months)
+        out["invoices"] = out["customer_id"].map(invoices).fillna(0).astype(int)
         out["late_payments"] = out["customer_id"].map(late).fillna(0).astype(float)
-        meets_payments = out["late_payments"] <= max_late
+        meets_payments = (out["late_payments"] <= max_late) & (out["invoices"] >= max(int(min_invoices), 1))
     else:
+        out["invoices"] = 0
         out["late_payments"] = np.nan
-        meets_payments = pd.Series(True, index=out.index)
+        meets_payments = pd.Series(False, index=out.index)
     out["meets_tenure"] = out["tenure_months"] >= min_tenure_months
     out["meets_orders"] = out["n_orders"] >= min_orders
+    out["meets_recent"] = (True if max_recency_days is None
+                           else out["days_since_last_order"] <= float(max_recency_days))
     out["meets_payments"] = meets_payments
-    out["is_loyal"] = out["meets_tenure"] & out["meets_orders"] & out["meets_payments"]
+    out["is_loyal"] = out["meets_tenure"] & out["meets_orders"] & out["meets_recent"] & out["meets_payments"]
     out["terms_days"] = np.where(out["is_loyal"], loyal_days, standard_days).astype(int)
     return out.sort_values(["is_loyal", "n_orders", "customer_id"], ascending=[False, False, True], ignore_index=True)
 
@@ -413,19 +468,30 @@ def referral_rewards(
     customers: pd.DataFrame,
     customer_summary: pd.DataFrame,
     *,
-    reward: float = DEFAULTS["referral_reward"],
+    reward: float | None = DEFAULTS["referral_reward"],
+    share: float = DEFAULTS["referral_reward_share"],
+    orders: pd.DataFrame | None = None,
+    payments: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """What each referrer earned: ``reward`` per referred customer who placed at least one purchase order.
+    """What each referrer earned for the referred customers who placed at least one purchase order.
+
+    The reward per referred customer is ``reward`` when given (a fixed amount), else ``share`` of the
+    referred customer's first purchase order (``orders`` needed): scaled to what the referral brought. A
+    reward is payable once the referred customer has paid an invoice by ``as_of`` (``payments`` with
+    ``paid_date``), pending otherwise; without payments the split is unknown (NaN).
 
     Required columns: ``customers``: ``customer_id``, ``referred_by`` (the referrer's customer_id; self
-    referrals are ignored); ``customer_summary``: ``customer_id``, ``first_order_date``.
+    referrals are ignored); ``customer_summary``: ``customer_id``, ``first_order_date``; ``orders``:
+    ``customer_id``, ``order_date``, ``amount`` (``is_purchase`` when present).
 
     Returns
     -------
     DataFrame
-        ``referrer_id``, ``referred`` (customers naming them), ``referred_ordered``, ``reward``,
-        ``referred_ids`` (those who ordered, comma separated), ``last_first_order`` (latest first order
-        among them); referrers who earned something, largest reward first.
+        ``referrer_id``, ``referred`` (customers naming them), ``referred_ordered``, ``first_orders`` (their
+        first purchase orders' total, NaN without orders), ``reward``, ``reward_payable``,
+        ``reward_pending``, ``referred_ids`` (those who ordered, comma separated), ``last_first_order``
+        (latest first order among them); referrers who earned something, largest reward first.
     """
     require_columns(customers, ("customer_id", "referred_by"), "customers")
     require_columns(customer_summary, ("customer_id", "first_order_date"), "customer_summary")
@@ -435,21 +501,51 @@ def referral_rewards(
     first = customer_summary.set_index("customer_id")["first_order_date"]
     ref = ref.assign(first_order_date=ref["customer_id"].map(first))
     ref = ref.assign(ordered=ref["first_order_date"].notna())
-    columns = ["referrer_id", "referred", "referred_ordered", "reward", "referred_ids", "last_first_order"]
+    columns = ["referrer_id", "referred", "referred_ordered", "first_orders", "reward", "reward_payable",
+               "reward_pending", "referred_ids", "last_first_order"]
     if ref.empty:
         return pd.DataFrame(columns=columns)
+    if reward is None and orders is None:
+        raise ParamsError("loyalty.referral_reward is null (a share of the first order) but no orders were "
+                          "given to measure the first order; pass orders or set a fixed loyalty.referral_reward.")
+    if orders is not None:
+        require_columns(orders, ("customer_id", "order_date", "amount"), "orders")
+        bought = orders[orders["is_purchase"].astype(bool)] if "is_purchase" in orders else orders[orders["amount"] > 0]
+        firsts = bought.sort_values(["customer_id", "order_date"], kind="stable").drop_duplicates("customer_id")
+        ref = ref.assign(first_order=ref["customer_id"].map(firsts.set_index("customer_id")["amount"]).astype(float))
+    else:
+        ref = ref.assign(first_order=np.nan)
+    each = float(reward) if reward is not None else float(share) * ref["first_order"].fillna(0.0)
+    ref = ref.assign(reward=np.where(ref["ordered"], each, 0.0))
+    if payments is not None and "paid_date" in payments.columns:
+        cut = pd.Timestamp(as_of) if as_of is not None else payments["paid_date"].max()
+        payers = set(payments.loc[payments["paid_date"].notna() & (payments["paid_date"] <= cut), "customer_id"])
+        paid = ref["customer_id"].isin(payers)
+        ref = ref.assign(reward_payable=ref["reward"].where(paid, 0.0), reward_pending=ref["reward"].where(~paid, 0.0))
+    else:
+        ref = ref.assign(reward_payable=np.nan, reward_pending=np.nan)
     ordered = ref[ref["ordered"]].sort_values("first_order_date")
-    out = ref.groupby("referred_by").agg(referred=("customer_id", "size"), referred_ordered=("ordered", "sum"))
+    out = ref.groupby("referred_by").agg(
+        referred=("customer_id", "size"), referred_ordered=("ordered", "sum"),
+        first_orders=("first_order", lambda v: v.sum(min_count=1)), reward=("reward", "sum"),
+        reward_payable=("reward_payable", lambda v: v.sum(min_count=1)),
+        reward_pending=("reward_pending", lambda v: v.sum(min_count=1)))
     out["referred_ids"] = ordered.groupby("referred_by")["customer_id"].agg(", ".join)
     out["last_first_order"] = ordered.groupby("referred_by")["first_order_date"].max()
     out["referred_ordered"] = out["referred_ordered"].astype(int)
-    out["reward"] = out["referred_ordered"] * float(reward)
     out = out[out["referred_ordered"] > 0].rename_axis("referrer_id").reset_index()
     return out.sort_values(["reward", "referrer_id"], ascending=[False, True], ignore_index=True)[columns]
 
 
 def check_params(section: dict[str, object]) -> None:
     """Raise :class:`ParamsError` for loyalty values that cannot work (run when params are loaded)."""
-    _check_tiers(list(section["tier_thresholds"]), list(section["tier_discounts"]))
+    thresholds = section["tier_thresholds"]
+    if thresholds is None:
+        thresholds = [1.0 + i for i in range(len(section["tier_spend_quantiles"]))]
+        if len(section["tier_discounts"]) != len(thresholds) + 1:
+            raise ParamsError(f"loyalty.tier_discounts needs one entry more than loyalty.tier_spend_quantiles "
+                              f"(got {len(section['tier_discounts'])} discounts for {len(thresholds)} quantiles); "
+                              "add the discount below the first threshold (usually 0).")
+    _check_tiers(list(thresholds), list(section["tier_discounts"]))
     if int(section["tier_months"]) < 1:
         raise ParamsError(f"loyalty.tier_months must be at least 1, got {section['tier_months']}.")

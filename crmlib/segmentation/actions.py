@@ -175,6 +175,17 @@ def consent_given(values: pd.Series) -> pd.Series:
     return text.isin(_TRUE)
 
 
+def missing_consent(table: pd.DataFrame, customers: pd.DataFrame | None, *,
+                    segments: Sequence[str] | None = None) -> int | None:
+    """How many customers :func:`contact_list` leaves out for missing marketing consent (``None``: no
+    ``marketing_consent`` column, nobody is left out for it)."""
+    if customers is None or "marketing_consent" not in customers.columns:
+        return None
+    ids = table.loc[table["rfm_segment"].isin(list(segments)) if segments is not None else slice(None), "customer_id"]
+    info = customers.drop_duplicates("customer_id").set_index("customer_id")["marketing_consent"]
+    return int((~consent_given(ids.map(info))).sum())
+
+
 def contact_list(table: pd.DataFrame, customers: pd.DataFrame | None = None, *, lang: str,
                  mask_pii: bool = False, segments: Sequence[str] | None = None,
                  order: Sequence[str] | None = None) -> pd.DataFrame:

@@ -76,6 +76,7 @@ def test_payment_terms_qualification() -> None:
             "customer_id": ["old", "late", "young", "few", "edge"],
             "first_order_date": pd.to_datetime(["2022-01-01", "2022-01-01", "2024-01-01", "2020-01-01", "2023-06-16"]),
             "n_orders": [10, 10, 10, 3, 6],
+            "last_order_date": pd.to_datetime(["2024-06-01"] * 5),
         }
     )
     payments = pd.DataFrame(
@@ -85,27 +86,31 @@ def test_payment_terms_qualification() -> None:
             "paid_date": pd.to_datetime(["2024-03-01", "2024-03-01", pd.NaT, "2024-06-20"]),
         }
     )
-    terms = loyalty.payment_terms(summary, payments, as_of=as_of).set_index("customer_id")
+    terms = loyalty.payment_terms(summary, payments, as_of=as_of, min_invoices=2).set_index("customer_id")
     # "old": paid on time once; the 10 June invoice was paid on 20 June, after as_of: unpaid then -> late
     assert terms.loc["old", "late_payments"] == 1
     assert terms.loc["late", "late_payments"] == 1  # unpaid since 1 June
     assert not terms.loc["old", "is_loyal"] and terms.loc["old", "terms_days"] == 30
-    terms_grace = loyalty.payment_terms(summary, payments, as_of=as_of, grace_days=7).set_index("customer_id")
+    terms_grace = loyalty.payment_terms(summary, payments, as_of=as_of, grace_days=7,
+                                        min_invoices=2).set_index("customer_id")
     assert terms_grace.loc["old", "late_payments"] == 0 and terms_grace.loc["old", "terms_days"] == 45
     assert terms.loc["young", "tenure_months"] == 5 and not terms.loc["young", "meets_tenure"]
     assert not terms.loc["few", "meets_orders"]
     assert terms.loc["edge", "tenure_months"] == 11  # 16 June 2023 -> 15 June 2024: one day short of 12
 
 
-def test_payment_terms_without_payments_table_skip_the_late_test() -> None:
+def test_payment_terms_without_payments_table_offer_nothing() -> None:
     summary = pd.DataFrame(
-        {"customer_id": ["a"], "first_order_date": pd.to_datetime(["2020-02-29"]), "n_orders": [6]}
+        {"customer_id": ["a"], "first_order_date": pd.to_datetime(["2020-02-29"]), "n_orders": [6],
+         "last_order_date": pd.to_datetime(["2021-02-20"])}
     )
     terms = loyalty.payment_terms(summary, None, as_of=pd.Timestamp("2021-02-28"))
     assert math.isnan(terms.loc[0, "late_payments"])
     assert terms.loc[0, "tenure_months"] == 11  # 29 Feb 2020 -> 28 Feb 2021 is not yet a full year
     terms = loyalty.payment_terms(summary, None, as_of=pd.Timestamp("2021-03-01"))
-    assert terms.loc[0, "is_loyal"] and terms.loc[0, "terms_days"] == 45
+    # tenure, orders and recency are met, but "no late payment" cannot be claimed without invoices
+    assert terms.loc[0, "meets_tenure"] and terms.loc[0, "meets_orders"] and terms.loc[0, "meets_recent"]
+    assert not terms.loc[0, "is_loyal"] and terms.loc[0, "terms_days"] == 30
 
 
 def test_priority_stock_finds_early_buyers() -> None:
@@ -252,7 +257,7 @@ def test_notebook_degrades_without_each_optional_table(sample_ctx, monkeypatch: 
     html = run_notebook_cells(NOTEBOOK, bare, monkeypatch)
     for table in ("customers", "payments", "tickets"):
         assert f"add it under data.{table} in the params file" in html, table
-    assert i18n.t("loy.text.terms_no_payments", "en") in html
+    assert i18n.t("loy.text.terms_no_payments_offer", "en") in html
     assert i18n.t("loy.tiers.heading", "en") in html and i18n.t("svc.reviews.heading", "en", days=7) in html
 
 
@@ -271,4 +276,122 @@ def test_missing_columns_are_named() -> None:
     with pytest.raises(DataError, match="customers lacks the column\\(s\\) referred_by \\(has: customer_id\\)"):
         loyalty.referral_rewards(customers, summary)
     with pytest.raises(DataError, match="payments lacks the column\\(s\\) due_date"):
-        loyalty.payment_terms(summary.assign(n_orders=3), customers, as_of=pd.Timestamp("2024-01-01"))
+        loyalty.payment_terms(summary.assign(n_orders=3, last_order_date=summary["first_order_date"]), customers,
+                              as_of=pd.Timestamp("2024-01-01"))
+
+
+# -- offers that make business sense, on constructed customers ---------------------------------------------
+def terms_customers() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Four long-standing customers with many orders: buying and paying, lapsed, no invoices, one late."""
+    as_of = pd.Timestamp("2026-06-30")
+    summary = pd.DataFrame({
+        "customer_id": ["good", "lapsed", "no_invoices", "late"],
+        "first_order_date": pd.to_datetime(["2022-01-10"] * 4),
+        "n_orders": [40, 40, 40, 40],
+        "last_order_date": as_of - pd.to_timedelta([5, 777, 5, 5], unit="D"),
+    })
+    due = [as_of - pd.Timedelta(days=d) for d in (20, 50, 80)]
+    payments = pd.DataFrame({
+        "customer_id": ["good"] * 3 + ["late"] * 3,
+        "due_date": due + due,
+        "paid_date": due + [due[0], due[1], due[2] + pd.Timedelta(days=9)],
+    })
+    return summary, payments
+
+
+def test_a_lapsed_customer_or_one_without_invoices_is_never_offered_terms() -> None:
+    summary, payments = terms_customers()
+    terms = loyalty.payment_terms(summary, payments, as_of=pd.Timestamp("2026-06-30")).set_index("customer_id")
+    assert terms["is_loyal"].to_dict() == {"good": True, "lapsed": False, "no_invoices": False, "late": False}
+    assert terms.loc["lapsed", "days_since_last_order"] == 777 and not terms.loc["lapsed", "meets_recent"]
+    assert terms.loc["no_invoices", "invoices"] == 0 and terms.loc["no_invoices", "late_payments"] == 0
+    assert not terms.loc["no_invoices", "meets_payments"]     # "no late payment" needs invoices
+    assert terms.loc["late", "late_payments"] == 1
+    assert terms.loc["good", "terms_days"] == 45 and (terms.drop(index="good")["terms_days"] == 30).all()
+    assert terms.loc["good", "last_order_date"] == pd.Timestamp("2026-06-25")
+
+
+def test_discount_cost_is_weighed_against_the_margin_of_the_same_months() -> None:
+    as_of = pd.Timestamp("2026-06-30")
+    orders = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "c"],
+        "order_date": pd.to_datetime(["2026-04-15", "2026-06-01", "2026-05-20", "2025-01-01"]),
+        "amount": [60000.0, 30000.0, 9000.0, 500000.0],          # c is outside the 3-month window
+        "margin": [9000.0, 4500.0, 1350.0, 75000.0],
+    })
+    tiers = loyalty.discount_tiers(orders, as_of=as_of, months=3)
+    econ = loyalty.discount_economics(tiers, orders, as_of=as_of, months=3)
+    # a: 30,000 a month -> tier 2 (5%) = 1,500 a month; b: 3,000 a month -> no discount
+    assert econ["monthly_cost"] == pytest.approx(1500.0)
+    assert econ["monthly_margin"] == pytest.approx((9000 + 4500 + 1350) / 3)
+    assert econ["cost_share_of_margin"] == pytest.approx(1500.0 / 4950.0)
+    assert econ["margin_coverage"] == pytest.approx(1.0)
+    unknown = loyalty.discount_economics(tiers, orders.drop(columns="margin"), as_of=as_of, months=3)
+    assert math.isnan(unknown["cost_share_of_margin"])
+
+
+def test_tiers_are_proposed_from_the_company_s_own_spend() -> None:
+    spend = pd.Series(np.arange(1, 101) * 1000.0)                 # 1,000 .. 100,000 a month
+    thresholds, source = loyalty.proposed_thresholds(spend)
+    assert source == "spend"
+    assert thresholds == [pytest.approx(80000.0), pytest.approx(95000.0)]   # 80.2k and 95.05k, rounded
+    few, source = loyalty.proposed_thresholds(spend.head(10))
+    assert source == "fallback" and few == loyalty.ARTICLE_THRESHOLDS
+    assert loyalty.tier_thresholds(pd.DataFrame(columns=["customer_id", "order_date", "amount"]),
+                                   as_of=pd.Timestamp("2026-06-30"), params={"tier_thresholds": [5e3, 9e3]}) \
+        == ([5000.0, 9000.0], "params")
+    with pytest.raises(ParamsError, match="tier_spend_quantiles must be increasing shares"):
+        loyalty.proposed_thresholds(spend, quantiles=[0.95, 0.8])
+
+
+def test_the_open_spend_bar_is_labelled_as_an_open_band() -> None:
+    import matplotlib.pyplot as plt
+
+    tiers = pd.DataFrame({"monthly_spend": [5000.0, 12000.0, 30000.0, 90000.0], "tier": [0, 1, 2, 2]})
+    ax = loyalty.plots.plot_spend_tiers(tiers, lang="tr", currency="TRY", thresholds=[10000.0, 25000.0],
+                                        discounts=[0.0, 0.03, 0.05])
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[-1] == "50.000+ TL"
+    assert loyalty.tier_label(50000, None, lang="en", currency="TRY") == "TRY 50,000+"
+    plt.close("all")
+
+
+def test_referral_rewards_scale_with_the_first_order_and_say_what_is_payable() -> None:
+    customers = pd.DataFrame({"customer_id": ["r", "x", "y"], "referred_by": [None, "r", "r"]})
+    summary = pd.DataFrame({"customer_id": ["r", "x", "y"],
+                            "first_order_date": pd.to_datetime(["2024-01-01", "2025-03-01", "2025-04-01"])})
+    orders = pd.DataFrame({"customer_id": ["x", "x", "y"],
+                           "order_date": pd.to_datetime(["2025-03-01", "2025-05-01", "2025-04-01"]),
+                           "amount": [13775.0, 50000.0, 2000.0], "is_purchase": [True, True, True]})
+    payments = pd.DataFrame({"customer_id": ["x", "y"], "due_date": pd.to_datetime(["2025-04-01", "2025-05-01"]),
+                             "paid_date": pd.to_datetime(["2025-03-30", pd.NaT])})
+    out = loyalty.referral_rewards(customers, summary, reward=None, share=0.05, orders=orders, payments=payments,
+                                   as_of=pd.Timestamp("2025-06-30")).iloc[0]
+    assert out["first_orders"] == pytest.approx(15775.0)
+    assert out["reward"] == pytest.approx(0.05 * 15775.0)
+    assert out["reward_payable"] == pytest.approx(0.05 * 13775.0)     # x paid an invoice
+    assert out["reward_pending"] == pytest.approx(0.05 * 2000.0)      # y has not paid yet
+    with pytest.raises(ParamsError, match="pass orders or set a fixed loyalty.referral_reward"):
+        loyalty.referral_rewards(customers, summary, reward=None)
+
+
+def test_special_days_need_a_person_and_carry_a_message() -> None:
+    customers = pd.DataFrame({
+        "customer_id": ["co", "sole", "named"],
+        "name": ["Aksoy Butik A.Ş.", "Ayşe Turan - Turan Konfeksiyon", "Sedef Moda Ltd. Şti."],
+    })
+    special = pd.DataFrame({
+        "customer_id": ["co", "sole", "named", "co"],
+        "occasion": ["birthday", "birthday", "birthday", "anniversary"],
+        "date": pd.to_datetime(["2026-07-01"] * 4), "years": [44, 51, 30, 3], "days_until": [1, 1, 1, 1],
+    })
+    people = customers.assign(contact_person=[None, None, "Mert Sedef"])
+    calls = loyalty.special_day_calls(special, people, lang="tr")
+    assert calls["customer_id"].tolist() == ["sole", "named", "co"]           # the company birthday is gone
+    assert calls["contact_person"].tolist()[:2] == ["Ayşe Turan", "Mert Sedef"]
+    assert calls["message"].map(bool).all() and "Ayşe Turan" in calls.loc[0, "message"]
+    assert calls["years"].isna().tolist() == [True, True, False]             # no ages, years as a customer
+    assert "Aksoy Butik A.Ş." in calls.loc[2, "message"]
+    derived = loyalty.contact_person(customers)
+    assert derived.isna().tolist() == [True, False, True] and derived["sole"] == "Ayşe Turan"
+    assert set(loyalty.special_day_calls(special, None, lang="en")["occasion"]) == {"anniversary"}

@@ -536,3 +536,15 @@ def test_one_lapsed_limit_from_churn_params_on_every_page():
     frame, orders = lapsed_mix()
     table = seg.segment_table(frame, orders, as_of=AS_OF, params={"lapsed_days": 120}).set_index("customer_id")
     assert table.loc["a4", "rfm_segment"] in seg.LAPSED_SEGMENTS and table.loc["a4", "abc_tier"] == "P"
+
+
+def test_the_contact_list_says_how_many_it_left_out_for_missing_consent():
+    table = pd.DataFrame({"customer_id": list("abcd"), "rfm_segment": ["loyal", "loyal", "lost", "lapsed"],
+                          "abc_tier": ["A", "B", "C", "P"], "recency_days": [5.0, 9.0, 400.0, 500.0],
+                          "frequency": [9, 5, 1, 8], "monetary": [9e3, 5e3, 1e2, 8e3]})
+    customers = pd.DataFrame({"customer_id": list("abcd"), "marketing_consent": ["evet", "hayır", None, "1"]})
+    listed = seg.contact_list(table, customers, lang="tr")
+    assert seg.missing_consent(table, customers) == 2 == len(table) - len(listed)
+    assert seg.missing_consent(table, customers, segments=["loyal"]) == 1
+    assert seg.missing_consent(table, customers.drop(columns="marketing_consent")) is None
+    assert listed.set_index("customer_id").loc["d", "segment_action"].startswith("Geri kazanım")
