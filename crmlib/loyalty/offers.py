@@ -192,7 +192,9 @@ def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, 
     for (_, row), firm in zip(out.iterrows(), company, strict=True):
         person = row["contact_person"] if isinstance(row["contact_person"], str) else ""
         key = f"loy.message.{row['occasion']}" + ("" if person else "_team")
-        messages.append(i18n.t(key, lang, person=person, years=int(row["years"]),
+        n = int(row["years"])
+        years = i18n.t("loy.years.one" if n == 1 else "loy.years.other", lang, n=n)
+        messages.append(i18n.t(key, lang, person=person, years=years, ordinal=f"{n}.",
                                company=firm if isinstance(firm, str) else ""))
     out["message"] = messages
     out["years"] = out["years"].where(out["occasion"] == "anniversary").astype("Int64")
