@@ -121,7 +121,8 @@ def summary_lines(risk: pd.DataFrame, at_risk: pd.DataFrame, *, lang: str, curre
                     lapsed_days=params["lapsed_days"],
                     value=fmt.money(flagged["value_at_stake"].sum(), lang, currency))]
     if len(at_risk):
-        top = at_risk.head(first_call)
+        called = at_risk.loc[at_risk["group"] != "control"] if "group" in at_risk.columns else at_risk
+        top = called.head(first_call)
         lines.append(i18n.t("churn.summary.call_first", lang, k=len(top),
                             who="; ".join(_who(r) for _, r in top.iterrows()),
                             value=fmt.money(top["value_at_stake"].sum(), lang, currency)))

@@ -24,6 +24,7 @@ from crmlib.churn import weekly as wk
 from crmlib.churn.model import RiskModel
 from crmlib.churn.signals import SIGNALS, purchases, require_columns
 from crmlib.errors import DataError, ParamsError
+from crmlib.report import i18n
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,11 @@ DEFAULTS: dict[str, Any] = {
     # a customer on this many consecutive weekly lists without ordering leaves the call list for the
     # win-back campaign list (a team that made its calls gets new names; four weeks = one monthly cycle)
     "max_weeks_on_list": 4,
+    # a random share of each week's newly listed customers is not contacted (a control group), so that
+    # win-back of called customers can be told apart from customers who would have come back anyway
+    # (holdout groups as in Optimove's campaign measurement); reproducible by the seed
+    "control_share": 0.10,
+    "control_seed": 0,
     "call_value_quantile": 0.8,   # customers above this quantile of value (among buyers of the lookback) get a call
     "regular_min_orders": 4,      # "once regular": at least this many purchase days
     "backtest_thresholds": [0.1, 0.2],  # precision in the top 10% and 20%
@@ -371,7 +377,8 @@ class WeeklyResult:
     ``at_risk`` the call list (with ``weeks_on_list``), ``campaign`` the win-back campaign list,
     ``episodes`` one row per listing episode up to this run (``winback.csv``), ``by_week`` / ``by_reason`` /
     ``by_action`` win-back rates of the episodes, ``changes`` what changed since the previous run, ``flags``
-    the rows to stage as this run's ``churn_flags``.
+    the rows to stage as this run's ``churn_flags``, ``control`` / ``control_by_reason`` win-back of called
+    against control customers (:func:`crmlib.churn.weekly.control_comparison`).
     """
 
     at_risk: pd.DataFrame
@@ -382,6 +389,8 @@ class WeeklyResult:
     by_action: pd.DataFrame
     changes: dict[str, Any]
     flags: pd.DataFrame
+    control: pd.DataFrame
+    control_by_reason: pd.DataFrame
 
 
 def weekly_call_lists(risk: pd.DataFrame, signals: pd.DataFrame, *, flags: pd.DataFrame | None,
@@ -410,12 +419,19 @@ def weekly_call_lists(risk: pd.DataFrame, signals: pd.DataFrame, *, flags: pd.Da
     call = at_risk_list(candidates, signals, params=p, lang=lang, customers=customers, next_orders=next_orders,
                         mask_pii=mask_pii)
     lists = wk.weekly_lists(call, risk, state, as_of=as_of, params=p, contacts=contacts)
+    control = (lists.call["group"] == "control").to_numpy()
+    if control.any() and "action_text" in lists.call.columns:
+        lists.call.loc[control, "action_code"] = "control"
+        lists.call.loc[control, "message_code"] = "control"
+        lists.call.loc[control, "action_text"] = i18n.t("churn.action.control", lang)
+        lists.call.loc[control, "message_text"] = i18n.t("churn.message.control", lang)
     rows = wk.history_rows(lists)
     earlier = flags if flags is not None and len(flags) else None
     current = rows.assign(as_of=as_of)
     allflags = current if earlier is None else pd.concat([earlier, current], ignore_index=True)
     eps = wk.episodes(allflags, orders, as_of=as_of, params=p)
     return WeeklyResult(
+        control=wk.control_comparison(eps), control_by_reason=wk.control_comparison(eps, by="reason"),
         at_risk=lists.call, campaign=lists.campaign, episodes=eps,
         by_week=wk.winback_rates(eps, by="week"), by_reason=wk.winback_rates(eps, by="reason"),
         by_action=wk.winback_rates(eps, by="action"),

@@ -34,13 +34,16 @@ from crmlib.churn.signals import purchases
 #: episode outcomes, in the order the report shows them
 OUTCOMES: tuple[str, ...] = ("won_back", "lost", "left_list", "open")
 
-EPISODE_COLUMNS: tuple[str, ...] = ("customer_id", "first_listed", "reasons", "action_code", "weeks_on_list",
-                                    "moved_to_winback", "outcome", "outcome_date")
+EPISODE_COLUMNS: tuple[str, ...] = ("customer_id", "first_listed", "reasons", "action_code", "group",
+                                    "weeks_on_list", "moved_to_winback", "outcome", "outcome_date")
+
+#: the two groups of the weekly list: ``call`` customers are contacted, ``control`` customers are not
+GROUPS: tuple[str, ...] = ("call", "control")
 
 
 def _flags(flags: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
     """Earlier runs' flags (``as_of`` before this run), one row per customer and run, with ``list``."""
-    cols = ["customer_id", "run_as_of", "list", "reasons", "action_code"]
+    cols = ["customer_id", "run_as_of", "list", "reasons", "action_code", "group"]
     if flags is None or len(flags) == 0 or "customer_id" not in flags.columns:
         return pd.DataFrame(columns=cols)
     f = pd.DataFrame({
@@ -50,6 +53,7 @@ def _flags(flags: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
         "reasons": flags["reasons"].fillna("").astype(str) if "reasons" in flags.columns else "",
         "action_code": (flags["action_code"].fillna("").astype(str) if "action_code" in flags.columns
                         else ""),
+        "group": flags["group"].fillna("call").astype(str) if "group" in flags.columns else "call",
     })
     f = f.loc[f["run_as_of"] < as_of]
     # one row per customer and as_of (a re-run of an as_of replaces the earlier one; keep the last)
@@ -84,7 +88,7 @@ def list_state(flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: Any) 
     """
     as_of = pd.Timestamp(as_of).normalize()
     f = _flags(flags, as_of)
-    cols = ["customer_id", "weeks_on_list", "in_campaign", "last_listed"]
+    cols = ["customer_id", "weeks_on_list", "in_campaign", "last_listed", "group"]
     if f.empty:
         return pd.DataFrame(columns=cols)
     runs = np.sort(f["run_as_of"].unique())
@@ -102,7 +106,7 @@ def list_state(flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: Any) 
         last = g.iloc[-1]
         in_campaign = (last["list"] == "winback" and last["run_as_of"] == runs[-1]
                        and (np.isnat(last_buy) or last_buy <= last["run_as_of"]))
-        rows.append((cid, streak, bool(in_campaign), last["run_as_of"]))
+        rows.append((cid, streak, bool(in_campaign), last["run_as_of"], last["group"]))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -172,10 +176,13 @@ def weekly_lists(at_risk: pd.DataFrame, risk: pd.DataFrame, state: pd.DataFrame,
             silent = g.index[(g["size"] > 0) & ~g["any"]]
             call["no_reply"] = call["customer_id"].astype(str).isin(silent).to_numpy()
     n_moved_down = int(call["no_reply"].sum())
-    if n_moved_down:
-        call = call.sort_values("no_reply", kind="mergesort").reset_index(drop=True)
-        if "rank" in call.columns:
-            call["rank"] = np.arange(1, len(call) + 1)
+    call["group"] = assign_groups(call, state, as_of=as_of, share=float(params.get("control_share") or 0.0),
+                                  seed=int(params.get("control_seed") or 0)) if len(call) else []
+    # called customers first (no-reply ones last among them), then the control group
+    call = call.assign(_ctl=call["group"] == "control").sort_values(["_ctl", "no_reply"], kind="mergesort")
+    call = call.drop(columns="_ctl").reset_index(drop=True)
+    if "rank" in call.columns:
+        call["rank"] = np.arange(1, len(call) + 1)
     # the campaign list: customers in the campaign, and those whose streak reached the limit
     moved = state.loc[~state["in_campaign"].astype(bool) & (state["weeks_on_list"] >= max_weeks)] \
         if len(state) else state
@@ -202,8 +209,10 @@ def history_rows(lists: WeeklyLists) -> pd.DataFrame:
     cols = ["customer_id", "risk_level", "reasons", "risk_score", "value_at_stake"]
     call = lists.call[cols].assign(
         list="call", weeks_on_list=lists.call["weeks_on_list"].astype("int64"),
+        group=lists.call["group"].astype(str) if "group" in lists.call.columns else "call",
         action_code=lists.call["action_code"].astype(str) if "action_code" in lists.call.columns else "")
-    camp = lists.campaign[cols].assign(list="winback", weeks_on_list=0, action_code="winback_campaign")
+    camp = lists.campaign[cols].assign(list="winback", weeks_on_list=0, action_code="winback_campaign",
+                                       group="call")
     out = pd.concat([call, camp], ignore_index=True)
     out["customer_id"] = out["customer_id"].astype(str)
     out["reasons"] = out["reasons"].fillna("").astype(str)
@@ -266,8 +275,8 @@ def episodes(flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: Any,
                 outcome, when = "left_list", nxt
             else:
                 outcome, when = "open", None
-            rows.append((cid, first["run_as_of"], first["reasons"], first["action_code"], int(weeks), moved,
-                         outcome, pd.Timestamp(when) if when is not None else pd.NaT))
+            rows.append((cid, first["run_as_of"], first["reasons"], first["action_code"], first["group"],
+                         int(weeks), moved, outcome, pd.Timestamp(when) if when is not None else pd.NaT))
             i = j + 1
     out = pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
     out["first_listed"] = pd.to_datetime(out["first_listed"])
@@ -318,3 +327,69 @@ def changes_since_last_run(flags: pd.DataFrame | None, orders: pd.DataFrame, *, 
     bought = _purchase_dates(orders, as_of)
     won = sum(1 for cid in prev if len(d := bought.get(cid, [])) and d[-1] > np.datetime64(last))
     return {"new": lists.n_new, "won_back": int(won), "moved": lists.n_moved, "previous": last}
+
+
+def assign_groups(call: pd.DataFrame, state: pd.DataFrame, *, as_of: Any, share: float, seed: int) -> pd.Series:
+    """``call`` or ``control`` for each customer of this week's call list.
+
+    A customer starting an episode (``weeks_on_list`` 1) is drawn: of this week's new customers, the
+    ``round(share * n)`` with the smallest hash of (``seed``, customer, as_of) form the control group, so the
+    split is exact and the same on every re-run. A customer continuing an episode keeps their group.
+    """
+    import hashlib
+
+    as_of = pd.Timestamp(as_of).normalize()
+    ids = call["customer_id"].astype(str)
+    kept = state.set_index("customer_id")["group"] if len(state) else pd.Series(dtype=str)
+    group = kept.reindex(ids).where(call["weeks_on_list"].to_numpy() > 1).fillna("call").to_numpy(dtype=object)
+    new = call["weeks_on_list"].to_numpy() == 1
+    if share > 0 and new.any():
+        keys = np.array([int(hashlib.sha256(f"{seed}|{cid}|{as_of:%Y-%m-%d}".encode()).hexdigest()[:12], 16)
+                         for cid in ids[new]])
+        n_control = int(round(share * int(new.sum())))
+        control = np.zeros(int(new.sum()), dtype=bool)
+        control[np.argsort(keys, kind="stable")[:n_control]] = True
+        group[np.flatnonzero(new)[control]] = "control"
+    return pd.Series(group, index=call.index, name="group")
+
+
+def control_comparison(episodes: pd.DataFrame, *, by: str | None = None, level: float = 0.95) -> pd.DataFrame:
+    """Win-back of called against control customers, on closed episodes, overall or per ``reason``.
+
+    The difference of the two rates comes with Newcombe's hybrid-score interval (statsmodels
+    ``confint_proportions_2indep``, ``method="newcomb"``): an interval that excludes 0 means the calls made a
+    difference beyond customers who would have come back anyway.
+
+    Returns ``reason`` (with ``by="reason"``), ``n_call``, ``won_call``, ``rate_call``, ``n_control``,
+    ``won_control``, ``rate_control``, ``difference``, ``ci_low``, ``ci_high`` (NaN while a group has no
+    closed episode).
+    """
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    cols = ["n_call", "won_call", "rate_call", "n_control", "won_control", "rate_control", "difference",
+            "ci_low", "ci_high"]
+    key = [] if by is None else ["reason"]
+    if by not in (None, "reason"):
+        raise ValueError(f"control_comparison by={by!r} is not None or 'reason'")
+    if episodes is None or episodes.empty or "group" not in episodes.columns:
+        return pd.DataFrame(columns=key + cols)
+    e = episodes.loc[episodes["outcome"] != "open"].copy()
+    if by == "reason":
+        e = e.assign(reason=e["reasons"].fillna("").astype(str).str.split(";")).explode("reason")
+        e["reason"] = e["reason"].replace("", "none")
+    else:
+        e["reason"] = "all"
+    rows = []
+    for reason, g in e.groupby("reason", sort=True):
+        won = g["outcome"] == "won_back"
+        n1, w1 = int((g["group"] == "call").sum()), int((won & (g["group"] == "call")).sum())
+        n0, w0 = int((g["group"] == "control").sum()), int((won & (g["group"] == "control")).sum())
+        r1 = w1 / n1 if n1 else np.nan
+        r0 = w0 / n0 if n0 else np.nan
+        lo = hi = np.nan
+        if n1 and n0:
+            lo, hi = confint_proportions_2indep(w1, n1, w0, n0, method="newcomb", compare="diff",
+                                                alpha=1 - level)
+        rows.append((reason, n1, w1, r1, n0, w0, r0, r1 - r0, float(lo), float(hi)))
+    out = pd.DataFrame(rows, columns=["reason", *cols])
+    return out if by == "reason" else out.drop(columns="reason")

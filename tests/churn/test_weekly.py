@@ -136,3 +136,33 @@ def test_contacted_customers_without_reply_move_down():
     assert res.at_risk["customer_id"].tolist() == ["B", "C", "A"]
     assert res.at_risk["rank"].tolist() == [1, 2, 3]
     assert res.changes["moved_down"] == 1 and res.changes["previous"] is None
+
+
+def test_control_group_is_an_exact_reproducible_share_of_new_customers():
+    ids = [f"N{i:03d}" for i in range(200)]
+    call = pd.DataFrame({"customer_id": ids, "weeks_on_list": [1] * 150 + [2] * 50})
+    state = pd.DataFrame({"customer_id": ids[150:], "weeks_on_list": 1, "in_campaign": False,
+                          "last_listed": RUNS[0], "group": ["control"] * 10 + ["call"] * 40})
+    g = wk.assign_groups(call, state, as_of=RUNS[1], share=0.1, seed=7)
+    assert (g.iloc[:150] == "control").sum() == 15  # round(10% of the 150 new customers)
+    assert g.iloc[150:].tolist() == ["control"] * 10 + ["call"] * 40  # continuing customers keep their group
+    pd.testing.assert_series_equal(g, wk.assign_groups(call, state, as_of=RUNS[1], share=0.1, seed=7))
+    other = wk.assign_groups(call, state, as_of=RUNS[1], share=0.1, seed=8)
+    assert (other.iloc[:150] == "control").sum() == 15 and not other.equals(g)
+    assert (wk.assign_groups(call, state, as_of=RUNS[1], share=0.0, seed=7).iloc[:150] == "call").all()
+
+
+def test_control_comparison_gives_rates_difference_and_newcombe_interval():
+    # called: 30 of 100 closed episodes won back; control: 2 of 20; 5 open episodes are left out
+    n = [("call", "won_back")] * 30 + [("call", "lost")] * 70 + [("control", "won_back")] * 2 + \
+        [("control", "left_list")] * 18 + [("call", "open")] * 5
+    eps = pd.DataFrame({"customer_id": [f"E{i}" for i in range(len(n))], "group": [g for g, _ in n],
+                        "outcome": [o for _, o in n], "reasons": "overdue"})
+    out = wk.control_comparison(eps).iloc[0]
+    assert (out["n_call"], out["won_call"], out["n_control"], out["won_control"]) == (100, 30, 20, 2)
+    assert out["difference"] == pytest.approx(0.2)
+    # Newcombe's hybrid score interval (Newcombe 1998, method 10) by hand: Wilson 95% intervals 30/100 →
+    # [0.2189, 0.3958], 2/20 → [0.0278, 0.3010]; low = 0.2 - sqrt(0.0811² + 0.2010²) = -0.0168,
+    # high = 0.2 + sqrt(0.0958² + 0.0722²) = 0.3199: the calls' effect is not yet shown at this size
+    assert out["ci_low"] == pytest.approx(-0.0168, abs=5e-4) and out["ci_high"] == pytest.approx(0.3199, abs=5e-4)
+    assert wk.control_comparison(eps, by="reason")["reason"].tolist() == ["overdue"]
