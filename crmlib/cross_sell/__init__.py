@@ -1,14 +1,17 @@
 """Cross sell: cross-sell and upsell: association rules, next-best products, premium alternatives, bundles, pre-season.
 
-Submodules: plots, report, rules.
+Submodules: families, plots, report, rules.
 """
 
-from crmlib.cross_sell import plots, report, rules
+from crmlib.cross_sell import families, plots, report, rules
+from crmlib.cross_sell.families import TIER_WORDS, family_key, product_families
 from crmlib.cross_sell.report import (
     action_groups,
     analyse,
     rule_text,
+    selling_only,
     strongest_rules,
+    with_names,
 )
 from crmlib.cross_sell.rules import (
     DEFAULTS,
@@ -32,6 +35,12 @@ from crmlib.cross_sell.rules import (
 )
 
 __all__ = [
+    "families",
+    "TIER_WORDS",
+    "family_key",
+    "product_families",
+    "selling_only",
+    "with_names",
     "plots",
     "report",
     "rules",

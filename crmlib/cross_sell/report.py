@@ -85,6 +85,27 @@ def action_groups(recs: pd.DataFrame, customers: pd.DataFrame | None) -> tuple[p
     return out.sort_values(keys, na_position="last", ignore_index=True), used
 
 
+def with_names(frame: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:
+    """``frame`` with the customers table's ``name`` right after ``customer_id`` (a rep reads company names,
+    not account codes); unchanged without a name column. Mask it in the report layer."""
+    if customers is None or "name" not in customers.columns or "customer_id" not in frame.columns \
+            or "name" in frame.columns:
+        return frame
+    names = customers.assign(customer_id=customers["customer_id"].astype(str)).drop_duplicates("customer_id")
+    out = frame.copy()
+    out.insert(list(out.columns).index("customer_id") + 1, "name",
+               out["customer_id"].astype(str).map(names.set_index("customer_id")["name"]).astype(object))
+    return out
+
+
+def selling_only(frame: pd.DataFrame | None, lapsed_ids: set[str]) -> pd.DataFrame | None:
+    """``frame`` without the lapsed customers' rows: selling lists are for customers who still buy (the
+    win-back list is the lapsed customers')."""
+    if frame is None or not lapsed_ids:
+        return frame
+    return frame.loc[~frame["customer_id"].astype(str).isin(lapsed_ids)].reset_index(drop=True)
+
+
 def analyse(
     order_lines: pd.DataFrame,
     *,
@@ -94,19 +115,25 @@ def analyse(
     customers: pd.DataFrame | None = None,
     lang: str = "en",
     customer_ids: Iterable[str] | None = None,
+    lapsed_ids: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """Everything the cross-sell report shows, computed once: the notebook's single call.
 
     Premium alternatives need a products table with ``category`` and ``price`` (``None`` otherwise). The
     validation cut is ``as_of − validation_cut_days``, its horizon ``validation_cut_days``, its k ``top_n``.
-    ``customer_ids`` limits the suggestions to those customers (e.g. the per-customer table's).
+    ``customer_ids`` limits the suggestions to those customers (e.g. the per-customer table's);
+    ``lapsed_ids`` (no order for the run's lapsed limit) are left out of every selling list (next-best
+    products, premium alternatives, pre-season), and counted in ``lapsed_left_out``. The rules, bundles and
+    the validation still learn from their history.
 
     Returns
     -------
     dict
         rules, top_rules, n_combinations (distinct item sets among the rules), bundles, recommendations
         (with ``reason`` text in ``lang``), premium (or None), preseason, evaluation, cut (Timestamp),
-        action_list (export frame) and group_by (see :func:`action_groups`).
+        action_list (export frame), group_by (see :func:`action_groups`) and lapsed_left_out (customers
+        who would have had suggestions but are lapsed). Premium and pre-season rows carry the customer's
+        ``name`` when the customers table has one.
     """
     p = merged_params(params)
     as_of = pd.Timestamp(as_of)
@@ -131,6 +158,12 @@ def analyse(
         params=p,
         products=products,
     )
+    lapsed = {str(c) for c in (lapsed_ids if lapsed_ids is not None else [])}
+    season = preseason(order_lines, as_of=as_of, params=p, products=products)
+    suggested = set(recs["customer_id"].astype(str)) | set(season["customer_id"].astype(str)) | (
+        set(premium["customer_id"].astype(str)) if premium is not None else set())
+    lapsed_left_out = len(suggested & lapsed)
+    recs, season, premium = (selling_only(recs, lapsed), selling_only(season, lapsed), selling_only(premium, lapsed))
     key = ["customer_id", "rank", "product_id", "score", "reason"]
     extra = [
         c for c in ("product_name", "reason_code", "reason_product_id", "reason_share") if c in recs.columns
@@ -142,8 +175,9 @@ def analyse(
         "n_combinations": len(strongest_rules(rules, n=len(rules))),
         "bundles": bundles(order_lines, params=p, products=products, itemsets=found),
         "recommendations": recs,
-        "premium": premium,
-        "preseason": preseason(order_lines, as_of=as_of, params=p, products=products),
+        "premium": with_names(premium, customers) if premium is not None else None,
+        "preseason": with_names(season, customers),
+        "lapsed_left_out": lapsed_left_out,
         "evaluation": evaluation,
         "cut": cut,
         "action_list": action_list,

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from crmlib.cross_sell.families import TIER_WORDS, product_families
 from crmlib.errors import DataError, ParamsError
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,10 @@ DEFAULTS: dict[str, Any] = {
     # Premium alternative: same category, price between these multiples of the standard item's price (a step
     # up a customer can accept, not a different product class) and a higher margin rate when unit costs are
     # known, bought by at least min_premium_share of the standard item's buyers.
+    # Premium alternatives are versions of the same item: the same products.family, or (without that column)
+    # names that differ only by one of these tier words (e.g. "Zımba Standart" -> "Zımba Premium"); null =
+    # crmlib.cross_sell.families.TIER_WORDS.
+    "premium_tier_words": None,
     "premium_min_price_ratio": 1.10,
     "premium_max_price_ratio": 3.0,
     "min_premium_share": 0.05,
@@ -586,9 +591,11 @@ def premium_alternatives(
     params: Mapping[str, Any] | None = None,
     as_of: Any = None,
 ) -> pd.DataFrame:
-    """Upsell: for each product a customer buys regularly, a premium product of the same category.
+    """Upsell: for each product a customer buys regularly, a premium version of the same item.
 
-    Premium = same ``category``, ``price`` between ``premium_min_price_ratio`` and
+    Premium = same family (:func:`crmlib.cross_sell.families.product_families`: ``products.family``, else
+    names that differ only by a tier word such as Standart/Premium/Ekonomik; products with no known family
+    get no alternative), same ``category``, ``price`` between ``premium_min_price_ratio`` and
     ``premium_max_price_ratio`` × the standard item's price, and, when both unit costs are known, a higher
     margin rate 1 − unit_cost / price (with the higher price, also a higher margin per unit). Among those,
     the one most bought by the standard item's other buyers ("similar customers") is suggested, when at
@@ -614,7 +621,9 @@ def premium_alternatives(
     cat = cat.drop_duplicates("product_id").set_index("product_id")
     rate = 1 - cat["unit_cost"] / cat["price"] if "unit_cost" in cat.columns else np.nan
     cat["margin_rate"] = rate
-    cat = cat[["category", "price", "margin_rate"]]
+    words = p["premium_tier_words"] if p["premium_tier_words"] is not None else TIER_WORDS
+    cat["family"] = product_families(products, tier_words=words).reindex(cat.index)
+    cat = cat[["category", "price", "margin_rate", "family"]]
 
     b, _, items = _matrix(held["customer_id"], held["product_id"])
     co = (b.T @ b).toarray()
@@ -636,6 +645,8 @@ def premium_alternatives(
     co["share_of_buyers"] = co["n_both"] / co["n_buyers"]
     co = co[
         (co["category"] == co["premium_category"])
+        & co["family"].notna()
+        & (co["family"] == co["premium_family"])
         & (co["premium_price"] >= float(p["premium_min_price_ratio"]) * co["price"])
         & (co["premium_price"] <= float(p["premium_max_price_ratio"]) * co["price"])
         & margin_ok

@@ -243,7 +243,7 @@ def test_premium_rule() -> None:
             "category": ["X", "X", "X", "Y", "X", "X"],
             "price": [10.0, 15.0, 16.0, 20.0, 10.5, 50.0],
             "unit_cost": [8.0, 11.0, 15.0, 10.0, 7.0, 20.0],
-            "name": ["Kahve", "Kahve Gold", "P2", "P3", "P4", "P5"],
+            "name": ["Kahve", "Kahve Gold", "Kahve Premium", "Kahve Süper", "Kahve Ekstra", "Kahve Lüks"],
         }
     )
     # Margin rates: A 20 %, P1 26.7 %, P2 6.3 %. u1..u6 buy A with P2..P5; u1..u3 also P1. P2 is more
@@ -276,6 +276,49 @@ def test_premium_rule() -> None:
         lines, products.drop(columns="unit_cost"), params={"min_pair_customers": 2}, as_of="2026-06-30"
     )
     assert out.loc[out["customer_id"] == "u0", "premium_product_id"].tolist() == ["P2"]
+
+
+def test_premium_alternatives_stay_within_the_same_item() -> None:
+    """"Zımba Standart" may go up to "Zımba Premium", never to "Hesap Makinesi Premium" of the category."""
+    products = pd.DataFrame({
+        "product_id": ["ZS", "ZP", "HP", "TK", "CD"],
+        "category": ["Kırtasiye", "Kırtasiye", "Kırtasiye", "Temizlik", "Temizlik"],
+        "price": [100.0, 150.0, 140.0, 100.0, 160.0],
+        "name": ["Zımba Standart", "ZIMBA Premium", "Hesap Makinesi Premium", "Tuvalet Kağıdı 32'li",
+                 "Çamaşır Deterjanı Premium"],
+    })
+    rows = []
+    for i in range(6):   # everyone buys both staples and every premium item once
+        rows += [(f"u{i}", f"o{i}", OLD, p, 5.0) for p in ("ZS", "ZP", "HP", "TK", "CD")]
+    rows += [("u9", "o9a", OLD, "ZS", 5.0), ("u9", "o9b", "2025-03-01", "ZS", 5.0),
+             ("u9", "o9c", OLD, "TK", 5.0), ("u9", "o9d", "2025-03-01", "TK", 5.0)]
+    lines = lines_from(rows)
+    out = xs.premium_alternatives(lines, products, params={"min_pair_customers": 2}, as_of="2026-06-30")
+    u9 = out[out["customer_id"] == "u9"]
+    assert u9[["product_id", "premium_product_id"]].values.tolist() == [["ZS", "ZP"]]   # no TK -> CD
+    assert xs.family_key(pd.Series(["Zımba Standart", "ZIMBA  Premium", "Ekonomik Zımba"])).nunique() == 1
+    # a family column in the products table wins over names
+    families = products.assign(family=["zimba", "zimba", "zimba", "kagit", "kagit"])
+    out = xs.premium_alternatives(lines, families, params={"min_pair_customers": 2}, as_of="2026-06-30")
+    u9 = out[out["customer_id"] == "u9"].set_index("product_id")["premium_product_id"].to_dict()
+    assert u9["TK"] == "CD" and u9["ZS"] in {"ZP", "HP"}
+    # without names or families nothing can be called the same item: no premium suggestion at all
+    assert xs.premium_alternatives(lines, products.drop(columns="name"), params={"min_pair_customers": 2},
+                                   as_of="2026-06-30").empty
+
+
+def test_selling_lists_leave_lapsed_customers_out(held_lines: pd.DataFrame) -> None:
+    everyone = xs.analyse(held_lines, as_of="2026-06-30", params={"min_support": 0.01, "min_pair_customers": 1})
+    listed = set(everyone["action_list"]["customer_id"])
+    lapsed = sorted(listed)[:2]
+    res = xs.analyse(held_lines, as_of="2026-06-30", params={"min_support": 0.01, "min_pair_customers": 1},
+                     lapsed_ids=pd.Series(lapsed))
+    for name in ("action_list", "recommendations", "preseason"):
+        assert not set(res[name]["customer_id"]) & set(lapsed), name
+    assert res["lapsed_left_out"] == 2
+    assert set(res["action_list"]["customer_id"]) == listed - set(lapsed)
+    names = pd.DataFrame({"customer_id": sorted(listed), "name": [f"Firma {c}" for c in sorted(listed)]})
+    assert xs.with_names(res["action_list"], names)["name"].str.startswith("Firma").all()
 
 
 def test_premium_needs_category_and_price() -> None:
