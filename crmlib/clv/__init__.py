@@ -22,6 +22,7 @@ from crmlib.clv.analysis import (
     signed_pct,
     summary_lines,
     top_customers,
+    value_to_date,
 )
 from crmlib.clv.data import (
     DAYS_PER_MONTH,
@@ -53,6 +54,7 @@ from crmlib.clv.model import (
     DEFAULTS,
     ClvModel,
     clv_table,
+    data_readiness,
     fit_clv,
     require_columns,
     resolve_params,
@@ -85,6 +87,7 @@ __all__ = [
     "clv_by_group",
     "clv_share_of_top",
     "clv_table",
+    "data_readiness",
     "fit_clv",
     "fit_once",
     "fit_with_retries",
@@ -109,4 +112,5 @@ __all__ = [
     "summary_lines",
     "top_customers",
     "unit_days",
+    "value_to_date",
 ]

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.clv.model import UNITS, ClvModel, calibration_holdout, require_columns, resolve_params
+from crmlib.core.readiness import NotEnoughData, describe
 from crmlib.errors import DataError
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
@@ -184,6 +185,27 @@ def top_customers(table: pd.DataFrame, customer_summary: pd.DataFrame, *, n: int
     cols = [c for c in ["customer_id", "name", "revenue", "n_orders", "recency_days", "p_alive", "expected_orders",
                         "expected_order_value", "clv"] if c in out.columns]
     return out[cols].reset_index(drop=True)
+
+
+def value_to_date(customer_summary: pd.DataFrame, *, n: int = 20,
+                  customers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rule-based view shown when the model's minimum-data rules are not met: the ``n`` customers with the
+    highest revenue so far, their orders, average order value and revenue per month since their first purchase
+    (months = tenure days / 30.4375, at least one). A record of the past, not a forecast.
+
+    Required columns of ``customer_summary``: ``customer_id``, ``first_order_date``, ``revenue``, ``n_orders``,
+    ``avg_order_value``, ``recency_days``, ``tenure_days``.
+    """
+    require_columns(customer_summary, ["customer_id", "first_order_date", "revenue", "n_orders", "avg_order_value",
+                                       "recency_days", "tenure_days"], "customer_summary")
+    top = customer_summary.nlargest(n, "revenue")
+    months = np.maximum(top["tenure_days"].to_numpy(float) / 30.4375, 1.0)
+    out = top[["customer_id", "first_order_date", "revenue", "n_orders", "avg_order_value", "recency_days"]].assign(
+        revenue_per_month=top["revenue"].to_numpy(float) / months)
+    if customers is not None and "name" in customers.columns:
+        names = customers.drop_duplicates("customer_id").set_index("customer_id")["name"]
+        out.insert(1, "name", out["customer_id"].map(names))
+    return out.reset_index(drop=True)
 
 
 def clv_share_of_top(table: pd.DataFrame, share: float = 0.1) -> float:
@@ -359,6 +381,8 @@ def fitted_model(ctx: Any) -> tuple[ClvModel | None, str | None]:
     """
     try:
         return ctx.clv_model(), None
+    except NotEnoughData as err:
+        return None, describe(err.readiness, ctx.lang, key="clv.txt.not_ready")
     except DataError:
         summary = ctx.customer_summary
         return None, i18n.t("clv.txt.no_model", ctx.lang, customers=fmt.number(len(summary), ctx.lang),

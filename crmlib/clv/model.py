@@ -36,12 +36,13 @@ from crmlib.clv.data import (
     unit_days,
 )
 from crmlib.clv.fit import fit_with_retries, lifetimes_module, make_fitter, patterns, quiet
+from crmlib.core.readiness import NotEnoughData, Readiness, readiness
 from crmlib.errors import DataError, ParamsError
 
 log = logging.getLogger(__name__)
 
 __all__ = ["DEFAULTS", "DAYS_PER_MONTH", "SUMMARY_COLUMNS", "UNITS", "ClvModel", "calibration_holdout",
-           "clv_table", "fit_clv", "lifetimes_summary", "monthly_schedule", "patterns", "require_columns",
+           "clv_table", "data_readiness", "fit_clv", "lifetimes_summary", "monthly_schedule", "patterns", "require_columns",
            "resolve_params"]
 
 
@@ -77,6 +78,15 @@ DEFAULTS: dict[str, Any] = {
     "min_ltv_to_cac": 3.0,
     # Rows of the top-customers table in the report.
     "top_n": 20,
+    # Minimum-data rules: below any of them the model is not fitted and the report shows each customer's value
+    # to date (the rule-based view) instead of forecasts. Chosen from benchmarks/bench_thresholds.py on the
+    # sample (evidence in docs/THRESHOLDS.md); 0 turns a rule off.
+    # ... customers with a purchase
+    "min_customers": 100,
+    # ... days from the first purchase to the as-of date (drop-out needs time to show in the data)
+    "min_history_days": 90,
+    # ... customers with purchases on two or more days (the purchase model learns from repeat purchases)
+    "min_repeat_customers": 30,
 }
 
 #: days per model time unit
@@ -428,7 +438,25 @@ def resolve_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def fit_clv(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = None) -> ClvModel:
+def data_readiness(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = None) -> Readiness:
+    """The minimum-data rules of the CLV model (``min_customers``, ``min_history_days``,
+    ``min_repeat_customers``) against the per-customer table.
+
+    Required columns: ``customer_id``, ``frequency`` (repeat purchase days), ``T`` (days since the first
+    purchase); the history is the largest ``T`` plus one day.
+    """
+    p = resolve_params(params)
+    require_columns(customer_summary, ["customer_id", "frequency", "T"], "customer_summary")
+    history = float(customer_summary["T"].max()) + 1 if len(customer_summary) else 0.0
+    return readiness("clv", [
+        ("clv.min_customers", p["min_customers"], len(customer_summary)),
+        ("clv.min_history_days", p["min_history_days"], history),
+        ("clv.min_repeat_customers", p["min_repeat_customers"], int((customer_summary["frequency"] > 0).sum())),
+    ])
+
+
+def fit_clv(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = None, *,
+            check_data: bool = True) -> ClvModel:
     """Fit the run's CLV model on the per-customer table with the ``clv`` params section.
 
     Parameters
@@ -437,8 +465,20 @@ def fit_clv(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = N
         The per-customer table (see :func:`lifetimes_summary`; ``margin``/``revenue`` for value "margin").
     params
         The merged ``clv`` section (``DEFAULTS`` keys).
+    check_data
+        Apply the minimum-data rules (:func:`data_readiness`) first.
+
+    Raises
+    ------
+    NotEnoughData
+        ``check_data`` and a rule is not met (a :class:`~crmlib.errors.DataError`, so every caller that
+        degrades without a model degrades here too).
     """
     p = resolve_params(params)
+    if check_data:
+        ready = data_readiness(customer_summary, p)
+        if not ready.ready:
+            raise NotEnoughData(ready)
     model = ClvModel(time_unit=p["time_unit"], penalizer=p["penalizer"], retry_penalizers=p["retry_penalizers"],
                      correlation_threshold=p["correlation_threshold"], min_repeat_buyers=p["min_repeat_buyers"],
                      value=p["value"], margin_rate=p["margin_rate"], horizon_days=p["horizon_days"],

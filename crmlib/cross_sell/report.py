@@ -14,6 +14,7 @@ import pandas as pd
 from crmlib.cross_sell.rules import (
     association_rules,
     bundles,
+    data_readiness,
     evaluate,
     frequent_itemsets,
     join_items,
@@ -129,7 +130,9 @@ def analyse(
     Returns
     -------
     dict
-        rules, top_rules, n_combinations (distinct item sets among the rules), bundles, recommendations
+        readiness (:func:`~crmlib.cross_sell.rules.data_readiness`; when not met, no rules or bundles and
+        the suggestions are best sellers), method (``item_to_item`` or ``popularity``), evaluation_status
+        (``ok``, ``no_training``, ``no_test``: see :func:`~crmlib.cross_sell.rules.evaluate`), rules, top_rules, n_combinations (distinct item sets among the rules), bundles, recommendations
         (with ``reason`` text in ``lang``), premium (or None), preseason, evaluation, cut (Timestamp),
         action_list (export frame), group_by (see :func:`action_groups`) and lapsed_left_out (customers
         who would have had suggestions but are lapsed). Premium and pre-season rows carry the customer's
@@ -138,9 +141,14 @@ def analyse(
     p = merged_params(params)
     as_of = pd.Timestamp(as_of)
     order_lines = order_lines[order_lines["order_date"] <= as_of]
-    found = frequent_itemsets(order_lines, params=p)
+    ready = data_readiness(order_lines, as_of=as_of, params=p)
+    if ready.ready:
+        found = frequent_itemsets(order_lines, params=p)
+    else:  # too few orders or customers: no rules or bundles, best-seller suggestions (the rule-based view)
+        found = (pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object)}), 0)
+    method = "item_to_item" if ready.ready else "popularity"
     rules = association_rules(order_lines, params=p, products=products, itemsets=found)
-    recs = recommend(order_lines, customers=customer_ids, products=products, params=p, as_of=as_of)
+    recs = recommend(order_lines, customers=customer_ids, products=products, params=p, as_of=as_of, method=method)
     recs["reason"] = reason_text(recs, lang=lang, products=products)
     premium = None
     if (
@@ -170,6 +178,9 @@ def analyse(
     ]
     action_list, group_by = action_groups(recs[key + extra], customers)
     return {
+        "readiness": ready,
+        "method": method,
+        "evaluation_status": evaluation.attrs.get("status", "ok"),
         "rules": rules,
         "top_rules": strongest_rules(rules, n=10),
         "n_combinations": len(strongest_rules(rules, n=len(rules))),

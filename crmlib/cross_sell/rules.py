@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from crmlib.core.readiness import Readiness, readiness
 from crmlib.cross_sell.families import TIER_WORDS, product_families
 from crmlib.errors import DataError, ParamsError
 
@@ -76,6 +77,12 @@ DEFAULTS: dict[str, Any] = {
     "preseason_min_index": 1.2,
     # Validation: the time split puts the last this many days (before the as-of date) in the test period.
     "validation_cut_days": 90,
+    # Minimum-data rules: below either, no association rules or bundles are shown and the suggestions are the
+    # best sellers a customer does not buy yet (the rule-based view, labelled). Chosen from
+    # benchmarks/bench_thresholds.py on the sample (docs/THRESHOLDS.md): with fewer customers the
+    # co-bought suggestions do not beat the best sellers; with fewer orders one order makes a "rule".
+    "min_orders": 300,      # purchase orders with a product
+    "min_customers": 100,   # customers with a purchase with a product
 }
 
 REASON_CODES: tuple[str, ...] = ("co_bought", "popular")
@@ -108,6 +115,10 @@ def merged_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
         "preseason_lead_weeks",
         "validation_cut_days",
     )
+    for key in ("min_orders", "min_customers"):
+        if int(p[key]) != p[key] or int(p[key]) < 0:
+            raise ParamsError(f"Params key cross_sell.{key} must be a whole number ≥ 0 (0 = no rule), "
+                              f"got {p[key]!r}.")
     for key in positive_ints:
         if int(p[key]) != p[key] or int(p[key]) < 1:
             raise ParamsError(f"Params key cross_sell.{key} must be a whole number ≥ 1, got {p[key]!r}.")
@@ -149,6 +160,21 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], table: str, what: str)
             f"{', '.join(map(str, frame.columns[:12]))}. Map them under data.{table}.columns "
             "in the params file."
         )
+
+
+def data_readiness(order_lines: pd.DataFrame, *, as_of: Any = None,
+                   params: Mapping[str, Any] | None = None) -> Readiness:
+    """The minimum-data rules of the rules and the co-bought suggestions: ``min_orders`` purchase orders and
+    ``min_customers`` customers with a product, up to ``as_of``.
+
+    Required columns: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``.
+    """
+    p = merged_params(params)
+    lines = purchase_lines(order_lines, as_of=as_of)
+    return readiness("cross_sell", [
+        ("cross_sell.min_orders", p["min_orders"], lines["order_id"].nunique()),
+        ("cross_sell.min_customers", p["min_customers"], lines["customer_id"].nunique()),
+    ])
 
 
 def purchase_lines(order_lines: pd.DataFrame, *, as_of: Any = None, what: str = "Cross-sell") -> pd.DataFrame:

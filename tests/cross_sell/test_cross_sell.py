@@ -168,7 +168,7 @@ def held_lines() -> pd.DataFrame:
     return lines_from(rows)
 
 
-SMALL = {"min_pair_customers": 1, "candidate_recent_days": 3650}
+SMALL = {"min_pair_customers": 1, "candidate_recent_days": 3650, "min_orders": 0, "min_customers": 0}
 
 
 def test_recommend_matches_hand_computed_cosine(held_lines: pd.DataFrame) -> None:
