@@ -87,6 +87,25 @@ def execute_notebook(source: str, target: str, parameters: dict[str, Any], cwd: 
                 "error": f"{type(err).__name__}: {err}"}
 
 
+def cell_times(executed: Path) -> list[dict[str, Any]]:
+    """Seconds of each code cell of an executed notebook (papermill's per-cell ``duration``), named by the
+    first line of the cell's code; ``[]`` when the notebook cannot be read."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except Exception:  # a notebook that never got written: no timings, the failure is reported elsewhere
+        return []
+    out = []
+    for index, cell in enumerate(nb.cells):
+        seconds = (cell.get("metadata", {}).get("papermill") or {}).get("duration")
+        if cell.cell_type != "code" or seconds is None:
+            continue
+        first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+        out.append({"cell": index, "name": first[:80], "seconds": round(float(seconds), 3)})
+    return out
+
+
 def _publish(build: Path, out: Path) -> None:
     """Move the finished run into place; an existing folder at ``out`` is replaced as a whole."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -188,16 +207,14 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
             executed = build / f"{stem}.ipynb"
             render.render_failure(executed if executed.exists() else None, build / f"{stem}.html", title=title,
                                   lang=lang, error=result["error"])
-        lists = {p.stem: pd.read_parquet(p) for p in sorted((work / "context" / "staging" / "action_lists")
-                                                            .glob("*.parquet"))}
-        exports.write_action_lists(lists, export_dir / "action_lists.xlsx", lang=lang)
+        export_failures = _assemble_exports(work / "context" / "staging", export_dir, lang=lang,
+                                            max_rows=params["report"].get("max_list_rows"))
         timings["render_and_exports"] = time.perf_counter() - step
 
-        staged = {p.stem: pd.read_parquet(p)
-                  for p in sorted((work / "context" / "staging" / "history").glob("*.parquet"))}
+        staged = _staged_history(work / "context" / "staging" / "history", export_failures)
         shutil.rmtree(work)
         timings["total"] = time.perf_counter() - started
-        status = 0 if all(results[s]["status"] == "ok" for s in stems) else 1
+        status = 0 if all(results[s]["status"] == "ok" for s in stems) and not export_failures else 1
         record = {
             "run_id": run_id,
             "created": created.isoformat(),
@@ -216,6 +233,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
             "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
             "notebooks": [{"name": s, **results[s]} for s in stems],
             "exports": sorted(p.name for p in export_dir.glob("*") if p.is_file()),
+            "export_failures": export_failures,
             "exit_status": status,
             "file_modes": privacy.describe(mode),
         }
@@ -234,7 +252,43 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
     for stem in stems:
         if results[stem]["status"] != "ok":
             print(f"FAILED {stem}: {results[stem]['error']} (see {out / (stem + '.html')})", file=sys.stderr)
+    for failure in export_failures:
+        print(f"FAILED export {failure['file']}: {failure['error']} (see {out / 'index.html'})", file=sys.stderr)
     return status
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(f"{type(err).__name__}: {err}".split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _assemble_exports(staging: Path, export_dir: Path, *, lang: str, max_rows: int | None) -> list[dict[str, str]]:
+    """Write the action-list workbook from the staged lists; a failure is returned, never raised.
+
+    Whatever goes wrong here (a list too large, a full disk, a value Excel refuses) must not cost the run its
+    reports: the failure is named in the run index and run.json, and the run exits with 1.
+    """
+    target = export_dir / "action_lists.xlsx"
+    try:
+        lists = {p.stem: pd.read_parquet(p) for p in sorted((staging / "action_lists").glob("*.parquet"))}
+        exports.write_action_lists(lists, target, lang=lang, max_rows=max_rows)
+        return []
+    except Exception as err:  # reported in the run index, run.json and one line on stderr
+        log.debug("action-list workbook failed", exc_info=True)
+        for leftover in export_dir.glob("action_lists*.xlsx"):
+            leftover.unlink(missing_ok=True)
+        return [{"file": target.name, "error": _one_line(err)}]
+
+
+def _staged_history(folder: Path, failures: list[dict[str, str]]) -> dict[str, pd.DataFrame]:
+    """The frames the notebooks staged for the run history; an unreadable one is a failure, not a crash."""
+    staged = {}
+    for path in sorted(folder.glob("*.parquet")):
+        try:
+            staged[path.stem] = pd.read_parquet(path)
+        except Exception as err:  # the reports still publish
+            failures.append({"file": f"history/{path.name}", "error": _one_line(err)})
+    return staged
 
 
 def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path, export_dir: Path,
@@ -254,6 +308,7 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
         for future in cf.as_completed(futures):
             stem = futures[future]
             results[stem] = future.result()
+            results[stem]["cells"] = cell_times(build / f"{stem}.ipynb")
             bar.set_postfix_str(f"{stem} {results[stem]['status']}")
             bar.update(1)
     bar.close()

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from crmlib.report import i18n, inert
+from crmlib.report import formatting, i18n, inert
 
 SHEET_NAME_LIMIT = 31  # Excel's limit on sheet names
+EXCEL_MAX_ROWS = 1_048_576  # Excel's limit on rows per sheet, header included
+MAX_LIST_ROWS = 5000  # default of params report.max_list_rows
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -57,8 +59,21 @@ def sheet_title(name: str, lang: str) -> str:
     return title[:SHEET_NAME_LIMIT]
 
 
-def write_action_lists(lists: dict[str, pd.DataFrame], path: Path, *, lang: str) -> Path | None:
-    """Write every action list as a sheet of one ``.xlsx`` (headers in the report language)."""
+def sheet_rows(max_rows: int | None) -> int:
+    """Rows of data a sheet may hold: ``max_rows`` (default 5000), never more than Excel allows."""
+    wanted = MAX_LIST_ROWS if max_rows is None else int(max_rows)
+    return max(1, min(wanted, EXCEL_MAX_ROWS - 3))  # header, a blank row and the note fit too
+
+
+def write_action_lists(lists: dict[str, pd.DataFrame], path: Path, *, lang: str,
+                       max_rows: int | None = MAX_LIST_ROWS) -> Path | None:
+    """Write every action list as a sheet of one ``.xlsx`` (headers in the report language).
+
+    A sheet holds the first ``max_rows`` rows of its list (lists come highest priority first) and, when the
+    list is longer, a note below them saying how many more rows its CSV holds; never more than Excel's
+    1,048,576 rows.
+    """
+    cap = sheet_rows(max_rows)
     if not lists:
         return None
     path = Path(path)
@@ -73,7 +88,8 @@ def write_action_lists(lists: dict[str, pd.DataFrame], path: Path, *, lang: str)
                 title = f"{base[: SHEET_NAME_LIMIT - 3]} {k}"
                 k += 1
             used.add(title)
-            frame = lists[name].copy()
+            more = len(lists[name]) - cap
+            frame = lists[name].head(cap).copy()
             for col in frame.columns:
                 if isinstance(frame[col].dtype, pd.DatetimeTZDtype):
                     frame[col] = frame[col].dt.tz_localize(None)
@@ -84,5 +100,9 @@ def write_action_lists(lists: dict[str, pd.DataFrame], path: Path, *, lang: str)
                 width = max(len(str(c.value)) if c.value is not None else 0 for c in list(col)[:200])
                 sheet.column_dimensions[sheet.cell(row=1, column=idx).column_letter].width = min(60, width + 2)
             sheet.freeze_panes = "A2"
+            if more > 0:
+                sheet.cell(row=len(frame) + 3, column=1,
+                           value=i18n.t("sheet.more_rows", lang, shown=formatting.number(len(frame), lang),
+                                        more=formatting.number(more, lang), file=f"{name}.csv"))
     os.replace(tmp, path)
     return path

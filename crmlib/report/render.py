@@ -158,6 +158,9 @@ def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str) -> Path
                     f"<td class='num'>{html.escape(formatting.number(nb.get('seconds', 0), lang))} s</td></tr>")
     names = sorted(run.get("exports", []), key=lambda n: (not n.endswith(".xlsx"), n.endswith(".json"), n))
     exports = "".join(_export_row(name, lang) for name in names)
+    exports += "".join(f"<tr><td class='failed'>{html.escape(f['file'])}</td>"
+                       f"<td class='failed'>{t('run.export_failed', error=f['error'])}</td></tr>"
+                       for f in run.get("export_failures", []))
     customers = (run.get("data") or {}).get("customers")
     customers_shown = (formatting.number(customers, lang) if isinstance(customers, int)
                        else run.get("customers_display", ""))

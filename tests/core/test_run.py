@@ -287,3 +287,41 @@ def test_a_shop_without_repeat_buyers_gets_sentences_not_failures(tmp_path):
     assert run(params, out=out, progress=False) == 0
     page = (out / "03_lifetime_value.html").read_text(encoding="utf-8")
     assert "Lifetime value cannot be estimated yet: of 300 customers, 0 bought on more than one day" in page
+
+
+def _notebooks_with_a_bad_action_list(tmp_path: Path) -> Path:
+    """The overview notebook plus one that stages an action list Excel refuses (a control character)."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    shutil.copy(ROOT / "notebooks" / "00_overview.ipynb", folder)
+    nb = nbformat.read(ROOT / "notebooks" / "00_overview.ipynb", as_version=4)
+    nb.cells = nb.cells[:3] + [nbformat.v4.new_code_cell(
+        "import pandas as pd\n"
+        "ctx.export_action_list('at_risk', pd.DataFrame({'customer_id': ['C1', 'C2'], 'name': ['ok', 'bad\\x01']}))")]
+    nbformat.write(nb, folder / "01_segmentation.ipynb")
+    return folder
+
+
+def test_a_failing_export_still_publishes_the_reports_with_exit_1_and_one_line(sample_params, tmp_path):
+    out = tmp_path / "reports" / "r"
+    cmd = [sys.executable, "-c",
+           "import sys; from crmlib.core.run import run; "
+           f"sys.exit(run({str(sample_params)!r}, out={str(out)!r}, progress=False, "
+           f"notebooks_dir=__import__('pathlib').Path({str(_notebooks_with_a_bad_action_list(tmp_path))!r})))"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    failed = [line for line in done.stderr.splitlines() if line.startswith("FAILED")]
+    assert failed == [failed[0]] and "action_lists.xlsx" in failed[0] and "IllegalCharacterError" in failed[0]
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["exit_status"] == 1
+    assert [f["file"] for f in record["export_failures"]] == ["action_lists.xlsx"]
+    assert [nb["status"] for nb in record["notebooks"]] == ["ok", "ok"]
+    cells = record["notebooks"][1]["cells"]  # per-cell times for profiling: cell index, first code line, seconds
+    assert [c["name"] for c in cells][-1].startswith("import pandas") and all(c["seconds"] >= 0 for c in cells)
+    assert sum(c["seconds"] for c in cells) <= record["notebooks"][1]["seconds"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Could not be written" in index and "action_lists.xlsx" in index
+    assert "<h1" in (out / "00_overview.html").read_text(encoding="utf-8")
+    assert (out / "exports" / "at_risk.csv").exists() and not (out / "exports" / "action_lists.xlsx").exists()
+    assert not list((tmp_path / "reports").glob(".building-*"))
