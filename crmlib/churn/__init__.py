@@ -21,6 +21,7 @@ from crmlib.churn.model import (
 from crmlib.churn.report import (
     EXPORT_COLUMNS,
     active,
+    backtest_line,
     backtest_table,
     clv_inputs,
     export_table,
@@ -31,6 +32,7 @@ from crmlib.churn.report import (
 )
 from crmlib.churn.scoring import (
     DEFAULTS,
+    LAPSED_LEVEL,
     LEVELS,
     WeeklyResult,
     at_risk_list,
@@ -70,6 +72,7 @@ __all__ = [
     "ACTIONS",
     "DEFAULTS",
     "EXPORT_COLUMNS",
+    "LAPSED_LEVEL",
     "LEVELS",
     "LIST_COLUMNS",
     "NEEDS",
@@ -80,6 +83,7 @@ __all__ = [
     "at_risk_list",
     "available",
     "backtest",
+    "backtest_line",
     "backtest_table",
     "build_list",
     "clv_inputs",

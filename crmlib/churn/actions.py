@@ -36,7 +36,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
 }
 
 LIST_COLUMNS: tuple[str, ...] = (
-    "rank", "customer_id", "name", "phone", "email", "city", "risk_score", "risk_level", "value_at_stake",
+    "rank", "customer_id", "name", "phone", "email", "city", "risk_score", "risk_level", "risk_text",
+    "value_at_stake",
     "reasons", "reasons_text", "last_order_date", "days_since_last_order", "usual_gap_days",
     "expected_next_order_date", "action_code", "message_code", "action_text", "message_text")
 
@@ -96,16 +97,76 @@ def suggest(row: Mapping[str, Any], *, high_value: float, regular_min_orders: in
     return ACTIONS["other"]
 
 
+def recently_contacted(contacts: pd.DataFrame | None, *, as_of: Any, days: float) -> set[str]:
+    """Customers reached (any channel, answered or not) within ``days`` before ``as_of``, inclusive: the
+    per-customer contact-frequency cap. Required columns of ``contacts``: ``customer_id``, ``date``."""
+    if contacts is None or as_of is None or not days or not {"customer_id", "date"} <= set(contacts.columns):
+        return set()
+    as_of = pd.Timestamp(as_of).normalize()
+    when = pd.to_datetime(contacts["date"]).dt.normalize()
+    recent = (when <= as_of) & (when > as_of - pd.Timedelta(days=float(days)))
+    return set(contacts.loc[recent, "customer_id"].astype(str))
+
+
+def open_complaints(tickets: pd.DataFrame | None, *, as_of: Any, max_age_days: float) -> pd.DataFrame:
+    """Each customer's oldest complaint still open at ``as_of`` and opened within ``max_age_days`` (older
+    open tickets are stale records, the service page's own list): ``customer_id``, ``ticket_id``,
+    ``category``, ``opened_at``, ``n_open``. Empty without ``resolved_at``."""
+    cols = ["customer_id", "ticket_id", "category", "opened_at", "n_open"]
+    if tickets is None or as_of is None or not {"customer_id", "opened_at", "resolved_at"} <= set(tickets.columns):
+        return pd.DataFrame(columns=cols)
+    as_of = pd.Timestamp(as_of)
+    t = tickets.assign(customer_id=tickets["customer_id"].astype(str), opened_at=pd.to_datetime(tickets["opened_at"]),
+                       resolved_at=pd.to_datetime(tickets["resolved_at"]))
+    age = (as_of - t["opened_at"]).dt.total_seconds() / 86400
+    t = t.loc[(t["opened_at"] <= as_of) & (t["resolved_at"].isna() | (t["resolved_at"] > as_of))
+              & (age < float(max_age_days))]
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    t = t.assign(ticket_id=t["ticket_id"] if "ticket_id" in t else np.nan,
+                 category=t["category"] if "category" in t else np.nan)
+    t = t.sort_values(["customer_id", "opened_at"], kind="mergesort")
+    first = t.drop_duplicates("customer_id").assign(n_open=t.groupby("customer_id").size().reindex(
+        t.drop_duplicates("customer_id")["customer_id"]).to_numpy())
+    return first[cols].reset_index(drop=True)
+
+
+def risk_text(score: float, level: str, lang: str) -> str:
+    """The level with the score as a whole percentage, never "100%": a model's probability is not a
+    certainty, so scores of 99.5% and above read "99%+" (catalogue ``churn.risk_text*``)."""
+    name = i18n.t(f"churn.level.{level}", lang) if level in ("low", "medium", "high", "critical") else level
+    if not np.isfinite(score):
+        return name
+    if score >= 0.995:
+        return i18n.t("churn.risk_text_max", lang, level=name, pct=fmt.pct(0.99, lang, 0))
+    return i18n.t("churn.risk_text", lang, level=name, pct=fmt.pct(max(float(score), 0.01), lang, 0))
+
+
 def build_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str, Any], lang: str,
                customers: pd.DataFrame | None, next_orders: pd.DataFrame | None, mask_pii: bool,
-               reasons_text: Any) -> pd.DataFrame:
-    """The weekly at-risk list (see :func:`crmlib.churn.scoring.at_risk_list`)."""
+               reasons_text: Any, tickets: pd.DataFrame | None = None, contacts: pd.DataFrame | None = None,
+               as_of: Any = None) -> pd.DataFrame:
+    """The weekly at-risk list (see :func:`crmlib.churn.scoring.at_risk_list`).
+
+    The list takes at most ``calls_per_week`` customers (the team's capacity; ``list_size`` when null) and
+    skips customers reached within ``min_days_between_calls`` (:func:`recently_contacted`); ``attrs``
+    records ``deferred_recent_contact`` and ``cut_by_capacity`` (how many eligible customers each rule held
+    back this week).
+    """
     from crmlib.report.display import mask_contacts
 
     listed = risk.loc[risk["risk_level"].isin(list(params["list_levels"])) & (risk["value_at_stake"] > 0)
                       & (risk["days_since_last_order"] < float(params["lapsed_days"]))]
     listed = listed.sort_values(["value_at_stake", "risk_score", "customer_id"], ascending=[False, False, True],
-                                kind="mergesort").head(int(params["list_size"])).reset_index(drop=True)
+                                kind="mergesort")
+    recent = recently_contacted(contacts, as_of=as_of, days=params.get("min_days_between_calls") or 0)
+    held = listed["customer_id"].astype(str).isin(recent)
+    eligible = listed.loc[~held]
+    size = int(params["list_size"])
+    if params.get("calls_per_week") is not None:
+        size = min(size, int(params["calls_per_week"]))
+    cut = max(len(eligible) - size, 0)
+    listed = eligible.head(size).reset_index(drop=True)
     sig = signals.set_index("customer_id")
     buying = sig["horizon_value"].loc[sig["horizon_value"] > 0]
     high_value = float(buying.quantile(float(params["call_value_quantile"]))) if len(buying) else np.inf
@@ -113,6 +174,8 @@ def build_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str
     out = listed[["customer_id", "risk_score", "risk_level", "value_at_stake", "reasons",
                   "days_since_last_order", "usual_gap_days"]].copy()
     out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out.insert(out.columns.get_loc("risk_level") + 1, "risk_text",
+               [risk_text(sc, lv, lang) for sc, lv in zip(out["risk_score"], out["risk_level"], strict=True)])
     out["last_order_date"] = rows["last_order_date"].to_numpy()
     out["reasons_text"] = [reasons_text(codes, row, lang) for codes, (_, row) in
                            zip(out["reasons"], rows.iterrows(), strict=True)]
@@ -121,6 +184,18 @@ def build_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str
     out["action_code"] = [a for a, _ in pairs]
     out["message_code"] = [m for _, m in pairs]
     out["action_text"] = [i18n.t(f"churn.action.{a}", lang) for a in out["action_code"]]
+    complaints = open_complaints(tickets, as_of=as_of, max_age_days=params["tickets_open_max_age_days"])
+    if len(complaints):
+        named = complaints.set_index("customer_id")
+        for i in np.flatnonzero((out["action_code"] == "resolve_complaint").to_numpy()):
+            cid = str(out.at[i, "customer_id"])
+            if cid in named.index:
+                c = named.loc[cid]
+                what = c["category"] if isinstance(c["category"], str) and c["category"] else i18n.t(
+                    "churn.complaint_unnamed", lang)
+                out.at[i, "action_text"] = i18n.t("churn.action.resolve_complaint_named", lang, what=what,
+                                                  date=fmt.date(c["opened_at"], lang),
+                                                  ticket=c["ticket_id"] if isinstance(c["ticket_id"], str) else "")
     out["message_text"] = [i18n.t(f"churn.message.{m}", lang) for m in out["message_code"]]
     if next_orders is not None:
         nxt = next_orders.set_index("customer_id")["expected_next_order_date"]
@@ -133,7 +208,9 @@ def build_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str
         info = mask_contacts(info.set_index("customer_id")[cols], enabled=mask_pii)
         for col in cols:
             out[col] = info[col].reindex(out["customer_id"]).to_numpy()
-    return out[[c for c in LIST_COLUMNS if c in out.columns]]
+    out = out[[c for c in LIST_COLUMNS if c in out.columns]]
+    out.attrs.update(deferred_recent_contact=int(held.sum()), cut_by_capacity=int(cut))
+    return out
 
 
 def count_winback(flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: pd.Timestamp, by: str) -> pd.DataFrame:

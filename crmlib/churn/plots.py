@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from crmlib.churn.scoring import LEVELS, SIGNALS
+from crmlib.churn.scoring import LAPSED_LEVEL, LEVELS, SIGNALS
 from crmlib.report.charts import number_axis
 from crmlib.report.formatting import date, number
 from crmlib.report.i18n import t
 
-LEVEL_COLOURS: dict[str, str] = {"low": "#8fbc8f", "medium": "#f2c14e", "high": "#f08a4b", "critical": "#c0392b"}
+LEVEL_COLOURS: dict[str, str] = {"low": "#8fbc8f", "medium": "#f2c14e", "high": "#f08a4b", "critical": "#c0392b",
+                                 "lapsed": "#b3b6b7"}
 _BLUE = "#1f4e79"
 _GREY = "#9aa5b1"
 
@@ -82,10 +83,13 @@ def plot_rhythm(risk: pd.DataFrame, *, lang: str, ax: Axes | None = None) -> Axe
     """
     ax = _new(ax, (7, 5))
     d = risk.loc[risk["usual_gap_days"].notna()]
-    for lv in LEVELS:
+    for lv in (LAPSED_LEVEL, *LEVELS):   # lapsed customers grey, drawn first: not painted as "critical"
         part = d.loc[d["risk_level"] == lv]
+        if lv == LAPSED_LEVEL and part.empty:
+            continue
         ax.scatter(part["usual_gap_days"].clip(lower=1), part["days_since_last_order"].clip(lower=1), s=10,
-                   alpha=0.6, color=LEVEL_COLOURS[lv], label=t(f"churn.level.{lv}", lang))
+                   alpha=0.6, color=LEVEL_COLOURS[lv],
+                   label=t("churn.level.lapsed_short" if lv == LAPSED_LEVEL else f"churn.level.{lv}", lang))
     hi = float(max(d["usual_gap_days"].max(), d["days_since_last_order"].max(), 10)) if len(d) else 10.0
     line = np.array([1.0, hi])
     ax.plot(line, line, color="#555", linewidth=0.8, label=t("churn.plot.rhythm_usual", lang))

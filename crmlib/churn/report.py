@@ -71,7 +71,12 @@ def active(risk: pd.DataFrame, *, params: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def level_table(risk: pd.DataFrame, *, lang: str, params: Mapping[str, Any]) -> pd.DataFrame:
-    """Active customers, their share and value at stake per risk level (critical first), then the lapsed."""
+    """Active customers, their share and value at stake per risk level (critical first), then the lapsed.
+
+    ``customer_share`` is of all customers (the column adds up to 100%), ``active_share`` of the active
+    customers (adds up to 100% over the four levels; empty for the lapsed row): the summary's share of
+    customers at high or critical risk is the sum of that column's two rows.
+    """
     current = active(risk, params=params)
     g = current.groupby("risk_level")
     out = pd.DataFrame({"n_customers": g.size(), "value_at_stake": g["value_at_stake"].sum()})
@@ -81,8 +86,10 @@ def level_table(risk: pd.DataFrame, *, lang: str, params: Mapping[str, Any]) -> 
     out.loc[i18n.t("churn.level.lapsed", lang, days=params["lapsed_days"])] = [len(lapsed),
                                                                                 lapsed["value_at_stake"].sum()]
     out["customer_share"] = out["n_customers"] / max(len(risk), 1)
+    out["active_share"] = out["n_customers"] / max(len(current), 1)
+    out.iloc[-1, out.columns.get_loc("active_share")] = np.nan
     return out.rename_axis("risk_level").reset_index()[["risk_level", "n_customers", "customer_share",
-                                                         "value_at_stake"]]
+                                                         "active_share", "value_at_stake"]]
 
 
 def unavailable_text(signals: pd.DataFrame, *, lang: str, no_order_days: int) -> list[str]:
@@ -102,6 +109,22 @@ def unavailable_text(signals: pd.DataFrame, *, lang: str, no_order_days: int) ->
 def _who(row: pd.Series) -> str:
     name = row.get("name")
     return f"{name} ({row['customer_id']})" if isinstance(name, str) and name else str(row["customer_id"])
+
+
+def backtest_line(metrics: pd.DataFrame | None, *, lang: str, params: Mapping[str, Any]) -> str | None:
+    """The backtest in one sentence (AUC, the plain rule's AUC, precision in the top 10%) for the analysts'
+    section; ``None`` without a backtest."""
+    if metrics is None or not len(metrics) or not metrics["auc"].notna().any():
+        return None
+    h = int(params["horizon_days"])
+    pop = "active" if (metrics["population"] == "active").any() else "all"
+    m = metrics.loc[metrics["population"] == pop].set_index("method")
+    key = "churn.summary.backtest_eo" if "expected_orders" in m.index else "churn.summary.backtest"
+    return i18n.t(key, lang, days=h, auc=fmt.number(m.loc["risk_score", "auc"], lang, 2),
+                  rule_auc=fmt.number(m.loc["no_order_rule", "auc"], lang, 2),
+                  eo_auc=fmt.number(m["auc"].get("expected_orders", np.nan), lang, 2),
+                  p10=fmt.pct(m.loc["risk_score", "precision_top_10"], lang, 0),
+                  rule_days=params["no_order_days"], lapsed_days=params["lapsed_days"])
 
 
 def summary_lines(risk: pd.DataFrame, at_risk: pd.DataFrame, *, lang: str, currency: str,
@@ -128,15 +151,7 @@ def summary_lines(risk: pd.DataFrame, at_risk: pd.DataFrame, *, lang: str, curre
                             value=fmt.money(top["value_at_stake"].sum(), lang, currency)))
     else:
         lines.append(i18n.t("churn.summary.nobody", lang))
-    if metrics is not None and len(metrics) and metrics["auc"].notna().any():
-        pop = "active" if (metrics["population"] == "active").any() else "all"
-        m = metrics.loc[metrics["population"] == pop].set_index("method")
-        key = "churn.summary.backtest_eo" if "expected_orders" in m.index else "churn.summary.backtest"
-        lines.append(i18n.t(key, lang, days=h, auc=fmt.number(m.loc["risk_score", "auc"], lang, 2),
-                            rule_auc=fmt.number(m.loc["no_order_rule", "auc"], lang, 2),
-                            eo_auc=fmt.number(m["auc"].get("expected_orders", np.nan), lang, 2),
-                            p10=fmt.pct(m.loc["risk_score", "precision_top_10"], lang, 0),
-                            rule_days=params["no_order_days"], lapsed_days=params["lapsed_days"]))
+    # the backtest's AUC is for analysts: its sentence is :func:`backtest_line`, in the backtest section
     previous = (changes or {}).get("previous")
     if previous is not None:
         lines.append(i18n.t("churn.summary.changes", lang, previous=fmt.date(previous, lang),

@@ -28,7 +28,7 @@ from crmlib.report import i18n
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULTS", "SIGNALS", "LEVELS", "RiskModel", "compute_signals", "fit_risk_model", "risk_scores",
+__all__ = ["DEFAULTS", "SIGNALS", "LEVELS", "LAPSED_LEVEL", "RiskModel", "compute_signals", "fit_risk_model", "risk_scores",
            "reasons_text", "expected_next_order", "at_risk_list", "history_flags", "backtest", "winback",
            "expected_orders_at", "unavailable_signals", "WeeklyResult", "weekly_call_lists"]
 
@@ -88,6 +88,13 @@ DEFAULTS: dict[str, Any] = {
     "n_reasons": 3,               # reasons shown per customer
     "list_levels": ["high", "critical"],  # levels that enter the weekly list
     "list_size": 50,              # customers on the weekly list
+    # the team's capacity: calls it can make in a week; the weekly list is cut there (null = list_size).
+    # Control-group customers count against it too (they take a list place without a call).
+    "calls_per_week": None,
+    # per-customer contact-frequency cap: a customer reached (contacts table, any channel) within this many
+    # days is not put on this week's list again (two weeks: one call per fortnightly cycle at most; a
+    # judgement default, set your own cadence); they come back the week after
+    "min_days_between_calls": 14,
     # a customer on this many consecutive weekly lists without ordering leaves the call list for the
     # win-back campaign list (a team that made its calls gets new names; four weeks = one monthly cycle)
     "max_weeks_on_list": 4,
@@ -102,6 +109,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 LEVELS: tuple[str, ...] = ("low", "medium", "high", "critical")
+#: the level of customers with no order for ``lapsed_days`` or more: beyond early warning, the same word
+#: ("lapsed") as the segments' and every other page's
+LAPSED_LEVEL = "lapsed"
 
 
 def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -277,7 +287,8 @@ def risk_scores(signals: pd.DataFrame, *, params: Mapping[str, Any] | None = Non
     -------
     pandas.DataFrame
         ``customer_id``, ``risk_score`` (higher = more likely to order nothing over the horizon),
-        ``risk_level`` (low/medium/high/critical), ``reasons`` (signal codes joined by ``;``, largest
+        ``risk_level`` (low/medium/high/critical, or ``lapsed`` for customers with no order for
+        ``lapsed_days`` or more: their score is kept, but no early warning is meant for them), ``reasons`` (signal codes joined by ``;``, largest
         contribution first), ``days_since_last_order``, ``usual_gap_days``, ``value_at_stake``
         (score × value over the horizon), ``rank`` (1 = most at risk).
     """
@@ -295,6 +306,8 @@ def risk_scores(signals: pd.DataFrame, *, params: Mapping[str, Any] | None = Non
     bounds = p["levels"]
     level = np.select([score >= bounds["critical"], score >= bounds["high"], score >= bounds["medium"]],
                       ["critical", "high", "medium"], default="low")
+    level = np.where(~(signals["days_since_last_order"].to_numpy(float) < float(p["lapsed_days"])), LAPSED_LEVEL,
+                     level)
     out = pd.DataFrame({
         "customer_id": signals["customer_id"].to_numpy(), "risk_score": score, "risk_level": level,
         "reasons": reasons, "days_since_last_order": signals["days_since_last_order"].to_numpy(),
@@ -345,7 +358,9 @@ def expected_next_order(customer_summary: pd.DataFrame, *, as_of: Any, model: An
 
 def at_risk_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str, Any] | None = None,
                  lang: str = "tr", customers: pd.DataFrame | None = None,
-                 next_orders: pd.DataFrame | None = None, mask_pii: bool = False) -> pd.DataFrame:
+                 next_orders: pd.DataFrame | None = None, mask_pii: bool = False,
+                 tickets: pd.DataFrame | None = None, contacts: pd.DataFrame | None = None,
+                 as_of: Any = None) -> pd.DataFrame:
     """The weekly at-risk list: customers at the ``list_levels`` ranked by value at stake.
 
     Lapsed customers (no order for ``lapsed_days``) and customers with nothing at stake are left out.
@@ -364,10 +379,17 @@ def at_risk_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[s
         From :func:`compute_signals` (same customers).
     next_orders
         From :func:`expected_next_order` (optional).
+    tickets
+        Optional: "resolve the complaint first" names the open complaint (category, opening date).
+    contacts
+        Optional outreach table with ``as_of``: customers reached within ``min_days_between_calls`` wait
+        for a later week (:func:`crmlib.churn.actions.recently_contacted`); the list is cut at
+        ``calls_per_week`` (the team's capacity) when set.
     """
     p = _params(params)
     return ca.build_list(risk, signals, params=p, lang=lang, customers=customers, next_orders=next_orders,
-                         mask_pii=mask_pii, reasons_text=lambda c, v, lg: reasons_text(c, v, lg, params=p))
+                         mask_pii=mask_pii, reasons_text=lambda c, v, lg: reasons_text(c, v, lg, params=p),
+                         tickets=tickets, contacts=contacts, as_of=as_of)
 
 
 @dataclass
@@ -396,7 +418,8 @@ class WeeklyResult:
 def weekly_call_lists(risk: pd.DataFrame, signals: pd.DataFrame, *, flags: pd.DataFrame | None,
                       orders: pd.DataFrame, as_of: Any, params: Mapping[str, Any] | None = None, lang: str = "tr",
                       customers: pd.DataFrame | None = None, next_orders: pd.DataFrame | None = None,
-                      contacts: pd.DataFrame | None = None, mask_pii: bool = False) -> WeeklyResult:
+                      contacts: pd.DataFrame | None = None, mask_pii: bool = False,
+                      tickets: pd.DataFrame | None = None) -> WeeklyResult:
     """The weekly call list that remembers earlier weeks (:mod:`crmlib.churn.weekly`).
 
     Customers on ``max_weeks_on_list`` consecutive earlier lists without ordering, and customers already in
@@ -417,7 +440,9 @@ def weekly_call_lists(risk: pd.DataFrame, signals: pd.DataFrame, *, flags: pd.Da
     out = wk.excluded_from_call_list(state, max_weeks=int(p["max_weeks_on_list"]))
     candidates = risk.loc[~risk["customer_id"].astype(str).isin(out)]
     call = at_risk_list(candidates, signals, params=p, lang=lang, customers=customers, next_orders=next_orders,
-                        mask_pii=mask_pii)
+                        mask_pii=mask_pii, tickets=tickets, contacts=contacts, as_of=as_of)
+    held_back = {"deferred_recent_contact": int(call.attrs.get("deferred_recent_contact", 0)),
+                 "cut_by_capacity": int(call.attrs.get("cut_by_capacity", 0))}
     lists = wk.weekly_lists(call, risk, state, as_of=as_of, params=p, contacts=contacts)
     control = (lists.call["group"] == "control").to_numpy()
     if control.any() and "action_text" in lists.call.columns:
@@ -436,7 +461,7 @@ def weekly_call_lists(risk: pd.DataFrame, signals: pd.DataFrame, *, flags: pd.Da
         by_week=wk.winback_rates(eps, by="week"), by_reason=wk.winback_rates(eps, by="reason"),
         by_action=wk.winback_rates(eps, by="action"),
         changes={**wk.changes_since_last_run(flags, orders, as_of=as_of, lists=lists),
-                 "moved_down": lists.n_moved_down},
+                 "moved_down": lists.n_moved_down, **held_back},
         flags=rows)
 
 

@@ -132,7 +132,8 @@ def test_contacted_customers_without_reply_move_down():
     contacts = pd.DataFrame({"customer_id": ["A", "A", "B"], "date": pd.to_datetime(["2026-05-01"] * 3),
                              "responded": [False, False, True]})
     res = churn.weekly_call_lists(risk, _signals(ids), flags=None, orders=_orders([(c, "2026-03-20") for c in ids]),
-                                  as_of="2026-05-04", params={"list_size": 5}, lang="en", contacts=contacts)
+                                  as_of="2026-05-04", params={"list_size": 5, "min_days_between_calls": 0},
+                                  lang="en", contacts=contacts)   # the contact-frequency cap off: see below
     assert res.at_risk["customer_id"].tolist() == ["B", "C", "A"]
     assert res.at_risk["rank"].tolist() == [1, 2, 3]
     assert res.changes["moved_down"] == 1 and res.changes["previous"] is None
