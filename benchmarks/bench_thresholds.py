@@ -8,7 +8,8 @@ simulation's ground truth (``truth.csv``: what each customer really did in the 3
 
 - **CLV** (BG/NBD fitted with the ``clv`` defaults on the cut history): relative error of the predicted number
   of purchase days over the next 365 days, summed over the customers, against the true count; and the same
-  for the naive run rate (the history's purchase days scaled to a year);
+  for the naive run rate (the history's purchase days scaled to a year); and per customer, the Spearman rank
+  correlation of predicted and true purchase days (model and run rate: who will buy most);
   ``clv_fit`` is the share of draws where the model could be fitted at all.
 - **Churn** (signals on the orders alone, :func:`crmlib.churn.scoring.fit_risk_model` trained out of time):
   AUC of the risk score against "no purchase in the next 90 days" (truth), with the logistic model when it
@@ -32,6 +33,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from crmlib.churn import scoring as churn
@@ -66,19 +68,31 @@ def clv_cell(lines: pd.DataFrame, truth: pd.DataFrame, days: int) -> dict[str, f
     purchase days scaled to a year: "the next year is like the last ``days`` days")."""
     orders = tables.build_orders(lines)
     summary = tables.build_customer_summary(orders, AS_OF)
-    actual = float(truth.loc[summary["customer_id"], "orders_next_365d"].sum())
-    run_rate = float(summary["n_order_days"].sum() * 365 / days)
-    out = {"clv_fit": 0.0, "clv_error": np.nan, "rule_error": (run_rate - actual) / actual if actual else np.nan}
+    actual = truth.loc[summary["customer_id"], "orders_next_365d"].to_numpy(float)
+    run_rate = summary["n_order_days"].to_numpy(float) * 365 / days
+    out = {"clv_fit": 0.0, "clv_error": np.nan, "rule_error": _error(run_rate, actual), "clv_rank": np.nan,
+           "rule_rank": _rank(run_rate, actual)}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = fit_clv(summary, check_data=False)  # the clv defaults, minimum-data rules off
-            predicted = float(model.expected_orders(summary, horizon_days=365).sum())
+            predicted = model.expected_orders(summary, horizon_days=365).to_numpy(float)
     except (ValueError, ArithmeticError, RuntimeError):
         return out
-    out["clv_fit"] = 1.0
-    out["clv_error"] = (predicted - actual) / actual if actual else np.nan
+    out.update(clv_fit=1.0, clv_error=_error(predicted, actual), clv_rank=_rank(predicted, actual))
     return out
+
+
+def _error(predicted: np.ndarray, actual: np.ndarray) -> float:
+    """Relative error of the total: (sum predicted - sum actual) / sum actual."""
+    return float((predicted.sum() - actual.sum()) / actual.sum()) if actual.sum() else np.nan
+
+
+def _rank(predicted: np.ndarray, actual: np.ndarray) -> float:
+    """Spearman rank correlation per customer (NaN when either side is constant)."""
+    if np.ptp(predicted) == 0 or np.ptp(actual) == 0:
+        return np.nan
+    return float(spearmanr(predicted, actual).statistic)
 
 
 def churn_cell(lines: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
@@ -107,7 +121,8 @@ def cross_sell_cell(lines: pd.DataFrame) -> dict[str, float]:
             "popularity": float(ev.loc["popularity", "hit_rate"])}
 
 
-def run(*, customers: int, seed: int, reps: int, history: tuple[int, ...], counts: tuple[int, ...]) -> pd.DataFrame:
+def run(*, customers: int, seed: int, reps: int, history: tuple[int, ...], counts: tuple[int, ...],
+        models: tuple[str, ...] = ("clv", "churn", "cross_sell")) -> pd.DataFrame:
     """One row per (history days, customers) cell: the medians over ``reps`` draws."""
     lines, truth = simulate(customers, seed)
     rng = np.random.default_rng(seed)
@@ -126,8 +141,10 @@ def run(*, customers: int, seed: int, reps: int, history: tuple[int, ...], count
                 ids = _draw(buyers, n, rng)
                 cell = window[window["customer_id"].isin(ids)]
                 xs_ids = _draw(xs_buyers, n, rng)
-                row = {**clv_cell(cell, truth, days), **churn_cell(cell, truth),
-                       **cross_sell_cell(xs_window[xs_window["customer_id"].isin(xs_ids)])}
+                row = {**(clv_cell(cell, truth, days) if "clv" in models else {}),
+                       **(churn_cell(cell, truth) if "churn" in models else {}),
+                       **(cross_sell_cell(xs_window[xs_window["customer_id"].isin(xs_ids)])
+                          if "cross_sell" in models else {})}
                 row["repeat_buyers"] = float(cell.groupby("customer_id")["order_date"].nunique().gt(1).sum())
                 draws.append(row)
             med = pd.DataFrame(draws).median(numeric_only=True)
@@ -140,6 +157,7 @@ def markdown(table: pd.DataFrame) -> str:
     """The table as Markdown (errors as signed percentages, AUC and hit rates to two decimals)."""
     cols = {"history_days": "history (days)", "customers": "customers", "repeat_buyers": "repeat buyers",
             "clv_fit": "CLV fitted", "clv_error": "CLV error", "rule_error": "run-rate error",
+            "clv_rank": "CLV rank r", "rule_rank": "run-rate rank r",
             "logistic": "churn learned", "churn_auc": "churn AUC", "points_auc": "points AUC",
             "orders": "x-sell orders", "hit_rate": "hit@5", "popularity": "popular hit@5"}
 
@@ -154,6 +172,7 @@ def markdown(table: pd.DataFrame) -> str:
             return f"{v:,.0f}"
         return f"{v:.2f}"
 
+    cols = {k: v for k, v in cols.items() if k in table.columns}
     head = "| " + " | ".join(cols.values()) + " |"
     sep = "|" + "|".join("---:" for _ in cols) + "|"
     body = ["| " + " | ".join(fmt(c, r[c]) for c in cols) + " |" for _, r in table.iterrows()]
@@ -166,12 +185,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="two history lengths and two customer counts")
+    parser.add_argument("--models", default="clv,churn,cross_sell", help="comma-separated subset to measure")
     parser.add_argument("--csv", help="also write the table to this CSV file")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     history, counts = ((90, 365), (100, 1000)) if args.quick else (HISTORY_DAYS, CUSTOMERS)
     started = time.perf_counter()
-    table = run(customers=args.customers, seed=args.seed, reps=args.reps, history=history, counts=counts)
+    table = run(customers=args.customers, seed=args.seed, reps=args.reps, history=history, counts=counts,
+                models=tuple(args.models.split(",")))
     print(f"\nsample: {args.customers:,} customers, seed {args.seed}, {args.reps} draws per cell, "
           f"{time.perf_counter() - started:.0f} s\n")
     print(markdown(table))

@@ -303,7 +303,9 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
                         "Check the file and its column mapping under data.orders.columns.")
     cut_date = pd.Timestamp(params["as_of"]) if params["as_of"] else lines["order_date"].max().normalize()
     after = lines["order_date"] > cut_date
+    later_only: set[str] = set()  # customers whose every line is after as_of (the overview accounts for them)
     if after.any():
+        later_only = set(lines.loc[after, "customer_id"]) - set(lines.loc[~after, "customer_id"])
         quality.append({"table": "orders", "column": "order_date", "kind": "lines_after_as_of",
                         "count": int(after.sum()), "values": {"as_of": f"{cut_date:%Y-%m-%d}"},
                         "message": f"{int(after.sum())} order lines after the as-of date {cut_date:%Y-%m-%d} "
@@ -323,7 +325,8 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     files = [Path(s["path"]) for s in spec.values()]
     meta = {"fingerprint": _fingerprint(files), "files": {n: s["path"] for n, s in spec.items()},
             "detected": {n: getattr(t, "detected", {}) for n, t in loaded.items()},
-            "rows": {n: int(len(t.frame)) for n, t in loaded.items()}}
+            "rows": {n: int(len(t.frame)) for n, t in loaded.items()},
+            "customers_after_as_of": sorted(map(str, later_only))}
     return Context(params=params, as_of=cut_date, order_lines=lines, orders=orders, customer_summary=summary,
                    tables=optional, quality=quality, meta=meta,
                    export_dir=Path(export_dir) if export_dir else None)

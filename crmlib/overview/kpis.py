@@ -167,7 +167,8 @@ def monthly_kpis(orders: pd.DataFrame, *, as_of: pd.Timestamp, months: int = KPI
 
     Required columns of ``orders``: ``customer_id``, ``order_id``, ``order_date``, ``amount``
     (``is_purchase`` optional). Orders after ``as_of`` are ignored. The last month is partial when ``as_of``
-    is not its last day: the column ``is_partial`` says so, and ``days`` gives the days it covers.
+    is not its last day: the column ``is_partial`` says so, and ``days`` gives the days it covers. The
+    table starts at the month of the first order when the data begin later (no empty months before them).
 
     Returns
     -------
@@ -190,7 +191,9 @@ def monthly_kpis(orders: pd.DataFrame, *, as_of: pd.Timestamp, months: int = KPI
     table.insert(0, "month", starts)
     table["days"] = (ends.to_numpy() - starts.to_numpy()) // np.timedelta64(1, "D") + 1
     table["is_partial"] = table["days"] < starts.days_in_month.to_numpy()
-    return table
+    if len(kept):  # months before the first order are not zero months: the data do not reach them
+        table = table.loc[table["month"] >= kept["order_date"].min().to_period("M").to_timestamp()]
+    return table.reset_index(drop=True)
 
 
 def window_kpis(
@@ -208,7 +211,8 @@ def window_kpis(
     -------
     DataFrame
         Indexed by KPI key (:data:`KPI_UNITS` order): ``current``, ``previous``, ``change`` (current -
-        previous; for rates this is in percentage points as a fraction) and ``unit``.
+        previous; for rates this is in percentage points as a fraction) and ``unit``. ``previous`` and
+        ``change`` are NaN when the first order is inside the current window (the data do not reach back).
     """
     require_columns(orders, _ORDER_COLUMNS, "orders")
     if days < 1:
@@ -220,6 +224,8 @@ def window_kpis(
     labels = window.map({0: "current", 1: "previous", 2: "before"})
     table = kpis_by_period(orders, labels, ["before", "previous", "current"])
     out = table.loc[["current", "previous"], list(KPI_UNITS)].T
+    if not len(orders) or orders["order_date"].min() > as_of - pd.Timedelta(days=days):
+        out["previous"] = np.nan  # the data begin inside the current window: the previous one is unknown, not 0
     out["change"] = out["current"] - out["previous"]
     out["unit"] = pd.Series(KPI_UNITS)
     out.index.name = "kpi"
@@ -245,6 +251,7 @@ def cohort_retention(
 
     Cell (c, k) = share of the customers whose first purchase was in month c who purchased again in month
     c + k. Column 0 is 1.0 by definition; cells in months after ``as_of``'s month are NaN (not yet observed).
+    Cohorts before the month of the first purchase are left out (the data do not reach them).
 
     Required columns of ``orders``: ``customer_id``, ``order_date``, ``amount`` (``is_purchase`` optional).
 
@@ -278,7 +285,8 @@ def cohort_retention(
     shares.index = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in wanted]
     shares.index.name = "cohort"
     shares.columns.name = None
-    return shares
+    first = int(month_no.min())  # cohorts before the first purchase month are outside the data, not empty
+    return shares.loc[[m >= first for m in wanted]]
 
 
 def nps(scores: pd.Series) -> float:
@@ -348,7 +356,8 @@ def _score_row(part: pd.DataFrame) -> dict[str, float]:
 
 
 def survey_trend(surveys: pd.DataFrame, *, as_of: pd.Timestamp, months: int = KPI_DEFAULTS["months"]) -> pd.DataFrame:
-    """Monthly NPS and CSAT for the ``months`` months up to ``as_of``'s month (empty months NaN).
+    """Monthly NPS and CSAT for the ``months`` months up to ``as_of``'s month (empty months NaN), from the
+    month of the first survey on.
 
     Required columns of ``surveys``: ``date``, and ``nps`` and/or ``csat``.
 
@@ -366,6 +375,8 @@ def survey_trend(surveys: pd.DataFrame, *, as_of: pd.Timestamp, months: int = KP
     rows = [_score_row(kept[month == p]) for p in periods]
     out = pd.DataFrame(rows)
     out.insert(0, "month", periods.to_timestamp())
+    if len(kept):  # start at the month of the first survey (earlier months are outside the data)
+        out = out.loc[out["month"] >= month.min().to_timestamp()].reset_index(drop=True)
     return out
 
 

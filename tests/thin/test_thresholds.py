@@ -33,25 +33,24 @@ def test_readiness_lists_the_unmet_rules_in_order():
 def test_clv_rules_on_three_customers_over_a_week():
     ready = clv.data_readiness(summary(3, repeaters=1, history_days=7))
     assert [(r.key, r.need, r.have) for r in ready.requirements] == [
-        ("clv.min_customers", 100, 3), ("clv.min_history_days", 90, 7), ("clv.min_repeat_customers", 30, 1)]
+        ("clv.min_history_days", 180, 7), ("clv.min_customers", 100, 3), ("clv.min_repeat_customers", 20, 1)]
     assert not ready.ready
 
 
 def test_clv_rules_met_exactly_at_the_bounds():
-    frame = summary(100, repeaters=30, history_days=90)
+    frame = summary(100, repeaters=20, history_days=180)
     assert clv.data_readiness(frame).ready
     assert not clv.data_readiness(frame.iloc[:99]).ready  # 99 customers
-    assert not clv.data_readiness(frame, {"min_history_days": 91}).ready
-    assert not clv.data_readiness(frame, {"min_repeat_customers": 31}).ready
+    assert not clv.data_readiness(frame, {"min_history_days": 181}).ready
+    assert not clv.data_readiness(frame, {"min_repeat_customers": 21}).ready
 
 
 def test_clv_fit_refuses_thin_data_with_the_rules_and_fits_when_they_are_lowered():
-    frame = summary(40, repeaters=20, history_days=60)
+    frame = summary(40, repeaters=25, history_days=60)
     with pytest.raises(NotEnoughData, match=r"clv.min_customers needs 100, the data have 40") as err:
         clv.fit_clv(frame)
     assert isinstance(err.value, DataError)  # callers that degrade without a model degrade here too
-    assert [r.key for r in err.value.readiness.unmet] == ["clv.min_customers", "clv.min_history_days",
-                                                          "clv.min_repeat_customers"]
+    assert [r.key for r in err.value.readiness.unmet] == ["clv.min_history_days", "clv.min_customers"]
     off = {"min_customers": 0, "min_history_days": 0, "min_repeat_customers": 0}
     assert clv.fit_clv(frame, off).bgnbd_ is not None
     assert clv.fit_clv(frame, check_data=False).bgnbd_ is not None
@@ -60,8 +59,8 @@ def test_clv_fit_refuses_thin_data_with_the_rules_and_fits_when_they_are_lowered
 def test_clv_sentence_names_each_unmet_rule_in_both_languages():
     err = pytest.raises(NotEnoughData, clv.fit_clv, summary(3, repeaters=1, history_days=7)).value
     en = describe(err.readiness, "en", key="clv.txt.not_ready")
-    assert "at least 100 customers with a purchase (these data have 3)" in en
-    assert "at least 90 days of order history (these data have 7) and at least 30 customers" in en
+    assert "at least 180 days of order history (these data have 7), at least 100 customers with a purchase" in en
+    assert "(these data have 3) and at least 20 customers who bought on two or more days (these data have 1)" in en
     assert "rule-based view" in en and "clv.min_*" in en
     tr = describe(err.readiness, "tr", key="clv.txt.not_ready")
     assert "en az 100 alışveriş yapmış müşteri (bu veride 3)" in tr and " ve " in tr
@@ -105,7 +104,7 @@ def lines(n_customers: int, orders_each: int) -> pd.DataFrame:
 def test_cross_sell_rules_count_orders_and_customers():
     ready = xs.data_readiness(lines(4, 3), as_of="2026-06-30")
     assert [(r.key, r.need, r.have) for r in ready.requirements] == [
-        ("cross_sell.min_orders", 300, 12), ("cross_sell.min_customers", 100, 4)]
+        ("cross_sell.min_orders", 300, 12), ("cross_sell.min_customers", 30, 4)]
     assert xs.data_readiness(lines(4, 3), as_of="2026-06-30", params={"min_orders": 12, "min_customers": 4}).ready
     assert not xs.data_readiness(lines(4, 3), as_of="2026-06-02", params={"min_orders": 12, "min_customers": 4}).ready
 

@@ -1,0 +1,66 @@
+"""Every input customer accounted for: who is in the analysis, who was left out, and why.
+
+The analysis (segments, churn, lifetime value...) covers the customers with at least one purchase, an order
+with a positive net amount, up to the as-of date (``docs/ARCHITECTURE.md``). Everyone else named in the input
+is counted here under one reason, so that no customer disappears without a word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+#: reasons, in the order the report lists them
+REASONS: tuple[str, ...] = ("no_purchase", "after_as_of", "no_orders")
+
+
+def customers_left_out(order_lines: pd.DataFrame, customer_summary: pd.DataFrame, *,
+                       customers: pd.DataFrame | None = None, after_as_of: Iterable[str] = (),
+                       examples: int = 5) -> pd.DataFrame:
+    """The input's customers that are not in the analysis, by reason.
+
+    Reasons (:data:`REASONS`):
+
+    - ``no_purchase``: in the order lines up to the as-of date, but no order has a positive net amount
+      (every order is zero or a return);
+    - ``after_as_of``: every order line is after the as-of date (``after_as_of``: their ids, as the loader
+      found them, ``ctx.meta["customers_after_as_of"]``);
+    - ``no_orders``: in the customers table but in no order line at all.
+
+    Parameters
+    ----------
+    order_lines
+        The run's order lines (after the as-of cut): ``customer_id``, ``amount``.
+    customer_summary
+        The analysed customers: ``customer_id``.
+    customers
+        The optional customers table (``customer_id``).
+    after_as_of
+        Ids of the customers whose every order line is after the as-of date.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reason with at least one customer: ``reason``, ``customers`` (count), ``examples`` (up to
+        ``examples`` customer ids, sorted, joined with ", ").
+    """
+    analysed = set(customer_summary["customer_id"].astype(str))
+    in_orders = set(order_lines["customer_id"].dropna().astype(str))
+    rows = []
+    no_purchase = sorted(in_orders - analysed)
+    rows.append(("no_purchase", len(no_purchase), ", ".join(no_purchase[:examples])))
+    after = sorted(set(map(str, after_as_of)) - in_orders)
+    rows.append(("after_as_of", len(after), ", ".join(after[:examples])))
+    if customers is not None and "customer_id" in customers.columns:
+        no_orders = sorted(set(customers["customer_id"].dropna().astype(str)) - in_orders - set(after))
+        rows.append(("no_orders", len(no_orders), ", ".join(no_orders[:examples])))
+    out = pd.DataFrame(rows, columns=["reason", "customers", "examples"])
+    return out.loc[out["customers"] > 0].reset_index(drop=True)
+
+
+def left_out_table(left_out: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """:func:`customers_left_out` with each reason in words (catalogue ``ov.left_out.<reason>``)."""
+    from crmlib.report import i18n
+
+    return left_out.assign(reason=[i18n.t(f"ov.left_out.{r}", lang) for r in left_out["reason"]])
