@@ -35,9 +35,14 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
                   "marketing_consent": "bool",
                   # beyond the contract's list, optional: acquisition channel (LTV:CAC by channel) and the
                   # sales rep who owns the account (per-rep action lists)
-                  "channel": "text", "sales_rep": "text"},
+                  "channel": "text", "sales_rep": "text",
+                  # the person to address at a company customer (special days, messages)
+                  "contact_person": "text"},
     "products": {"product_id": "id", "name": "text", "category": "text", "price": "number",
-                 "unit_cost": "number"},
+                 "unit_cost": "number",
+                 # beyond the contract's list, optional: the item a product is a version of (premium
+                 # alternatives stay within it; without it, names that differ only by a tier word)
+                 "family": "text"},
     "payments": {"customer_id": "id", "invoice_id": "id", "due_date": "date", "paid_date": "date",
                  "amount": "number"},
     "tickets": {"customer_id": "id", "ticket_id": "id", "opened_at": "date", "acknowledged_at": "date",

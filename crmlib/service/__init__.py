@@ -1,9 +1,9 @@
 """Service: customer service: complaint handling metrics, recurring problems and this week's follow-up lists.
 
-Submodules: complaints, plots.
+Submodules: complaints, plots, triage.
 """
 
-from crmlib.service import complaints, plots
+from crmlib.service import complaints, plots, triage
 from crmlib.service.complaints import (
     DEFAULTS,
     age_band_labels,
@@ -21,10 +21,15 @@ from crmlib.service.complaints import (
     this_week,
     with_contacts,
 )
+from crmlib.service.triage import flag_priority, split_stale, weekly_calls
 
 __all__ = [
     "complaints",
     "plots",
+    "triage",
+    "flag_priority",
+    "split_stale",
+    "weekly_calls",
     "DEFAULTS",
     "age_band_labels",
     "check_params",

@@ -41,6 +41,18 @@ DEFAULTS: dict = {
     "checkin_days": [15, 30],
     # length of "this week" (days starting at as_of)
     "week_days": 7,
+    # complaints open this long or longer are stale records (a ticket nobody closed), listed apart; the same
+    # limit as churn.tickets_open_max_age_days, so that both pages call the same tickets open
+    "stale_open_days": 365,
+    # open complaints of customers in these segments are flagged and listed first ("can't lose them": big,
+    # frequent buyers who have gone quiet; an unresolved complaint is the likeliest reason)
+    "priority_segments": ["cant_lose"],
+    # review requests the team can make in a week (the most valuable orders first; null = all): one rep's
+    # ten short calls a day over a five-day week, a judgement default to set to your team's capacity
+    "review_calls_per_week": 50,
+    # per-customer contact-frequency cap for the follow-up lists: nobody reached (contacts table) within
+    # this many days is called again (two weeks, as churn.min_days_between_calls)
+    "min_days_between_calls": 14,
 }
 
 _TICKET_COLUMNS = ("customer_id", "opened_at")

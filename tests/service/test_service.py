@@ -227,3 +227,34 @@ def test_service_plots_take_catalogue_titles(tickets: pd.DataFrame) -> None:
                                                 "svc.plot.categories_title")]
     for ax in axes:
         plt.close(ax.figure)
+
+
+# -- triage on constructed customers ----------------------------------------------------------------------
+def test_stale_tickets_are_their_own_list_and_cant_lose_customers_come_first() -> None:
+    as_of = pd.Timestamp("2026-06-30")
+    tickets = pd.DataFrame({
+        "customer_id": ["a", "b", "c", "d"], "ticket_id": ["T1", "T2", "T3", "T4"],
+        "opened_at": as_of - pd.to_timedelta([3, 40, 1084, 10], unit="D"),
+        "resolved_at": pd.NaT, "category": ["Geç teslimat", "Kalite", "Fatura", "Kalite"],
+    })
+    open_tickets = service.open_complaints(tickets, as_of=as_of)
+    current, stale = service.split_stale(open_tickets)
+    assert stale["ticket_id"].tolist() == ["T3"] and stale["age_days"].tolist() == [1084]
+    assert sorted(current["ticket_id"]) == ["T1", "T2", "T4"] and current["age_days"].max() == 40
+    segments = pd.DataFrame({"customer_id": ["a", "b", "d"], "rfm_segment": ["loyal", "new", "cant_lose"]})
+    flagged = service.flag_priority(current, segments)
+    assert flagged["ticket_id"].tolist() == ["T4", "T2", "T1"]          # can't-lose first, then oldest
+    assert flagged["priority"].tolist() == [True, False, False]
+    assert not service.flag_priority(current, None)["priority"].any()
+
+
+def test_weekly_follow_ups_respect_capacity_and_the_contact_cap() -> None:
+    calls = pd.DataFrame({"customer_id": list("abcdef"), "amount": [10.0, 60.0, 30.0, 50.0, 20.0, 40.0]})
+    contacts = pd.DataFrame({"customer_id": ["b", "c"],
+                             "date": pd.to_datetime(["2026-06-25", "2026-05-01"])})
+    kept, held = service.weekly_calls(calls, contacts, as_of=pd.Timestamp("2026-06-30"), capacity=3,
+                                  min_days_between=14, value="amount")
+    assert kept["customer_id"].tolist() == ["d", "f", "c"]    # b was reached 5 days ago; then by value
+    assert held == {"deferred_recent_contact": 1, "cut_by_capacity": 2}
+    everyone, held = service.weekly_calls(calls, None, as_of=pd.Timestamp("2026-06-30"), capacity=None)
+    assert len(everyone) == 6 and held == {"deferred_recent_contact": 0, "cut_by_capacity": 0}
