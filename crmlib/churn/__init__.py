@@ -1,9 +1,20 @@
 """Churn: churn early-warning signals: per customer, each signal's value and whether it fires.
 
-Submodules: actions, backtesting, model, plots, report, scoring, signals, weekly.
+Submodules: actions, backtesting, calibration, model, plots, products, report, scoring, signals, weekly.
 """
 
-from crmlib.churn import actions, backtesting, model, plots, report, scoring, signals, weekly
+from crmlib.churn import (
+    actions,
+    backtesting,
+    calibration,
+    model,
+    plots,
+    products,
+    report,
+    scoring,
+    signals,
+    weekly,
+)
 from crmlib.churn.actions import (
     ACTIONS,
     LIST_COLUMNS,
@@ -63,8 +74,10 @@ from crmlib.churn.signals import (
 __all__ = [
     "actions",
     "backtesting",
+    "calibration",
     "model",
     "plots",
+    "products",
     "report",
     "scoring",
     "signals",

@@ -34,9 +34,12 @@ def clv_inputs(ctx: Any, *, horizon_days: int) -> tuple[Any, pd.Series | None]:
 
 
 def export_table(risk: pd.DataFrame, signals: pd.DataFrame, next_orders: pd.DataFrame | None = None, *,
-                 lang: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                 lang: str, params: Mapping[str, Any] | None = None,
+                 p_order: pd.Series | None = None) -> pd.DataFrame:
     """``churn_risk.csv``: the contract's columns, then the reasons in words (``lang``), value at stake,
-    rank, expected next order and each signal's firing flag (one row per customer, ranked)."""
+    rank, expected next order, each signal's firing flag and, with ``p_order`` (the purchase model's
+    :meth:`crmlib.clv.ClvModel.probability_of_order` over 30 days, by customer_id), ``p_order_next_30_days``
+    (one row per customer, ranked)."""
     sig = signals.set_index("customer_id")
     extras = sig[["last_order_date", "expected_orders", "horizon_value"] + [f"{c}_fires" for c in SIGNALS]]
     out = risk[list(EXPORT_COLUMNS)].copy()
@@ -47,6 +50,8 @@ def export_table(risk: pd.DataFrame, signals: pd.DataFrame, next_orders: pd.Data
     out = out.join(extras, on="customer_id")
     if next_orders is not None:
         out = out.join(next_orders.set_index("customer_id")[["expected_next_order_date"]], on="customer_id")
+    if p_order is not None:
+        out["p_order_next_30_days"] = p_order.reindex(out["customer_id"].astype(str)).to_numpy(dtype=float)
     return out.reset_index(drop=True)
 
 

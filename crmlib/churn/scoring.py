@@ -103,6 +103,11 @@ DEFAULTS: dict[str, Any] = {
     # (holdout groups as in Optimove's campaign measurement); reproducible by the seed
     "control_share": 0.10,
     "control_seed": 0,
+    # lapsed products: a product bought on at least this many days (two gaps make a rhythm) and not bought
+    # for more than `ratio` times its usual gap, by a customer who still orders (crmlib/churn/products.py)
+    "lapsed_product_min_days": 3,
+    "lapsed_product_ratio": 2.0,
+    "lapsed_product_min_gap_days": 7,  # weekly or slower: shorter usual gaps are bursts, not a rhythm
     "call_value_quantile": 0.8,   # customers above this quantile of value (among buyers of the lookback) get a call
     "regular_min_orders": 4,      # "once regular": at least this many purchase days
     "backtest_thresholds": [0.1, 0.2],  # precision in the top 10% and 20%

@@ -302,6 +302,21 @@ class ClvModel:
         values = self._expected(float(horizon_days) / UNITS[self.time_unit], x, rec, age)
         return pd.Series(values[inv], index=lt.index, name="expected_orders")
 
+    def probability_of_order(self, summary: pd.DataFrame, *, horizon_days: float) -> pd.Series:
+        """P(at least one purchase in the next ``horizon_days`` | x, t_x, T) per customer, indexed by customer_id.
+
+        In BG/NBD a customer drops out only right after a purchase, so an alive customer makes no purchase in
+        (T, T + t] exactly when their Poisson process has no event there; given alive, the purchase rate's
+        posterior is Gamma(r + x, alpha + T) (Fader, Hardie & Lee 2005, sec. 4). Hence
+        P(no purchase) = 1 - P(alive) + P(alive) * ((alpha + T) / (alpha + T + t)) ** (r + x).
+        """
+        lt, (x, rec, age), inv = self._prepared(summary)
+        r, alpha = float(self.bgnbd_.params_["r"]), float(self.bgnbd_.params_["alpha"])
+        t = float(horizon_days) / UNITS[self.time_unit]
+        alive = self._alive(x, rec, age)
+        silent = np.exp((r + x) * (np.log(alpha + age) - np.log(alpha + age + t)))
+        return pd.Series((alive * (1.0 - silent))[inv], index=lt.index, name="p_order")
+
     def expected_order_value(self, summary: pd.DataFrame) -> pd.Series:
         """Expected revenue per future purchase day (Gamma-Gamma, eq. 5), indexed by customer_id."""
         self._check_fitted()

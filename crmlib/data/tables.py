@@ -113,3 +113,18 @@ def build_customer_summary(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> p
                 "median_gap_days", "monetary_value"):
         out[col] = out[col].astype("float64")
     return out.reset_index(drop=True)
+
+
+def query(name: str, *, as_of: pd.Timestamp | str | None = None, **views: pd.DataFrame) -> pd.DataFrame:
+    """Run ``sql/<name>.sql`` on the given frames (registered as views under their keyword names) and, when
+    ``as_of`` is given, a one-row ``run_params(as_of DATE)`` view; return the result as a pandas frame."""
+    con = _connect()
+    try:
+        for view, frame in views.items():
+            con.register(view, pa.Table.from_pandas(frame, preserve_index=False))
+        if as_of is not None:
+            con.execute("CREATE TABLE run_params AS SELECT CAST(? AS DATE) AS as_of",
+                        [pd.Timestamp(as_of).normalize().date()])
+        return con.sql(sql(name)).to_arrow_table().to_pandas()
+    finally:
+        con.close()
