@@ -20,6 +20,7 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 from crmlib.churn.signals import SIGNALS
+from crmlib.core.readiness import Readiness, readiness
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,15 @@ class RiskModel:
         self.method_ = "logistic"
         self.why_points_ = ""
         return self
+
+    def readiness(self) -> Readiness:
+        """The learned score's minimum-data rules (``min_train_customers``, ``min_train_class``) against the
+        training snapshot (``horizon_days`` before the as-of date); unmet = the points score is used."""
+        kept = self.n_train_ - self.n_lost_
+        return readiness("churn", [
+            ("churn.min_train_customers", self.params["min_train_customers"], self.n_train_),
+            ("churn.min_train_class", self.params["min_train_class"], min(self.n_lost_, kept)),
+        ])
 
     def contributions(self, signals: pd.DataFrame) -> pd.DataFrame:
         """Per signal, its contribution to the score (log-odds for logistic, points otherwise); 0 if absent."""

@@ -323,6 +323,7 @@ def risk_scores(signals: pd.DataFrame, *, params: Mapping[str, Any] | None = Non
                           kind="mergesort").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
     out.attrs["method"] = model.method_
+    out.attrs["readiness"] = model.readiness()
     return out
 
 

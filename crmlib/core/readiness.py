@@ -74,6 +74,7 @@ def needs_text(requirements: Iterable[Requirement], lang: str) -> str:
     return i18n.t("need.join", lang, first=", ".join(parts[:-1]), last=parts[-1])
 
 
-def describe(readiness: Readiness, lang: str, *, key: str) -> str:
-    """The report's sentence for an unmet readiness: catalogue ``key`` with ``{needs}`` (the unmet rules)."""
-    return i18n.t(key, lang, needs=needs_text(readiness.unmet, lang))
+def describe(readiness: Readiness, lang: str, *, key: str, **values: object) -> str:
+    """The report's sentence for an unmet readiness: catalogue ``key`` with ``{needs}`` (the unmet rules)
+    and any other ``values`` it names."""
+    return i18n.t(key, lang, needs=needs_text(readiness.unmet, lang), **values)

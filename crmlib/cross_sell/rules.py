@@ -84,6 +84,7 @@ DEFAULTS: dict[str, Any] = {
     # 0.27); from about 300 orders they do (0.48-0.75 against 0.30-0.59), even with only 30 customers.
     "min_orders": 300,      # purchase orders with a product
     "min_customers": 30,    # customers with a purchase with a product (the fewest measured)
+    "min_products": 2,      # different products bought (with one, nothing is bought "with" anything)
 }
 
 REASON_CODES: tuple[str, ...] = ("co_bought", "popular")
@@ -116,7 +117,7 @@ def merged_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
         "preseason_lead_weeks",
         "validation_cut_days",
     )
-    for key in ("min_orders", "min_customers"):
+    for key in ("min_orders", "min_customers", "min_products"):
         if int(p[key]) != p[key] or int(p[key]) < 0:
             raise ParamsError(f"Params key cross_sell.{key} must be a whole number ≥ 0 (0 = no rule), "
                               f"got {p[key]!r}.")
@@ -165,8 +166,8 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], table: str, what: str)
 
 def data_readiness(order_lines: pd.DataFrame, *, as_of: Any = None,
                    params: Mapping[str, Any] | None = None) -> Readiness:
-    """The minimum-data rules of the rules and the co-bought suggestions: ``min_orders`` purchase orders and
-    ``min_customers`` customers with a product, up to ``as_of``.
+    """The minimum-data rules of the rules and the co-bought suggestions: ``min_orders`` purchase orders,
+    ``min_customers`` customers and ``min_products`` different products, up to ``as_of``.
 
     Required columns: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``.
     """
@@ -175,6 +176,7 @@ def data_readiness(order_lines: pd.DataFrame, *, as_of: Any = None,
     return readiness("cross_sell", [
         ("cross_sell.min_orders", p["min_orders"], lines["order_id"].nunique()),
         ("cross_sell.min_customers", p["min_customers"], lines["customer_id"].nunique()),
+        ("cross_sell.min_products", p["min_products"], lines["product_id"].nunique()),
     ])
 
 

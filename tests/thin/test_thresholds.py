@@ -104,7 +104,8 @@ def lines(n_customers: int, orders_each: int) -> pd.DataFrame:
 def test_cross_sell_rules_count_orders_and_customers():
     ready = xs.data_readiness(lines(4, 3), as_of="2026-06-30")
     assert [(r.key, r.need, r.have) for r in ready.requirements] == [
-        ("cross_sell.min_orders", 300, 12), ("cross_sell.min_customers", 30, 4)]
+        ("cross_sell.min_orders", 300, 12), ("cross_sell.min_customers", 30, 4),
+        ("cross_sell.min_products", 2, 2)]
     assert xs.data_readiness(lines(4, 3), as_of="2026-06-30", params={"min_orders": 12, "min_customers": 4}).ready
     assert not xs.data_readiness(lines(4, 3), as_of="2026-06-02", params={"min_orders": 12, "min_customers": 4}).ready
 
@@ -122,3 +123,18 @@ def test_cross_sell_thin_data_shows_best_sellers_and_no_rules():
 def test_cross_sell_rule_bounds_are_checked():
     with pytest.raises(ParamsError, match="cross_sell.min_orders must be a whole number ≥ 0"):
         xs.merged_params({"min_orders": -1})
+
+
+def test_churn_learned_score_rules_and_sentence():
+    from crmlib.churn.model import RiskModel
+
+    model = RiskModel({"min_train_customers": 200, "min_train_class": 20})  # the churn defaults
+    model.n_train_, model.n_lost_ = 150, 40  # 150 customers at the training date, 40 lost, 110 kept
+    ready = model.readiness()
+    assert [(r.key, r.need, r.have, r.met) for r in ready.requirements] == [
+        ("churn.min_train_customers", 200, 150, False), ("churn.min_train_class", 20, 40, True)]
+    text = describe(ready, "en", key="churn.summary.points_needs", days=90)
+    assert "customers of 90 days ago only with at least 200 customers who had bought by then (these data have 150)" in text
+    assert "rule-based view" in text and "churn.min_train_class" in text
+    model.n_train_, model.n_lost_ = 0, 0  # no customer before the training date (history shorter than the horizon)
+    assert [r.have for r in model.readiness().unmet] == [0, 0]
