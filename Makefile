@@ -13,12 +13,12 @@ help: ## list the targets
 	python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (crmlib)" >/dev/null
+	$(PY) -m ipykernel install --sys-prefix --name crmlib --display-name "Python 3 (crmlib)" >/dev/null
 	touch $@
 
 venv: .venv/.installed ## create .venv and install the workbook with its dependencies
 
-kernel: venv ## register the workbook's kernel for a JupyterLab outside .venv (user-wide, named crmlib)
+kernel: venv ## register the notebooks' kernel `crmlib` user-wide, for a JupyterLab outside .venv
 	$(PY) -m ipykernel install --user --name crmlib --display-name "Python 3 (crmlib)"
 
 $(SAMPLE): | .venv/.installed
@@ -46,7 +46,7 @@ lint: venv ## ruff
 	$(PY) -m ruff check crmlib tests benchmarks
 
 strip: venv ## remove outputs from the committed notebooks
-	$(PY) -m crmlib.notebooks strip notebooks/*.ipynb
+	$(PY) -m crmlib.core.notebooks strip notebooks/*.ipynb
 
 benchmarks/data/orders.parquet: | .venv/.installed
 	$(PY) benchmarks/make_big_data.py
@@ -55,8 +55,8 @@ bench: venv benchmarks/data/orders.parquet ## run the benchmarks (10M order line
 	$(PY) benchmarks/bench_load.py
 	$(PY) benchmarks/bench_clv.py --customers 1000000 --design both
 
-lab: venv sample ## open JupyterLab on the notebooks
-	.venv/bin/jupyter lab notebooks/
+lab: venv sample ## open JupyterLab on the notebooks (Run All uses params/default.yaml and the sample)
+	.venv/bin/jupyter lab --ServerApp.root_dir=notebooks
 
 clean: ## remove the virtual environment, caches and generated data (keeps reports/)
 	rm -rf .venv .pytest_cache .ruff_cache data build *.egg-info

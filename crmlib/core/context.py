@@ -332,15 +332,35 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
                    export_dir=Path(export_dir) if export_dir else None)
 
 
-def open_context(raw_params: dict[str, Any], *, context_dir: str | Path | None = None,
-                 params_dir: str | Path | None = None, export_dir: str | Path | None = None) -> Context:
-    """Open the run's context from a notebook.
+def open_context(raw_params: dict[str, Any] | None = None, *, namespace: dict[str, Any] | None = None,
+                 context_dir: str | Path | None = None, params_dir: str | Path | None = None,
+                 export_dir: str | Path | None = None) -> Context:
+    """Open the run's context from a notebook: ``ctx = open_context(namespace=globals())``.
 
-    With ``context_dir`` (set by ``python -m crmlib run``) reopen what the runner built; otherwise validate
-    the params and build the context here (a notebook run straight from papermill).
+    With ``context_dir`` (set by ``python -m crmlib run``) reopen what the runner built. Otherwise build the
+    context here: from the params papermill injected (``-f my.yaml``), or from the notebook's
+    ``params_file`` with its ``as_of``, ``language`` and ``overrides`` (see :mod:`crmlib.core.standalone`).
+    ``raw_params`` (a params dict) with ``params_dir`` is the programmatic form.
     """
+    from crmlib.core import standalone
+
+    if namespace is not None:
+        context_dir = namespace.get("context_dir") or context_dir
+        export_dir = namespace.get("export_dir") or export_dir
     if context_dir:
         return load_saved(Path(context_dir), export_dir=Path(export_dir) if export_dir else None)
-    params = params_mod.normalize(raw_params)
+    if namespace is not None:
+        changes = standalone.notebook_overrides(namespace)
+        injected = standalone.injected_params(namespace, tuple(params_mod.TOP_LEVEL))
+        if injected is not None:  # papermill -f my.yaml: the file's keys are the params
+            found = standalone.papermill_params_file()
+            params_dir = found.parent if found is not None else params_dir
+            raw_params = standalone.merge(injected, changes)
+        else:
+            path = standalone.resolve_params_file(namespace.get("params_file") or standalone.DEFAULT_PARAMS_FILE,
+                                                  namespace)
+            raw_params = standalone.merge(params_mod.load(path), changes)
+            params_dir = path.parent
+    params = params_mod.normalize(raw_params or {})
     return build_context(params, params_dir=Path(params_dir) if params_dir else None,
                          export_dir=Path(export_dir) if export_dir else None)

@@ -36,6 +36,8 @@ NOTEBOOKS: tuple[str, ...] = ("00_overview", "01_segmentation", "02_churn_early_
 NOTEBOOKS_DIR = context_mod.REPO_ROOT / "notebooks"
 NEEDS_CLV = {"02_churn_early_warning", "03_lifetime_value"}
 NEEDS_SEGMENTS = {"01_segmentation", "03_lifetime_value"}
+#: the kernel the project registers (``make venv`` in .venv, ``make kernel`` user-wide) and the notebooks name
+KERNEL = "crmlib"
 PACKAGES = ("pandas", "numpy", "pyarrow", "duckdb", "lifetimes", "mlxtend", "pandera", "papermill", "nbconvert",
             "matplotlib", "seaborn", "scikit-learn", "crmlib")
 
@@ -68,6 +70,17 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def kernel_name() -> str:
+    """The project's kernel when registered, else the interpreter's own ``python3`` kernel."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL)
+    except NoSuchKernel:
+        return "python3"
+    return KERNEL
+
+
 def execute_notebook(source: str, target: str, parameters: dict[str, Any], cwd: str) -> dict[str, Any]:
     """Execute one notebook with papermill (in a worker process); never raises."""
     import papermill as pm
@@ -75,7 +88,7 @@ def execute_notebook(source: str, target: str, parameters: dict[str, Any], cwd: 
     started = time.perf_counter()
     try:
         pm.execute_notebook(source, target, parameters=parameters, progress_bar=False, log_output=False,
-                            cwd=cwd, kernel_name="python3",
+                            cwd=cwd, kernel_name=kernel_name(),
                             # the kernel listens on loopback only; its start-up chatter is not for readers
                             extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         return {"status": "ok", "seconds": time.perf_counter() - started, "error": ""}
@@ -294,9 +307,8 @@ def _staged_history(folder: Path, failures: list[dict[str, str]]) -> dict[str, p
 def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path, export_dir: Path,
                  params: dict[str, Any], params_path: Path, workers: int, progress: bool) -> dict[str, dict]:
     export_dir.mkdir(parents=True, exist_ok=True)
-    base = params_mod.notebook_parameters(params)
-    base.update(context_dir=str(work / "context"), params_dir=str(params_path.resolve().parent),
-                export_dir=str(export_dir))
+    base = {"params_file": str(params_path.resolve()), "context_dir": str(work / "context"),
+            "export_dir": str(export_dir)}
     results: dict[str, dict] = {}
     from tqdm import tqdm
 
