@@ -88,7 +88,7 @@ def execute_notebook(source: str, target: str, parameters: dict[str, Any], cwd: 
     started = time.perf_counter()
     try:
         pm.execute_notebook(source, target, parameters=parameters, progress_bar=False, log_output=False,
-                            cwd=cwd, kernel_name=kernel_name(),
+                            cwd=cwd, kernel_name=kernel_name(), start_timeout=300,  # a busy machine starts kernels slowly
                             # the kernel listens on loopback only; its start-up chatter is not for readers
                             extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         return {"status": "ok", "seconds": time.perf_counter() - started, "error": ""}
