@@ -12,7 +12,7 @@ import pandas as pd
 
 from crmlib.churn.scoring import LEVELS, SIGNALS, reasons_text
 from crmlib.churn.signals import NEEDS
-from crmlib.core.readiness import describe
+from crmlib.core.readiness import describe, readiness
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 
@@ -180,7 +180,7 @@ def summary_lines(risk: pd.DataFrame, at_risk: pd.DataFrame, *, lang: str, curre
         lines.append(i18n.t("churn.summary.first_run", lang))
     lines.append(i18n.t("churn.summary.lapsed", lang, n=fmt.number(int(lapsed.sum()), lang),
                         lapsed_days=params["lapsed_days"]))
-    ready = risk.attrs.get("readiness")
+    ready = readiness("churn", risk.attrs["readiness"]) if risk.attrs.get("readiness") else None
     if method == "points" and ready is not None and not ready.ready:
         lines.append(describe(ready, lang, key="churn.summary.points_needs", days=h))
     elif method == "points":

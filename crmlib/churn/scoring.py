@@ -323,7 +323,8 @@ def risk_scores(signals: pd.DataFrame, *, params: Mapping[str, Any] | None = Non
                           kind="mergesort").reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
     out.attrs["method"] = model.method_
-    out.attrs["readiness"] = model.readiness()
+    # the learned score's rules as (params key, need, have) lists: attrs must stay JSON-able (parquet keeps them)
+    out.attrs["readiness"] = [[r.key, r.need, r.have] for r in model.readiness().requirements]
     return out
 
 

@@ -138,3 +138,16 @@ def test_churn_learned_score_rules_and_sentence():
     assert "rule-based view" in text and "churn.min_train_class" in text
     model.n_train_, model.n_lost_ = 0, 0  # no customer before the training date (history shorter than the horizon)
     assert [r.have for r in model.readiness().unmet] == [0, 0]
+
+
+def test_churn_risk_table_keeps_the_rules_through_parquet(tmp_path):
+    from crmlib.churn import scoring
+
+    signals = scoring.compute_signals(pd.DataFrame({"customer_id": ["a", "b"]}),
+                                      pd.DataFrame({"customer_id": ["a", "b"], "order_date": pd.to_datetime(
+                                          ["2026-06-01", "2026-06-20"]), "amount": [10.0, 5.0]}),
+                                      as_of="2026-06-30")
+    risk = scoring.risk_scores(signals)  # not fitted: points, 0 training customers
+    risk.to_parquet(tmp_path / "risk.parquet")  # attrs are written as JSON metadata
+    back = pd.read_parquet(tmp_path / "risk.parquet")
+    assert back.attrs["readiness"] == [["churn.min_train_customers", 200, 0], ["churn.min_train_class", 20, 0]]
