@@ -491,25 +491,58 @@ def _top_k(
     """Top-k candidates of a block of customers: (row, item, score, anchor item) arrays, best first.
 
     Ranked by score, then popularity (fills customers with few scored items), then item order; blocked
-    items are left out. The anchor is the held item with the largest term of the score.
+    items are left out. The anchor is the held item with the largest term of the score (the first such
+    item in item order on ties).
+
+    The columns are put in (popularity desc, item) order first, so that "score desc, then column" is the
+    whole ranking: k passes of a row-wise ``argmax`` (which returns the first of equal values) pick the k
+    best in order, instead of sorting every row.
     """
     n_rows, n_items = held.shape
-    score = np.asarray(held @ sim) if sim is not None else np.zeros((n_rows, n_items))
-    score[blocked] = -np.inf
-    order = np.lexsort(
-        (np.broadcast_to(np.arange(n_items), score.shape), np.broadcast_to(-popularity, score.shape), -score),
-        axis=1,
-    )[:, :k]
-    r_idx = np.repeat(np.arange(n_rows), order.shape[1])
-    c_idx = order.ravel()
-    s = score[r_idx, c_idx]
+    k = min(int(k), n_items)
+    if n_rows == 0 or k <= 0:
+        return np.array([], int), np.array([], int), np.array([]), np.array([], int)
+    perm = np.lexsort((np.arange(n_items), -popularity))  # the tie-break order of the columns
+    ranked = np.asarray(held @ sim[:, perm]) if sim is not None else np.zeros((n_rows, n_items))
+    ranked[blocked[:, perm]] = -np.inf
+    rows = np.arange(n_rows)
+    pos = np.empty((n_rows, k), dtype=np.int64)
+    s = np.empty((n_rows, k))
+    for j in range(k):
+        best = ranked.argmax(axis=1)
+        pos[:, j], s[:, j] = best, ranked[rows, best]
+        ranked[rows, best] = -np.inf
+    r_idx = np.repeat(rows, k)
+    c_idx = perm[pos.ravel()]
+    s = s.ravel()
     keep = np.isfinite(s)
     r_idx, c_idx, s = r_idx[keep], c_idx[keep], s[keep]
     anchor = np.zeros(len(c_idx), dtype=int)
     if sim is not None and len(c_idx):
-        contrib = np.where(held[r_idx].toarray().astype(bool), sim[:, c_idx].T, -1.0)
-        anchor = contrib.argmax(axis=1)
+        anchor = _anchors(held, sim, r_idx, c_idx)
     return r_idx, c_idx, s, anchor
+
+
+def _anchors(held: sp.csr_matrix, sim: np.ndarray, r_idx: np.ndarray, c_idx: np.ndarray) -> np.ndarray:
+    """For each suggestion (row r, item c): the item z held by row r with the largest ``sim[z, c]``, the
+    first in item order on ties (rows without items get 0)."""
+    held = held.tocsr(copy=True)
+    held.sort_indices()
+    start, stop = held.indptr[r_idx], held.indptr[r_idx + 1]
+    counts = stop - start
+    pair = np.repeat(np.arange(len(r_idx)), counts)
+    offset = np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)
+    z = held.indices[np.repeat(start, counts) + offset]
+    value = sim[z, c_idx[pair]]
+    anchor = np.zeros(len(r_idx), dtype=int)
+    has = counts > 0
+    if not has.any():
+        return anchor
+    seg = (np.cumsum(counts) - counts)[has]  # each pair's run of held items (in item order)
+    best = np.repeat(np.maximum.reduceat(value, seg), counts[has])
+    position = np.where(value == best, np.arange(len(value)), len(value))
+    anchor[has] = z[np.minimum.reduceat(position, seg)]  # the first item with the largest value
+    return anchor
 
 
 def recommend(

@@ -562,3 +562,43 @@ def test_preseason_matches_simulated_seasons(sample_ctx) -> None:
     assert seasons.notna().all()
     assert not seasons.isin(["yaz", "kis", "hediye"]).any()
     assert (seasons == "okul").mean() >= 0.3
+
+
+def _top_k_by_full_sort(held, sim, blocked, popularity, k):
+    """The ranking spelled out: sort every row by score, popularity, item; anchor by a dense argmax."""
+    n_rows, n_items = held.shape
+    score = np.asarray(held @ sim) if sim is not None else np.zeros((n_rows, n_items))
+    score[blocked] = -np.inf
+    order = np.lexsort((np.broadcast_to(np.arange(n_items), score.shape),
+                        np.broadcast_to(-popularity, score.shape), -score), axis=1)[:, :k]
+    r_idx = np.repeat(np.arange(n_rows), order.shape[1])
+    c_idx = order.ravel()
+    s = score[r_idx, c_idx]
+    keep = np.isfinite(s)
+    r_idx, c_idx, s = r_idx[keep], c_idx[keep], s[keep]
+    anchor = np.zeros(len(c_idx), dtype=int)
+    if sim is not None and len(c_idx):
+        anchor = np.where(held[r_idx].toarray().astype(bool), sim[:, c_idx].T, -1.0).argmax(axis=1)
+    return r_idx, c_idx, s, anchor
+
+
+def test_top_k_equals_a_full_sort_of_every_row_with_ties():
+    import scipy.sparse as sp
+
+    from crmlib.cross_sell.rules import _top_k
+
+    rng = np.random.default_rng(3)
+    for trial in range(150):
+        n_rows, n_items = int(rng.integers(1, 50)), int(rng.integers(1, 30))
+        held = sp.random(n_rows, n_items, density=float(rng.uniform(0.02, 0.5)), format="csr", random_state=trial)
+        held.data[:] = 1
+        sim = rng.integers(0, 4, size=(n_items, n_items)) / 4.0  # few levels: many ties
+        np.fill_diagonal(sim, 0)
+        sim = None if trial % 5 == 0 else sim
+        blocked = rng.random((n_rows, n_items)) < rng.uniform(0, 0.9)
+        popularity = rng.integers(0, 4, n_items) / 4.0
+        k = int(rng.integers(1, 8))
+        expected = _top_k_by_full_sort(held, sim, blocked.copy(), popularity, k)
+        got = _top_k(held, sim, blocked.copy(), popularity, k)
+        for want, have in zip(expected, got, strict=True):
+            np.testing.assert_array_equal(have, want)
