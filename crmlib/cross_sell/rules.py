@@ -899,12 +899,19 @@ def reason_text(recs: pd.DataFrame, *, lang: str, products: pd.DataFrame | None 
     from crmlib.report.i18n import t
 
     names = product_names(products)
+    cols = ["reason_code", "reason_product_id", "reason_share", "reason_buyers"]
+    if len(recs) == 0:
+        return pd.Series([], index=recs.index, dtype=object, name="reason")
+    # one text per distinct (code, anchor, share, buyers): many suggestions share them
+    group = recs[cols].groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)
+    distinct = recs[cols].iloc[first]
     texts = []
     for code, anchor, share, n in zip(
-        recs["reason_code"],
-        recs["reason_product_id"],
-        recs["reason_share"],
-        recs["reason_buyers"],
+        distinct["reason_code"],
+        distinct["reason_product_id"],
+        distinct["reason_share"],
+        distinct["reason_buyers"],
         strict=True,
     ):
         if code not in REASON_CODES:
@@ -918,4 +925,4 @@ def reason_text(recs: pd.DataFrame, *, lang: str, products: pd.DataFrame | None 
                 buyers=number(n, lang),
             )
         )
-    return pd.Series(texts, index=recs.index, dtype=object, name="reason")
+    return pd.Series(np.asarray(texts, dtype=object)[group], index=recs.index, dtype=object, name="reason")
