@@ -218,10 +218,12 @@ def clv_share_of_top(table: pd.DataFrame, share: float = 0.1) -> float:
 
 # -- acquisition cost ----------------------------------------------------------------------------------------
 def cac_ltv(marketing: pd.DataFrame, table: pd.DataFrame, *, customers: pd.DataFrame | None = None,
-            min_ratio: float = 3.0) -> pd.DataFrame:
+            min_ratio: float = 3.0, acquisition: pd.DataFrame | None = None) -> pd.DataFrame:
     """CAC and LTV:CAC per acquisition channel.
 
-    CAC = marketing spend / new customers over the marketing table's months. LTV = mean CLV of the customers
+    CAC = marketing spend / new customers: over ``acquisition``'s window when given (the overview's
+    :func:`crmlib.overview.kpis.cac_by_channel`, the last 12 months: the same figure on both pages), else
+    over all of the marketing table's months. LTV = mean CLV of the customers
     acquired through the channel when the customers table has a ``channel`` column, else the mean CLV of all
     customers (``ltv_basis`` says which). A ratio under ``min_ratio`` (3:1 rule of thumb) is flagged.
 
@@ -241,6 +243,11 @@ def cac_ltv(marketing: pd.DataFrame, table: pd.DataFrame, *, customers: pd.DataF
         first. ``channel`` is missing (NaN) for a marketing table without channels.
     """
     require_columns(marketing, ["spend", "new_customers"], "marketing")
+    if acquisition is not None:
+        require_columns(acquisition, ["channel", "spend", "new_customers"], "acquisition cost")
+        marketing = acquisition.loc[acquisition["channel"] != "total", ["channel", "spend", "new_customers"]]
+        if "channel" not in marketing.columns or set(marketing["channel"]) == {"all"}:
+            marketing = marketing.drop(columns="channel")
     m = marketing.assign(channel=marketing["channel"] if "channel" in marketing.columns else None)
     m = m.assign(channel=m["channel"].astype(object).where(m["channel"].notna(), None))
     grouped = m.groupby("channel", dropna=False, sort=False)

@@ -1,9 +1,10 @@
 """Overview: the overview: what data the run saw, revenue over time, order values, and what the loader fixed.
 
-Submodules: kpi_plots, kpis, plots, summary.
+Submodules: changes, kpi_plots, kpis, plots, summary.
 """
 
-from crmlib.overview import kpi_plots, kpis, plots, summary
+from crmlib.overview import changes, kpi_plots, kpis, plots, summary
+from crmlib.overview.changes import what_got_worse, worse_sentence
 from crmlib.overview.kpis import (
     KPI_DEFAULTS,
     KPI_UNITS,
@@ -23,6 +24,7 @@ from crmlib.overview.kpis import (
     window_kpis,
 )
 from crmlib.overview.summary import (
+    active_customers,
     headline,
     last_complete_month,
     missing_values,
@@ -34,6 +36,10 @@ from crmlib.overview.summary import (
 )
 
 __all__ = [
+    "changes",
+    "active_customers",
+    "what_got_worse",
+    "worse_sentence",
     "kpi_plots",
     "kpis",
     "plots",

@@ -42,10 +42,22 @@ def monthly(orders: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def headline(orders: pd.DataFrame, summary: pd.DataFrame, *, as_of: pd.Timestamp) -> dict[str, Any]:
-    """Headline figures: revenue of the last 12 months against the 12 before, active customers, returns.
+def active_customers(customer_summary: pd.DataFrame, *, days: int = 90) -> int:
+    """Customers with a purchase in the last ``days`` days, (as_of - days, as_of]: ``recency_days < days``.
 
-    The windows end at ``as_of`` inclusive: last = (as_of − 365 days, as_of], previous = the 365 days before.
+    The one definition of "active customers" of every page: the KPI windows (:func:`crmlib.overview.kpis.
+    window_kpis`) count the customers buying in the same half-open window, so both give the same number.
+    """
+    return int((customer_summary["recency_days"].astype(float) < float(days)).sum())
+
+
+def headline(orders: pd.DataFrame, summary: pd.DataFrame, *, as_of: pd.Timestamp) -> dict[str, Any]:
+    """Headline figures, each over a stated period.
+
+    Over the last 12 months, (as_of − 365 days, as_of]: net revenue (and the 12 months before, for the
+    growth), purchase orders, their average value and the returns' share of gross sales. Active customers:
+    :func:`active_customers` over 90 days. All time (to as_of): ``customers`` and ``one_time_share``.
+    ``revenue_total`` and ``orders_total`` (all time) are kept for the data section.
     """
     as_of = pd.Timestamp(as_of)
     last = orders["order_date"] > as_of - pd.Timedelta(days=365)
@@ -53,18 +65,21 @@ def headline(orders: pd.DataFrame, summary: pd.DataFrame, *, as_of: pd.Timestamp
     revenue_last = float(orders.loc[last, "amount"].sum())
     revenue_prev = float(orders.loc[prev, "amount"].sum())
     growth = (revenue_last / revenue_prev - 1.0) if revenue_prev > 0 and prev.any() else np.nan
-    purchases = orders.loc[orders["is_purchase"]]
-    gross = float(purchases["amount"].sum() + orders["returns_amount"].sum())
+    is_purchase = orders["is_purchase"].astype(bool)
+    purchases_12m = orders.loc[last & is_purchase]
+    returns_12m = float(orders.loc[last, "returns_amount"].sum())
+    gross_12m = float(purchases_12m["amount"].sum() + returns_12m)
     return {
         "revenue_total": float(orders["amount"].sum()),
+        "orders_total": int(is_purchase.sum()),
         "revenue_12m": revenue_last,
         "revenue_prev_12m": revenue_prev,
         "growth_12m": growth,
-        "active_90d": int((summary["recency_days"] <= 90).sum()),
+        "active_90d": active_customers(summary, days=90),
         "customers": int(len(summary)),
-        "orders": int(len(purchases)),
-        "aov": float(purchases["amount"].mean()) if len(purchases) else np.nan,
-        "returns_share": float(orders["returns_amount"].sum() / gross) if gross > 0 else np.nan,
+        "orders_12m": int(len(purchases_12m)),
+        "aov_12m": float(purchases_12m["amount"].mean()) if len(purchases_12m) else np.nan,
+        "returns_share_12m": returns_12m / gross_12m if gross_12m > 0 else np.nan,
         "one_time_share": float((summary["n_orders"] == 1).mean()) if len(summary) else np.nan,
     }
 

@@ -459,7 +459,7 @@ def test_charts_set_titles_from_the_catalogue(histories):
             charts.plot_top_reasons(risk, lang="tr"), charts.plot_rhythm(risk, lang="en"),
             charts.plot_backtest(metrics, lang="en"), charts.plot_winback(weekly, lang="tr")]
     titles = [ax.get_title() for ax in axes]
-    assert titles[0] == "Risk skoruna göre aktif müşteriler"
+    assert titles[0] == "Risk skoruna göre hâlâ alım yapan müşteriler"
     assert titles[3] == "Backtest: risk score against the simple alternatives"
     assert all(titles) and all(ax.get_xlabel() or ax.get_ylabel() for ax in axes)
     for ax in axes:
