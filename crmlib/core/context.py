@@ -192,7 +192,9 @@ class Context:
             return
         folder = self.context_dir / "staging" / "history"
         folder.mkdir(parents=True, exist_ok=True)
-        frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
+        staged = frame.reset_index(drop=True)
+        staged.attrs = {}
+        staged.to_parquet(folder / f"{name}.parquet", index=False)
 
     # -- exports ------------------------------------------------------------------------------------
     def export_csv(self, name: str, frame: pd.DataFrame) -> Path | None:
@@ -218,7 +220,9 @@ class Context:
         if self.context_dir is not None:
             folder = self.context_dir / "staging" / "action_lists"
             folder.mkdir(parents=True, exist_ok=True)
-            frame.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
+            staged = frame.reset_index(drop=True)
+            staged.attrs = {}  # analysis metadata (model readiness, methods) is not part of the list
+            staged.to_parquet(folder / f"{name}.parquet", index=False)
         return path
 
     # -- persistence ----------------------------------------------------------------------------------

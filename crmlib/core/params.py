@@ -41,6 +41,10 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "mask_pii": False,      # mask names, e-mails and phones in reports and action lists
     "company": None,        # shown in every report header when set
     "max_rows": 25,         # rows shown per table in the HTML (exports always have all rows)
+    # long tables (more than max_rows) become sortable, searchable and filterable in the browser, offline
+    # (DataTables from itables' bundle, about 1 MB per page); at most interactive_max_rows rows each
+    "interactive_tables": True,
+    "interactive_max_rows": 500,
     "max_list_rows": 5000,  # rows per sheet of action_lists.xlsx, highest priority first (the CSVs have all)
     "open_browser": False,  # reserved for interactive use; scheduled runs never open anything
     "share_with_group": False,  # files 0600 / folders 0700 (owner only); true: 0640 / 0750 for a team share

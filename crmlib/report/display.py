@@ -201,7 +201,7 @@ def table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None =
 
 
 def table(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None, max_rows: int | None = None,
-          **formats: Any) -> None:
+          interactive: bool | None = None, **formats: Any) -> None:
     """Show a table with labels from the catalogue, formatted money/dates/percentages, every cell escaped.
 
     Parameters
@@ -210,11 +210,51 @@ def table(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None
         Column → catalogue key of its header (default: ``col.<column>`` when it exists).
     max_rows
         Rows shown (default ``report.max_rows``); the exports always hold every row.
+    interactive
+        Sortable, searchable and filterable in the browser (:mod:`crmlib.report.interactive`). By default a
+        table longer than ``max_rows`` is interactive (up to ``report.interactive_max_rows`` rows) when
+        ``report.interactive_tables`` is on; shorter summaries stay static.
     formats
         ``money=[...]``, ``dates=[...]``, ``months=[...]``, ``pct=[...]``, ``ints=[...]``,
         ``decimals={col: digits}``.
     """
-    _show(table_html(ctx, frame, labels=labels, max_rows=max_rows, **formats))
+    report = ctx.params.get("report", {})
+    limit = max_rows if max_rows is not None else int(report.get("max_rows", 25))
+    if interactive is None:
+        interactive = bool(report.get("interactive_tables", True)) and bool(limit) and len(frame) > limit
+    if interactive:
+        _show(interactive_table_html(ctx, frame, labels=labels, **formats))
+    else:
+        _show(table_html(ctx, frame, labels=labels, max_rows=max_rows, **formats))
+
+
+_LOADER_SHOWN = False
+
+
+def interactive_table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None,
+                           **formats: Any) -> str:
+    """A sortable, searchable, filterable table (:mod:`crmlib.report.interactive`) of at most
+    ``report.interactive_max_rows`` rows, with the DataTables loader the first time in a notebook."""
+    global _LOADER_SHOWN
+    from crmlib.report import interactive
+
+    labels = labels or {}
+    cap = int(ctx.params.get("report", {}).get("interactive_max_rows", 500))
+    head = frame.head(cap) if cap > 0 else frame
+    body = format_frame(ctx, head, **formats)
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])}
+    numeric |= set(formats.get("money", ())) | set(formats.get("pct", ()))
+    nowrap = (set(formats.get("dates", ())) | set(formats.get("months", ())) | set(_NOWRAP)
+              | {c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
+    css = {c: "num" if c in numeric else ("nw" if c in nowrap else "") for c in body.columns}
+    markup = interactive.table_html(head, body, headers=[_label(ctx, c, labels) for c in body.columns], css=css,
+                                    lang=ctx.lang, total=len(frame),
+                                    note=interactive.cap_note(ctx.lang, shown=len(head), total=len(frame)))
+    if not _LOADER_SHOWN:
+        markup = interactive.loader_html() + markup
+        _LOADER_SHOWN = True
+    return markup
 
 
 def figure(fig: Any, *, alt: str | None = None) -> None:

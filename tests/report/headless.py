@@ -110,8 +110,30 @@ class Browser:
         return {"loaded": loaded,
                 "dialogs": [e["params"].get("message") for e in mine
                             if e.get("method") == "Page.javascriptDialogOpening"],
-                "outside_requests": [u for u in requests if not u.startswith(("file:", "data:", "about:"))],
+                "outside_requests": [u for u in requests if not u.startswith(("file:", "data:", "about:", "blob:"))],
                 **probe}
+
+    def evaluate(self, path: Path, expression: str, *, timeout: float = 60.0) -> Any:
+        """Load ``path`` in a fresh tab, evaluate ``expression`` (awaiting a promise) and return its value."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        try:
+            self.send("Page.navigate", {"url": Path(path).resolve().as_uri()}, session=session)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                state = self.send("Runtime.evaluate", {"expression": "location.protocol + document.readyState",
+                                                       "returnByValue": True}, session=session)
+                if state.get("result", {}).get("value") == "file:complete":
+                    break
+                time.sleep(0.1)
+            result = self.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                                    "returnByValue": True, "timeout": timeout * 1000},
+                               session=session)
+            if "exceptionDetails" in result:
+                raise RuntimeError(str(result["exceptionDetails"]))
+            return result["result"].get("value")
+        finally:
+            self.send("Target.closeTarget", {"targetId": target})
 
     def close(self) -> None:
         """Stop Chromium (its whole process group) and remove its profile."""
