@@ -11,6 +11,7 @@ from crmlib.loyalty.offers import (
     special_day_calls,
     tier_label,
     tier_thresholds,
+    without_lapsed,
 )
 from crmlib.loyalty.programme import (
     ARTICLE_THRESHOLDS,
@@ -44,6 +45,7 @@ __all__ = [
     "special_day_calls",
     "tier_label",
     "tier_thresholds",
+    "without_lapsed",
     "assign_tier",
     "check_params",
     "discount_tiers",

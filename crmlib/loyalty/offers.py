@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -101,6 +101,16 @@ def proposed_thresholds(monthly_spend: pd.Series, *,
     return bounds, "spend"
 
 
+def without_lapsed(frame: pd.DataFrame, lapsed_ids: Iterable[str] | None, *,
+                   id_column: str = "customer_id") -> pd.DataFrame:
+    """``frame`` without the rows of lapsed customers (selling and relationship lists are for customers who
+    still buy; the win-back list is the lapsed ones')."""
+    if lapsed_ids is None or frame is None or id_column not in frame.columns:
+        return frame
+    keep = ~frame[id_column].astype(str).isin({str(c) for c in lapsed_ids})
+    return frame.loc[keep].reset_index(drop=True)
+
+
 def tier_thresholds(orders: pd.DataFrame, *, as_of: pd.Timestamp,
                     params: dict[str, Any] | None = None) -> tuple[list[float], str]:
     """The thresholds a run uses: ``loyalty.tier_thresholds`` when set (``source="params"``), else
@@ -156,12 +166,15 @@ def contact_person(customers: pd.DataFrame) -> pd.Series:
     return given.fillna(person).fillna(alone).rename("contact_person")
 
 
-def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, lang: str) -> pd.DataFrame:
+def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, lang: str,
+                      lapsed_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """The special-day list a rep can act on: who to call, on what occasion, and what to say.
 
     Birthdays need a person (:func:`contact_person`); a company's "birthday" (a birth date stored against
     a company) is left out. Anniversaries are the company's; they are addressed to the contact person when
-    there is one. Rows without anyone to call are dropped when a customers table is given.
+    there is one. Rows without anyone to call are dropped when a customers table is given. Lapsed customers
+    (``lapsed_ids``) are left out: a congratulation is for a customer who still buys; the lapsed ones are
+    the win-back list's.
 
     Parameters
     ----------
@@ -177,6 +190,8 @@ def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, 
     """
     require_columns(special, ("customer_id", "occasion", "date", "years", "days_until"), "special days")
     out = special.copy()
+    if lapsed_ids is not None:
+        out = out.loc[~out["customer_id"].astype(str).isin({str(c) for c in lapsed_ids})]
     if customers is not None and "customer_id" in customers.columns:
         people = contact_person(customers)
         out["contact_person"] = out["customer_id"].map(people)
@@ -203,4 +218,4 @@ def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, 
 
 
 __all__ = ["LEGAL_FORMS", "contact_person", "discount_economics", "proposed_thresholds", "special_day_calls",
-           "tier_label", "tier_thresholds"]
+           "tier_label", "tier_thresholds", "without_lapsed"]

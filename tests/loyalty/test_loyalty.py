@@ -395,3 +395,12 @@ def test_special_days_need_a_person_and_carry_a_message() -> None:
     derived = loyalty.contact_person(customers)
     assert derived.isna().tolist() == [True, False, True] and derived["sole"] == "Ayşe Turan"
     assert set(loyalty.special_day_calls(special, None, lang="en")["occasion"]) == {"anniversary"}
+
+
+def test_lapsed_customers_leave_the_relationship_and_stock_lists() -> None:
+    special = pd.DataFrame({"customer_id": ["buys", "gone"], "occasion": ["anniversary"] * 2,
+                            "date": pd.to_datetime(["2026-07-01"] * 2), "years": [2, 3], "days_until": [1, 1]})
+    calls = loyalty.special_day_calls(special, None, lang="en", lapsed_ids=["gone"])
+    assert calls["customer_id"].tolist() == ["buys"]
+    priority = pd.DataFrame({"customer_id": ["gone", "buys"], "launches_bought_early": [5, 1]})
+    assert loyalty.without_lapsed(priority, pd.Series(["gone"]))["customer_id"].tolist() == ["buys"]
