@@ -19,6 +19,7 @@ from crmlib.report.display import (
     mask_email,
     mask_name,
     mask_phone,
+    masks_html,
     missing,
     paragraph,
     summary,
@@ -49,4 +50,5 @@ __all__ = ["charts", "display", "formatting", "i18n",
     "mask_email",
     "mask_phone",
     "mask_contacts",
+    "masks_html",
 ]

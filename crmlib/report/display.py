@@ -176,6 +176,7 @@ def table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None =
                max_rows: int | None = None, **formats: Any) -> str:
     """Return an escaped, formatted HTML table (see :func:`table`)."""
     labels = labels or {}
+    frame = mask_contacts(frame, enabled=masks_html(ctx))
     limit = max_rows if max_rows is not None else int(ctx.params["report"].get("max_rows", 25))
     shown = frame.head(limit) if limit and limit > 0 else frame
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
@@ -300,6 +301,16 @@ def mask_phone(value: Any) -> Any:
     digits = [i for i, ch in enumerate(value) if ch.isdigit()]
     keep = set(digits[:3]) | set(digits[-2:])
     return "".join(ch if (not ch.isdigit() or i in keep) else "*" for i, ch in enumerate(value))
+
+
+def masks_html(ctx: Any) -> bool:
+    """Whether the HTML shows contacts masked: ``report.mask_pii`` or ``report.mask_pii_in_html`` (default true).
+
+    Managers reading the reports do not need to call anyone; the sales team's XLSX/CSV lists keep names and
+    phones unless ``report.mask_pii`` is set.
+    """
+    report = ctx.params["report"]
+    return bool(report.get("mask_pii") or report.get("mask_pii_in_html", True))
 
 
 def mask_contacts(frame: pd.DataFrame, *, enabled: bool) -> pd.DataFrame:

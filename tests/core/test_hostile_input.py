@@ -41,7 +41,7 @@ def hostile_run(sample_dir, tmp_path_factory):
     products["name"] = [HOSTILE[(i + 3) % len(HOSTILE)] for i in range(len(products))]
     with pd.ExcelWriter(folder / "products.xlsx") as writer:
         products.to_excel(writer, sheet_name="Urunler", index=False)
-    params = write_sample_params(folder, tmp / "hostile.yaml")
+    params = write_sample_params(folder, tmp / "hostile.yaml", report={"mask_pii_in_html": False})
     out = tmp / "reports" / "hostile"
     assert run(params, out=out, progress=False) == 0
     return out

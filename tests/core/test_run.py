@@ -237,7 +237,7 @@ def test_customer_supplied_strings_are_escaped_in_every_report(sample_dir, sampl
     products.loc[products["product_id"] == best, "name"] = hostile
     with pd.ExcelWriter(folder / "products.xlsx") as writer:
         products.to_excel(writer, sheet_name="Urunler", index=False)
-    params = write_sample_params(folder, tmp_path / "hostile.yaml")
+    params = write_sample_params(folder, tmp_path / "hostile.yaml", report={"mask_pii_in_html": False})
     out = tmp_path / "reports" / "hostile"
     assert run(params, out=out, only=["segmentation", "churn_early_warning", "cross_sell"], progress=False) == 0
     shown = 0

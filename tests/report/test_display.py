@@ -41,3 +41,17 @@ def test_masking():
 
 def test_phone_read_as_a_number_is_masked_too():
     assert rp.mask_phone(905321234567.0) == "905*******67"
+
+
+def test_html_tables_mask_contacts_unless_mask_pii_in_html_is_false():
+    frame = pd.DataFrame({"customer_id": ["C1"], "name": ["Yıldız Tekstil"], "phone": ["+90 532 123 45 67"],
+                          "email": ["ali@yildiz.com.tr"]})
+    masked = rp.table_html(_ctx("en"), frame)  # the default: report.mask_pii_in_html true
+    assert "Yıldız" not in masked and "123 45" not in masked and "ali@" not in masked
+    assert "Y***** T******" in masked and "+90 5** *** ** 67" in masked and "C1" in masked
+    ctx = _ctx("en")
+    ctx.params["report"].update(mask_pii_in_html=False)
+    plain = rp.table_html(ctx, frame)
+    assert "Yıldız Tekstil" in plain and "+90 532 123 45 67" in plain
+    ctx.params["report"].update(mask_pii=True)  # mask_pii masks everywhere, HTML included
+    assert "Yıldız" not in rp.table_html(ctx, frame)
