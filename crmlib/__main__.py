@@ -1,4 +1,4 @@
-"""Command line: ``python -m crmlib run|validate|sample`` (also installed as ``crm``).
+"""Command line: ``python -m crmlib run|validate|sample|forget`` (also installed as ``crm``).
 
 The CLI only parses options, calls one function and maps failures to exit codes: 0 success, 1 a notebook
 failed (its failure page is written), 2 bad params or bad data (one message, no traceback, nothing written).
@@ -27,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="load and check the data, print what was found")
     val.add_argument("params", type=Path)
     val.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD")
+    forget = sub.add_parser("forget", help="erase customers from stored runs and history; later runs leave them out")
+    forget.add_argument("ids", nargs="+", metavar="CUSTOMER_ID")
+    forget.add_argument("--reports", type=Path, default=Path("reports"),
+                        help="the reports folder (runs and history.duckdb; default ./reports)")
     sample = sub.add_parser("sample", help="write a synthetic wholesale dataset with truth.csv")
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--customers", type=int, default=5000)
@@ -48,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
             from crmlib.core.run import validate
 
             print(validate(args.params, as_of=args.as_of))
+            return 0
+        if args.command == "forget":
+            from crmlib.core.forget import forget
+
+            print(forget(args.ids, reports=args.reports).text())
             return 0
         if args.command == "sample":
             from crmlib.data.sample import generate

@@ -92,3 +92,36 @@ def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Times
         wal.unlink()
     os.chmod(tmp, file_mode)
     os.replace(tmp, db_path)
+
+
+def delete_runs(db_path: Path, run_ids: list[str], *, file_mode: int = 0o600) -> int:
+    """Delete the runs ``run_ids`` and their rows in every table, atomically (copy, delete, rename).
+
+    Returns how many rows went. Used by retention (``report.keep_days``).
+    """
+    db_path = Path(db_path)
+    if not db_path.exists() or not run_ids:
+        return 0
+    tmp = db_path.with_name(db_path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    shutil.copyfile(db_path, tmp)
+    removed = 0
+    con = duckdb.connect(str(tmp))
+    try:
+        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        for name in names:
+            cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                              "WHERE table_name = ?", [name]).fetchall()}
+            if "run_id" in cols:
+                removed += con.execute(f"DELETE FROM {_quote(name)} WHERE run_id IN (SELECT unnest(?::VARCHAR[]))",
+                                       [list(run_ids)]).fetchone()[0]
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    wal = tmp.with_name(tmp.name + ".wal")
+    if wal.exists():
+        wal.unlink()
+    os.chmod(tmp, file_mode)
+    os.replace(tmp, db_path)
+    return removed
+

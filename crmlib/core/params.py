@@ -49,7 +49,7 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "open_browser": False,  # reserved for interactive use; scheduled runs never open anything
     "share_with_group": False,  # files 0600 / folders 0700 (owner only); true: 0640 / 0750 for a team share
     "mask_pii_in_html": True,   # managers' HTML shows masked contacts; the sales lists (XLSX/CSV) keep them
-    "keep_days": None,      # delete runs (and their history rows) whose as-of date is older; null = keep
+    "keep_days": None,      # delete runs created more than N days ago, with their history rows; null = keep
     "dir": None,            # where runs are published, relative to the params file; None = reports/ beside it
     "timeout_minutes": 60,  # a notebook running longer is stopped and gets its failure page
     "keep_runs": None,      # keep only the newest N runs in report.dir (older ones are pruned); None = all

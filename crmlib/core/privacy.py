@@ -28,7 +28,7 @@ def check_params(report: Mapping[str, Any]) -> None:
     days = report.get("keep_days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
         raise ParamsError(f"Params key 'report.keep_days' must be a whole number of days (1 or more) or null, "
-                          f"got {days!r}. Runs whose as-of date is older are deleted with their history.")
+                          f"got {days!r}. Runs created longer ago are deleted with their history rows.")
 
 
 def modes(report: Mapping[str, Any] | None = None, *, share_with_group: bool | None = None) -> tuple[int, int]:

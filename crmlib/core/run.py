@@ -24,7 +24,8 @@ from typing import Any
 import pandas as pd
 
 from crmlib.core import context as context_mod
-from crmlib.core import history, privacy
+from crmlib.core import forget as forget_mod
+from crmlib.core import history, privacy, retention, suppression
 from crmlib.core import params as params_mod
 from crmlib.errors import ParamsError
 from crmlib.report import exports, formatting, i18n, render
@@ -178,6 +179,8 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
     mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
     privacy.make_dir(root, mode)
     _remove_stale_builds(root)
+    forget_mod.recover(root)  # an erasure interrupted after its commit is finished first
+    suppression.apply(ctx, suppression.load(root))  # customers erased on request stay out (counted, not named)
     build = root / f".building-{out.name}-{os.getpid()}"
     if build.exists():
         shutil.rmtree(build)
@@ -257,6 +260,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         _publish(build, out)
         history.record(root / "history.duckdb", run_id=run_id, as_of=ctx.as_of, created=created,
                        fingerprint=str(ctx.meta.get("fingerprint")), staged=staged, file_mode=mode[1])
+        retention.apply(root, params["report"], keep=out)  # report.keep_days: old runs and their history go
         render.render_reports_index(root, lang=lang, file_mode=mode[1])
     finally:
         if build.exists():
