@@ -112,12 +112,15 @@ def service_by_month(tickets: pd.DataFrame, *, as_of: pd.Timestamp, months: int 
     """Monthly tickets opened, same-day acknowledgement rate and median days to resolve (by opening month).
 
     Required columns: ``customer_id``, ``opened_at``; ``acknowledged_at``, ``resolved_at`` optional.
-    Empty months give 0 tickets and NaN rates.
+    Empty months give 0 tickets and NaN rates; the table starts at the month of the first ticket when the
+    tickets begin later.
     """
     require_columns(tickets, _TICKET_COLUMNS, "tickets")
     as_of = pd.Timestamp(as_of).normalize()
     periods = pd.period_range(end=as_of.to_period("M"), periods=months, freq="M")
     month = tickets["opened_at"].dt.to_period("M")
+    if month.notna().any():  # months before the first ticket are outside the data, not months without tickets
+        periods = periods[periods >= min(month.min(), periods[-1])]
     rows = []
     for p in periods:
         m = service_metrics(tickets[month == p], as_of=as_of)

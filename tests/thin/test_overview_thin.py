@@ -73,3 +73,13 @@ def test_survey_months_start_at_the_first_survey():
                             "nps": [9.0, 3.0]})
     trend = kpis.survey_trend(surveys, as_of=pd.Timestamp("2026-06-30"), months=12)
     assert trend["month"].tolist() == [pd.Timestamp("2026-05-01"), pd.Timestamp("2026-06-01")]
+
+
+def test_service_months_start_at_the_first_ticket():
+    from crmlib.service import complaints
+
+    tickets = pd.DataFrame({"customer_id": ["a", "b"], "ticket_id": ["t1", "t2"],
+                            "opened_at": pd.to_datetime(["2026-05-03 10:00", "2026-06-04 09:00"])})
+    table = complaints.service_by_month(tickets, as_of=pd.Timestamp("2026-06-30"), months=12)
+    assert table["month"].tolist() == [pd.Timestamp("2026-05-01"), pd.Timestamp("2026-06-01")]
+    assert table["tickets"].tolist() == [1, 1]
