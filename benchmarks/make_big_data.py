@@ -62,7 +62,8 @@ def simulate(n_lines: int, n_customers: int, seed: int, *, n_products: int = 200
     product[follows] = companion[product[np.flatnonzero(follows) - 1]]
     quantity = rng.integers(1, 50, size=n_lines).astype(float)
     unit_price = np.round(rng.lognormal(3.5, 1.0, size=n_products), 2)[product]
-    amount = np.round(quantity * unit_price, 2)
+    spend = rng.gamma(4.0, 0.25, size=n_customers)  # customers differ in how much they buy per order
+    amount = np.round(quantity * unit_price * spend[order_customer[line_order]], 2)
     is_return = rng.random(n_lines) < returns
     amount[is_return] *= -1
     quantity[is_return] *= -1

@@ -44,9 +44,13 @@ def export_table(risk: pd.DataFrame, signals: pd.DataFrame, next_orders: pd.Data
     sig = signals.set_index("customer_id")
     extras = sig[["last_order_date", "expected_orders", "horizon_value"] + [f"{c}_fires" for c in SIGNALS]]
     out = risk[list(EXPORT_COLUMNS)].copy()
-    rows = sig.loc[out["customer_id"]]
-    out["reasons_text"] = [reasons_text(codes, row, lang, params=params) if codes else ""
-                           for codes, (_, row) in zip(out["reasons"], rows.iterrows(), strict=True)]
+    out["reasons_text"] = ""
+    with_reasons = (out["reasons"].fillna("") != "").to_numpy()
+    if with_reasons.any():  # plain dicts of the rows with reasons: iterrows would build a Series per customer
+        rows = sig.loc[out.loc[with_reasons, "customer_id"]].to_dict("records")
+        out.loc[with_reasons, "reasons_text"] = [
+            reasons_text(codes, row, lang, params=params)
+            for codes, row in zip(out.loc[with_reasons, "reasons"], rows, strict=True)]
     out[["value_at_stake", "rank"]] = risk[["value_at_stake", "rank"]]
     out = out.join(extras, on="customer_id")
     if next_orders is not None:

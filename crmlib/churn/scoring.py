@@ -277,6 +277,20 @@ def fit_risk_model(orders: pd.DataFrame, *, as_of: Any, tables: Mapping[str, pd.
     return model.fit(signals, no_purchase_between(orders, signals["customer_id"], start, as_of), as_of=start)
 
 
+def _reason_codes(contrib: np.ndarray, fires: np.ndarray, n: int) -> np.ndarray:
+    """Per row, the firing signals with a positive contribution, largest first (ties in :data:`SIGNALS`
+    order), at most ``n``, joined by ``;`` (columns of both arrays in :data:`SIGNALS` order)."""
+    key = np.where(fires & (contrib > 0), -contrib, np.inf)
+    n = max(0, min(int(n), key.shape[1]))
+    if n == 0 or len(key) == 0:
+        return np.full(len(key), "", dtype=object)
+    top = np.argsort(key, axis=1, kind="stable")[:, :n]
+    top = np.where(np.isfinite(np.take_along_axis(key, top, axis=1)), top, -1)
+    combos, inverse = np.unique(top, axis=0, return_inverse=True)  # a handful of distinct reason lists
+    texts = np.array([";".join(SIGNALS[i] for i in row if i >= 0) for row in combos] or [""], dtype=object)
+    return texts[np.asarray(inverse).ravel()]
+
+
 def risk_scores(signals: pd.DataFrame, *, params: Mapping[str, Any] | None = None,
                 model: RiskModel | None = None) -> pd.DataFrame:
     """Score, level and reasons per customer, ranked (ties: value at stake, then customer_id).
@@ -302,12 +316,7 @@ def risk_scores(signals: pd.DataFrame, *, params: Mapping[str, Any] | None = Non
     score = np.clip(model.predict(signals), 0.0, 1.0)
     contrib = model.contributions(signals)
     fires = pd.DataFrame({c: signals[f"{c}_fires"].to_numpy() for c in SIGNALS}, index=signals.index)
-    order = {c: i for i, c in enumerate(SIGNALS)}
-    n = int(p["n_reasons"])
-    reasons = []
-    for row_c, row_f in zip(contrib.to_numpy(), fires.to_numpy(), strict=True):
-        picked = [(-v, order[c], c) for c, v, f in zip(SIGNALS, row_c, row_f, strict=True) if f and v > 0]
-        reasons.append(";".join(c for _, _, c in sorted(picked)[:n]))
+    reasons = _reason_codes(contrib[list(SIGNALS)].to_numpy(float), fires.to_numpy(bool), int(p["n_reasons"]))
     bounds = p["levels"]
     level = np.select([score >= bounds["critical"], score >= bounds["high"], score >= bounds["medium"]],
                       ["critical", "high", "medium"], default="low")

@@ -464,3 +464,19 @@ def test_charts_set_titles_from_the_catalogue(histories):
     assert all(titles) and all(ax.get_xlabel() or ax.get_ylabel() for ax in axes)
     for ax in axes:
         plt.close(ax.figure)
+
+
+def test_reason_codes_match_a_per_customer_sort_with_ties():
+    from crmlib.churn.scoring import SIGNALS, _reason_codes
+
+    rng = np.random.default_rng(5)
+    contrib = rng.integers(-2, 4, size=(400, len(SIGNALS))) / 2.0  # many ties and non-positive values
+    contrib[rng.random(contrib.shape) < 0.05] = np.nan
+    fires = rng.random(contrib.shape) < 0.6
+    for n in (0, 1, 3, len(SIGNALS) + 2):
+        expected = []
+        for row_c, row_f in zip(contrib, fires, strict=True):
+            picked = [(-v, i, c) for i, (c, v, f) in enumerate(zip(SIGNALS, row_c, row_f, strict=True)) if f and v > 0]
+            expected.append(";".join(c for _, _, c in sorted(picked)[:n]))
+        assert list(_reason_codes(contrib, fires, n)) == expected
+    assert len(_reason_codes(contrib[:0], fires[:0], 3)) == 0
