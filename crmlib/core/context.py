@@ -198,12 +198,13 @@ class Context:
 
     # -- exports ------------------------------------------------------------------------------------
     def export_csv(self, name: str, frame: pd.DataFrame) -> Path | None:
-        """Write ``exports/<name>.csv`` (UTF-8 with BOM); nothing without an export folder."""
+        """Write ``exports/<name>.csv`` (UTF-8 with BOM, ``report.csv_dialect``); nothing without an export folder."""
         if self.export_dir is None:
             return None
-        from crmlib.report.exports import write_csv
+        from crmlib.report.exports import csv_dialect, write_csv
 
-        return write_csv(frame, Path(self.export_dir) / f"{name}.csv")
+        dialect = csv_dialect(self.params["report"].get("csv_dialect"), self.lang)
+        return write_csv(frame, Path(self.export_dir) / f"{name}.csv", dialect=dialect)
 
     def export_json(self, name: str, obj: Any) -> Path | None:
         """Write ``exports/<name>.json``; nothing without an export folder."""

@@ -53,6 +53,7 @@ REPORT_DEFAULTS: dict[str, Any] = {
     "dir": None,            # where runs are published, relative to the params file; None = reports/ beside it
     "timeout_minutes": 60,  # a notebook running longer is stopped and gets its failure page
     "keep_runs": None,      # keep only the newest N runs in report.dir (older ones are pruned); None = all
+    "csv_dialect": None,    # excel-tr (';', decimal comma, dd.mm.yyyy; default for language tr) | standard
 }
 
 TOP_LEVEL: dict[str, Any] = {
@@ -203,6 +204,10 @@ def normalize(raw: dict[str, Any]) -> dict[str, Any]:
     from crmlib.core import privacy
 
     privacy.check_params(out["report"])
+    dialect = out["report"].get("csv_dialect")
+    if dialect not in (None, "excel-tr", "standard"):
+        raise ParamsError(f"Params key 'report.csv_dialect' must be excel-tr (';' and decimal comma, for Turkish "
+                          f"Excel), standard (',' and decimal point) or null (by language), got {dialect!r}.")
     return out
 
 

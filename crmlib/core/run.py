@@ -223,7 +223,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
             executed = build / f"{stem}.ipynb"
             render.render_failure(executed if executed.exists() else None, build / f"{stem}.html", title=title,
                                   lang=lang, error=result["error"])
-        export_failures = _assemble_exports(work / "context" / "staging", export_dir, lang=lang,
+        export_failures = _assemble_exports(work / "context" / "staging", export_dir, lang=lang, currency=ctx.currency,
                                             max_rows=params["report"].get("max_list_rows"))
         timings["render_and_exports"] = time.perf_counter() - step
 
@@ -279,7 +279,8 @@ def _one_line(err: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _assemble_exports(staging: Path, export_dir: Path, *, lang: str, max_rows: int | None) -> list[dict[str, str]]:
+def _assemble_exports(staging: Path, export_dir: Path, *, lang: str, max_rows: int | None,
+                      currency: str = "TRY") -> list[dict[str, str]]:
     """Write the action-list workbook from the staged lists; a failure is returned, never raised.
 
     Whatever goes wrong here (a list too large, a full disk, a value Excel refuses) must not cost the run its
@@ -288,7 +289,7 @@ def _assemble_exports(staging: Path, export_dir: Path, *, lang: str, max_rows: i
     target = export_dir / "action_lists.xlsx"
     try:
         lists = {p.stem: pd.read_parquet(p) for p in sorted((staging / "action_lists").glob("*.parquet"))}
-        exports.write_action_lists(lists, target, lang=lang, max_rows=max_rows)
+        exports.write_action_lists(lists, target, lang=lang, currency=currency, max_rows=max_rows)
         return []
     except Exception as err:  # reported in the run index, run.json and one line on stderr
         log.debug("action-list workbook failed", exc_info=True)

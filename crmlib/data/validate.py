@@ -90,7 +90,10 @@ class Note:
             return formatting.number(value, lang) if numeric else value
 
         values = {k: shown(k, v) for k, v in self.values.items()}
-        return t(f"dq.note.{self.kind}", lang, table=self.table, column=self.column or "",
+        from crmlib.report.i18n import field_label, table_label
+
+        return t(f"dq.note.{self.kind}", lang, table=table_label(self.table, lang),
+                 column=field_label(self.table, self.column or "", lang),
                  count=formatting.number(self.count, lang), **values)
 
 

@@ -25,6 +25,7 @@ from crmlib.overview.kpis import (
 )
 from crmlib.overview.summary import (
     active_customers,
+    field_label,
     headline,
     last_complete_month,
     missing_values,
@@ -50,6 +51,7 @@ __all__ = [
     "cohort_average",
     "cohort_retention",
     "csat",
+    "field_label",
     "format_kpi",
     "headline",
     "kpi_table",

@@ -17,7 +17,7 @@ from crmlib.report.i18n import t
 
 
 def _month_labels(months: pd.Series, lang: str) -> list[str]:
-    return [fmt.month(m, lang) for m in months]
+    return [fmt.month(m, lang, short=True) for m in months]
 
 
 def plot_active_customers(monthly: pd.DataFrame, *, lang: str, ax: Axes | None = None) -> Axes:
@@ -53,7 +53,7 @@ def plot_cohort_retention(matrix: pd.DataFrame, *, lang: str, ax: Axes | None = 
            ylabel=t("kpi.plot.cohort_y", lang))
     if shares.empty:
         return ax
-    rows = [f"{fmt.month(pd.Timestamp(f'{c}-01'), lang)} ({fmt.number(n, lang)})"
+    rows = [f"{fmt.month(pd.Timestamp(f'{c}-01'), lang, short=True)} ({fmt.number(n, lang)})"
             for c, n in zip(shares.index, matrix["size"], strict=True)]
     values = shares.to_numpy(float) * 100
     annot = np.vectorize(lambda v: "" if np.isnan(v) else fmt.number(v, lang))(values)

@@ -14,7 +14,7 @@ from crmlib.report.charts import PALETTE, currency_unit, money_axis, new_axes, n
 def plot_monthly_revenue(monthly: pd.DataFrame, *, lang: str, currency: str, ax: Axes | None = None) -> Axes:
     """Bar chart of net revenue per month (``monthly`` from :func:`crmlib.overview.summary.monthly`)."""
     ax = new_axes(ax, size=(10, 4))
-    labels = [fmt.month(m, lang) for m in monthly["month"]]
+    labels = [fmt.month(m, lang, short=True) for m in monthly["month"]]
     ax.bar(labels, monthly["revenue"], color=PALETTE[0])
     step = max(1, len(labels) // 12)
     ax.set_xticks(range(0, len(labels), step), labels[::step], rotation=45, ha="right")

@@ -129,7 +129,9 @@ def quality_notes(quality: list[dict[str, Any]], *, lang: str, currency: str = "
         key = f"dq.note.{q.get('kind', '')}"
         if i18n.has(key):
             values = {k: shown(k, v) for k, v in (q.get("values") or {}).items()}
-            text = i18n.t(key, lang, table=q.get("table", ""), column=q.get("column") or "",
+            table = q.get("table", "")
+            text = i18n.t(key, lang, table=i18n.table_label(table, lang),
+                          column=i18n.field_label(table, q.get("column") or "", lang),
                           count=fmt.number(q.get("count", 0), lang), **values)
         else:
             text = q.get("message") or q.get("kind", "")
@@ -142,8 +144,14 @@ def table_label(name: str, lang: str) -> str:
     """An input table's name for readers (catalogue ``common.table.<name>``; the name itself otherwise)."""
     from crmlib.report import i18n
 
-    key = f"common.table.{name}"
-    return i18n.t(key, lang) if i18n.has(key) else name
+    return i18n.table_label(name, lang)
+
+
+def field_label(table: str, column: str, lang: str) -> str:
+    """An input column's name for readers (catalogue ``field.<table>.<column>``; the name itself otherwise)."""
+    from crmlib.report import i18n
+
+    return i18n.field_label(table, column, lang)
 
 
 def last_complete_month(monthly_frame: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Series:

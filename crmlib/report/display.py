@@ -150,7 +150,7 @@ def format_frame(ctx: Any, frame: pd.DataFrame, *, money: Sequence[str] = (), da
         elif col in dates:
             out[col] = [fmt.date(v, ctx.lang) for v in series]
         elif col in months:
-            out[col] = [fmt.month(v, ctx.lang) for v in series]
+            out[col] = [fmt.month(v, ctx.lang, short=True) for v in series]
         elif col in pct:
             out[col] = [fmt.pct(v, ctx.lang) for v in series]
         elif col in ints:

@@ -1,9 +1,19 @@
 """Export files: CSV in UTF-8 with a byte-order mark (so that Excel shows Turkish letters) and the
-workbook of action lists, one sheet per list."""
+workbook of action lists, one sheet per list.
+
+CSV dialects (``report.csv_dialect``): ``excel-tr`` (``;`` between fields, decimal comma, ``dd.mm.yyyy``
+dates: what Excel with Turkish regional settings opens by double-click; the default when the report language
+is Turkish) and ``standard`` (``,``, decimal point, ISO dates; the default otherwise).
+
+The workbook is for a sales rep: the suggested action and message come first, codes are translated, dates
+are real dates shown ``dd.mm.yyyy``, money and percentages are numbers with a cell format (sortable and
+summable), and every sheet has a filter row.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -13,18 +23,57 @@ from crmlib.report import formatting, i18n, inert
 SHEET_NAME_LIMIT = 31  # Excel's limit on sheet names
 EXCEL_MAX_ROWS = 1_048_576  # Excel's limit on rows per sheet, header included
 MAX_LIST_ROWS = 5000  # default of params report.max_list_rows
+CSV_DIALECTS: dict[str, dict[str, str]] = {
+    "excel-tr": {"sep": ";", "decimal": ",", "date_format": "%d.%m.%Y"},
+    "standard": {"sep": ",", "decimal": ".", "date_format": "%Y-%m-%d"},
+}
+
+# Code columns of the action lists: the catalogue prefix naming each code, and the column that already
+# holds the text (then the code column is left out of the workbook; the CSV keeps it for machines).
+CODE_COLUMNS: dict[str, tuple[str | None, str | None]] = {
+    "risk_level": ("churn.level", None),
+    "action_code": ("churn.action", "action_text"),
+    "message_code": ("churn.message", "message_text"),
+    "reasons": (None, "reasons_text"),
+    "rfm_segment": ("seg.name", "segment"),
+    "current_segment": ("seg.name", None),
+    "previous_segment": ("seg.name", None),
+    "abc_tier": ("seg.tier", None),
+    "reason": ("xsell.reason", None),
+    "group": ("churn.group", None),
+}
+# What a rep reads first on every sheet.
+LEADING_COLUMNS: tuple[str, ...] = ("action_text", "segment_action", "action", "message_text", "message")
+# Columns holding money, shares (0–1) and day counts; other floats get one decimal.
+MONEY_COLUMNS: frozenset[str] = frozenset({
+    "amount", "value", "value_at_stake", "monetary", "clv", "revenue", "spend", "monthly_spend", "price",
+    "list_price", "premium_price", "bundle_price", "expected_order_value", "avg_order_value", "early_amount",
+    "last_year_amount", "gap_to_next", "next_threshold", "tier_monthly_spend", "monthly_discount_cost",
+    "predicted_spend", "actual_spend", "mean_clv", "total_clv", "mean_revenue", "reward", "cac", "ltv", "margin",
+    "revenue_window", "clv_p10", "clv_p90", "expected_value", "horizon_value", "discount_amount"})
+_SHARE = re.compile(r"(^|_)(share|rate|p_alive|probability|confidence|support|risk_score|precision)(_|$)|^p_")
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` as UTF-8-with-BOM CSV (ISO dates, ``.`` decimals), atomically.
+def csv_dialect(setting: str | None, lang: str) -> str:
+    """The CSV dialect in use: ``report.csv_dialect`` when set, else ``excel-tr`` for Turkish, ``standard``."""
+    if setting:
+        if setting not in CSV_DIALECTS:
+            raise ValueError(f"report.csv_dialect is {setting!r}; use one of {', '.join(CSV_DIALECTS)}")
+        return setting
+    return "excel-tr" if lang == "tr" else "standard"
+
+
+def write_csv(frame: pd.DataFrame, path: Path, *, dialect: str = "standard") -> Path:
+    """Write ``frame`` as UTF-8-with-BOM CSV in ``dialect`` (see :data:`CSV_DIALECTS`), atomically.
 
     Text fields a spreadsheet would evaluate get a leading apostrophe (:func:`crmlib.report.inert.neutralise`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    inert.neutralise_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d",
-                                         lineterminator="\r\n")  # RFC 4180: a CR in a field is quoted
+    options = CSV_DIALECTS[csv_dialect(dialect, "en")]
+    inert.neutralise_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n",
+                                         **options)  # RFC 4180: a CR in a field is quoted
     os.replace(tmp, path)
     return path
 
@@ -59,15 +108,59 @@ def sheet_title(name: str, lang: str) -> str:
     return title[:SHEET_NAME_LIMIT]
 
 
+def code_label(prefix: str, code: object, lang: str) -> object:
+    """The catalogue's name for ``code`` under ``prefix`` (``churn.level`` + ``critical`` → ``Kritik``);
+    a parenthetical that needs values (``Kopmuş ({days}+ gün)``) is dropped; unknown codes stay as they are."""
+    if not isinstance(code, str) or not i18n.has(f"{prefix}.{code}"):
+        return code
+    text = i18n.catalogue()[f"{prefix}.{code}"][lang]
+    text = re.sub(r"\s*\([^()]*\{[^{}]*\}[^()]*\)", "", text)
+    return code if i18n.placeholders(text) else text
+
+
+def readable_list(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """An action list as a rep reads it: action and message first, codes translated (their text twins kept),
+    time zones dropped from dates. Column names stay canonical (headers are translated when written)."""
+    out = frame.copy()
+    for column, (prefix, twin) in CODE_COLUMNS.items():
+        if column not in out.columns:
+            continue
+        if twin is not None and twin in out.columns:
+            out = out.drop(columns=column)
+        elif prefix is not None:
+            out[column] = [code_label(prefix, v, lang) for v in out[column]]
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_localize(None)
+    first = [c for c in LEADING_COLUMNS if c in out.columns]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def number_format(column: str, series: pd.Series, lang: str, currency: str = "TRY") -> str | None:
+    """Excel number format of a column: dates ``dd.mm.yyyy``, money with its currency, shares as %."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "dd.mm.yyyy" if lang == "tr" else "d mmm yyyy"
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return None
+    if column in MONEY_COLUMNS:
+        code = "TL" if currency.upper() in ("TRY", "TL") else currency.upper()
+        return f'#,##0 "{code}"' if lang == "tr" else f'"{"TRY" if code == "TL" else code}" #,##0'
+    if _SHARE.search(column):
+        return "%0.0" if lang == "tr" else "0.0%"
+    if pd.api.types.is_integer_dtype(series) or "days" in column or column in ("rank", "year", "years"):
+        return "#,##0"
+    return "#,##0.0"
+
+
 def sheet_rows(max_rows: int | None) -> int:
     """Rows of data a sheet may hold: ``max_rows`` (default 5000), never more than Excel allows."""
     wanted = MAX_LIST_ROWS if max_rows is None else int(max_rows)
     return max(1, min(wanted, EXCEL_MAX_ROWS - 3))  # header, a blank row and the note fit too
 
 
-def write_action_lists(lists: dict[str, pd.DataFrame], path: Path, *, lang: str,
+def write_action_lists(lists: dict[str, pd.DataFrame], path: Path, *, lang: str, currency: str = "TRY",
                        max_rows: int | None = MAX_LIST_ROWS) -> Path | None:
-    """Write every action list as a sheet of one ``.xlsx`` (headers in the report language).
+    """Write every action list as a sheet of one ``.xlsx`` (see the module docstring for the layout).
 
     A sheet holds the first ``max_rows`` rows of its list (lists come highest priority first) and, when the
     list is longer, a note below them saying how many more rows its CSV holds; never more than Excel's
@@ -89,17 +182,23 @@ def write_action_lists(lists: dict[str, pd.DataFrame], path: Path, *, lang: str,
                 k += 1
             used.add(title)
             more = len(lists[name]) - cap
-            frame = lists[name].head(cap).copy()
-            for col in frame.columns:
-                if isinstance(frame[col].dtype, pd.DatetimeTZDtype):
-                    frame[col] = frame[col].dt.tz_localize(None)
+            frame = readable_list(lists[name].head(cap), lang)
+            formats = [number_format(str(c), frame[c], lang, currency) for c in frame.columns]
             localized_columns(frame, lang).to_excel(writer, sheet_name=title, index=False)
             sheet = writer.sheets[title]
             inert.inert_sheet(sheet)  # text stays text, whatever it starts with
             for idx, col in enumerate(sheet.columns, start=1):
-                width = max(len(str(c.value)) if c.value is not None else 0 for c in list(col)[:200])
+                cells = list(col)
+                if formats[idx - 1]:
+                    for cell in cells[1:]:
+                        cell.number_format = formats[idx - 1]
+                width = max(len(str(c.value)) if c.value is not None else 0 for c in cells[:200])
+                if formats[idx - 1] and "yy" in formats[idx - 1]:
+                    width = max(len(str(cells[0].value)), 11)
                 sheet.column_dimensions[sheet.cell(row=1, column=idx).column_letter].width = min(60, width + 2)
             sheet.freeze_panes = "A2"
+            last = sheet.cell(row=len(frame) + 1, column=max(len(frame.columns), 1)).coordinate
+            sheet.auto_filter.ref = f"A1:{last}"  # the rows of the list, not the note below them
             if more > 0:
                 sheet.cell(row=len(frame) + 3, column=1,
                            value=i18n.t("sheet.more_rows", lang, shown=formatting.number(len(frame), lang),

@@ -8,6 +8,12 @@ language::
       tr: Müşteri segmentasyonu
 
 Placeholders use :py:meth:`str.format` syntax (``{n_customers}``); both languages must use the same ones.
+Two format specs make grammar follow the number (values are passed already formatted):
+
+- Turkish suffixes (:func:`crmlib.report.formatting.suffix`): ``{share:poss}`` → ``%27,2'si``,
+  ``{amount:gen}`` → ``8.644 TL'nin``, ``{month:loc}`` → ``Haziran 2026'da``, ``{n:poss+acc}`` → ``1.953'ünü``.
+- Plurals by CLDR category (:func:`crmlib.report.formatting.plural`): ``{n:plural:# order|# orders}`` →
+  ``1 order`` / ``2 orders`` (``#`` is the value; Turkish keeps the noun singular and needs no spec).
 """
 
 from __future__ import annotations
@@ -67,7 +73,36 @@ def t(key: str, lang: str, /, **values: Any) -> str:
         text = catalogue()[key][lang]
     except KeyError:
         raise KeyError(f"message {key!r} has no {lang!r} text in crmlib/locales/*.yaml") from None
-    return text.format(**values) if values else text
+    return _Formatter(lang).vformat(text, (), values) if values else text
+
+
+class _Formatter(string.Formatter):
+    """:py:meth:`str.format` plus the suffix and plural specs (see the module docstring)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        from crmlib.report import formatting
+
+        if format_spec.startswith("plural:"):
+            return formatting.plural(value, self.lang, format_spec[len("plural:"):])
+        if formatting.is_suffix_spec(format_spec):
+            return formatting.suffix(value, format_spec, self.lang)
+        return super().format_field(value, format_spec)
+
+
+def table_label(table: str, lang: str) -> str:
+    """An input table's name for readers (``common.table.<table>``; the name itself otherwise)."""
+    key = f"common.table.{table}"
+    return t(key, lang) if has(key) else table
+
+
+def field_label(table: str, column: str, lang: str) -> str:
+    """An input column's name for readers (``field.<table>.<column>``, e.g. ``Doğum tarihi`` for
+    ``customers.birth_date``); the column itself when the catalogue has no entry."""
+    key = f"field.{table}.{column}"
+    return t(key, lang) if column and has(key) else column
 
 
 def has(key: str) -> bool:

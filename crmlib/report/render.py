@@ -145,6 +145,13 @@ def _modes_line(run: dict[str, Any], lang: str) -> str:
     return f"<p class='muted'>{html.escape(text)}</p>"
 
 
+def _dialect(run: dict[str, Any], lang: str) -> str:
+    from crmlib.report.exports import csv_dialect
+
+    setting = ((run.get("params") or {}).get("report") or {}).get("csv_dialect")
+    return csv_dialect(setting if setting in ("excel-tr", "standard") else None, lang)
+
+
 def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str) -> Path:
     """Write the run's ``index.html``: one link per notebook report, its status, and the exports."""
     from crmlib.report import formatting
@@ -173,6 +180,7 @@ def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str) -> Path
             f"<h2>{t('run.exports')}</h2>"
             f"<table><tr><th>{t('run.file')}</th><th>{t('run.contents')}</th></tr>{exports}</table>"
             f"{_modes_line(run, lang)}"
+            f"<p>{t('run.csv_dialect.' + _dialect(run, lang))}</p>"
             f"<p class='muted'><a href='../index.html'>{t('run.all_runs')}</a></p>")
     html_path.write_text(PAGE.format(lang=lang, title=t("run.index_title"), body=body), encoding="utf-8")
     return html_path

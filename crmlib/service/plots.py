@@ -25,7 +25,7 @@ def plot_service_trend(by_month: pd.DataFrame, *, lang: str, ax: Axes | None = N
     ax = new_axes(ax, size=(10, 4))
     x = np.arange(len(by_month))
     ax.bar(x, by_month["tickets"].to_numpy(float), color=PALETTE[8], label=t("svc.plot.tickets", lang))
-    ax.set_xticks(x, [fmt.month(m, lang) for m in by_month["month"]], rotation=45, ha="right")
+    ax.set_xticks(x, [fmt.month(m, lang, short=True) for m in by_month["month"]], rotation=45, ha="right")
     ax.set(title=t("svc.plot.trend_title", lang), xlabel=t("svc.plot.month", lang),
            ylabel=t("svc.plot.tickets_axis", lang))
     add_rate_line(ax, x, by_month["same_day_ack_rate"].to_numpy(float), lang=lang,

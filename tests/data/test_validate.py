@@ -347,7 +347,10 @@ def test_note_numbers_follow_the_language() -> None:
 
     note = Note("orders", "amount", "negative_amounts", 1234, "", values={"total": -12345.0})
     assert note.text("tr") == (
-        "orders.amount: 1.234 satırda tutar eksi (iadeler, toplam -12.345 TL); "
-        "bu satırlar tutuldu ve netleştirildi."
+        "Tutar (Siparişler): 1.234 satırda tutar eksi (iadeler, toplam -12.345 TL); "
+        "bu satırlar tutuldu ve ciroya mahsup edildi."
     )
+    assert note.text("en").startswith("Amount (Orders): ")
+    blank = Note("customers", "birth_date", "blank_values", 76, "", values={"rows": 600})
+    assert blank.text("tr") == "Doğum tarihi (Müşteriler): 600 satırın 76'sında değer yok."
     assert "1,234 lines" in note.text("en") and "TRY 12,345" in note.text("en")
