@@ -380,6 +380,55 @@ def palive_matrix(model: ClvModel, customer_summary: pd.DataFrame) -> tuple[pd.D
     return model.probability_alive_matrix(max_frequency=top, max_recency_days=age, T_days=age), age
 
 
+#: Upper limits of the P(alive) bands a manager reads ("probably lost" below 25 %, "likely active" from 75 %).
+ACTIVITY_BANDS: tuple[float, ...] = (0.25, 0.5, 0.75)
+
+
+def activity_bands(table: pd.DataFrame, customer_summary: pd.DataFrame, *,
+                   limits: tuple[float, ...] = ACTIVITY_BANDS) -> pd.DataFrame:
+    """Repeat buyers by the probability that they are still active, in bands, with what they bought so far
+    and what they are expected to bring.
+
+    One-time buyers are left out: BG/NBD gives them P(alive) = 1 by construction (FHL 2005, assumption iv).
+
+    Parameters
+    ----------
+    table
+        :func:`crmlib.clv.model.clv_table` output: ``customer_id``, ``p_alive``, ``clv``.
+    customer_summary
+        ``customer_id``, ``frequency``, ``revenue``.
+
+    Returns
+    -------
+    DataFrame
+        ``band`` (0 = lowest probability), ``low``, ``high``, ``n_customers``, ``customer_share``, ``revenue``,
+        ``revenue_share``, ``clv``; one row per band, every band present.
+    """
+    require_columns(table, ["customer_id", "p_alive", "clv"], "clv table")
+    require_columns(customer_summary, ["customer_id", "frequency", "revenue"], "customer_summary")
+    info = customer_summary.set_index("customer_id")
+    merged = table.assign(frequency=table["customer_id"].map(info["frequency"]),
+                          revenue=table["customer_id"].map(info["revenue"]))
+    repeat = merged.loc[merged["frequency"] > 0]
+    edges = [0.0, *limits, 1.0 + 1e-9]
+    band = pd.cut(repeat["p_alive"], edges, right=False, labels=False)
+    grouped = repeat.groupby(band)
+    out = pd.DataFrame({"band": range(len(edges) - 1), "low": edges[:-1], "high": [*limits, 1.0]})
+    out["n_customers"] = out["band"].map(grouped.size()).fillna(0).astype(int)
+    out["revenue"] = out["band"].map(grouped["revenue"].sum()).fillna(0.0)
+    out["clv"] = out["band"].map(grouped["clv"].sum()).fillna(0.0)
+    out["customer_share"] = out["n_customers"] / max(len(repeat), 1)
+    total = float(out["revenue"].sum())
+    out["revenue_share"] = out["revenue"] / total if total > 0 else 0.0
+    return out[["band", "low", "high", "n_customers", "customer_share", "revenue", "revenue_share", "clv"]]
+
+
+def band_label(low: float, high: float, lang: str) -> str:
+    """A P(alive) band's name for readers (``clv.band.<n>`` with its limits)."""
+    index = int(np.searchsorted(np.asarray(ACTIVITY_BANDS), low, side="right"))
+    return i18n.t(f"clv.band.{index}", lang, low=fmt.pct(low, lang, 0), high=fmt.pct(high, lang, 0))
+
+
 def fitted_model(ctx: Any) -> tuple[ClvModel | None, str | None]:
     """The run's fitted model, or ``None`` and one sentence (in the report language) saying why not.
 

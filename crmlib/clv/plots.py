@@ -67,18 +67,26 @@ def plot_clv_by_group(by_group: pd.DataFrame, *, lang: str, currency: str, label
     return ax
 
 
-def plot_palive_matrix(matrix: pd.DataFrame, *, lang: str, T_days: float, ax: Axes | None = None) -> Axes:
-    """Heatmap of P(alive) by frequency (columns) and recency in weeks (rows, most recent at the bottom),
-    ``matrix`` from :meth:`crmlib.clv.model.ClvModel.probability_alive_matrix`."""
-    ax = new_axes(ax, size=(9, 6))
-    shown = matrix.copy()
-    shown.index = [f"{d / 7:.0f}" for d in matrix.index]
-    sns.heatmap(shown, vmin=0, vmax=1, cmap="RdYlGn", ax=ax, cbar_kws={"label": i18n.t("clv.col.p_alive", lang)})
-    ax.invert_yaxis()
-    step = max(1, len(shown) // 12)
-    ax.set_yticks(np.arange(0, len(shown), step) + 0.5, shown.index[::step], rotation=0)
-    ax.set(title=i18n.t("clv.chart.palive", lang), xlabel=i18n.t("clv.axis.frequency", lang),
-           ylabel=i18n.t("clv.axis.recency_weeks", lang, weeks=f"{T_days / 7:.0f}"))
+def plot_activity_bands(bands: pd.DataFrame, *, lang: str, ax: Axes | None = None) -> Axes:
+    """Horizontal bars: repeat buyers per band of the probability of still being active (``bands`` from
+    :func:`crmlib.clv.analysis.activity_bands`), likeliest active at the top; each bar labelled with its
+    length (customers) and the band's share of revenue so far."""
+    from crmlib.clv.analysis import band_label
+    from crmlib.report import formatting as fmt
+
+    ax = new_axes(ax, size=(9, 3.2))
+    shown = bands.iloc[::-1].reset_index(drop=True)
+    colours = [PALETTE[5], PALETTE[4], PALETTE[1], PALETTE[2]][::-1][: len(shown)]
+    y = np.arange(len(shown))
+    counts = shown["n_customers"].to_numpy(float)
+    ax.barh(y, counts, color=colours)
+    for yi, n, share in zip(y, counts, shown["revenue_share"], strict=True):
+        ax.text(n, yi, "  " + i18n.t("clv.chart.band_note", lang, n=fmt.number(n, lang),
+                                      share=fmt.pct(share, lang, 0)), va="center", fontsize=8, color="#333")
+    ax.set_yticks(y, [band_label(lo, hi, lang) for lo, hi in zip(shown["low"], shown["high"], strict=True)])
+    ax.set_xlim(0, max(float(counts.max()) * 1.45, 1.0) if len(counts) else 1.0)
+    number_axis(ax, lang, axis="x")
+    ax.set(title=i18n.t("clv.chart.bands", lang), xlabel=i18n.t("clv.axis.repeat_customers", lang), ylabel="")
     return ax
 
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
 
 from crmlib.cross_sell.report import strongest_rules
 from crmlib.report.formatting import number
@@ -24,7 +25,8 @@ def _short(text: str, width: int = 38) -> str:
 
 
 def plot_top_rules(rules: pd.DataFrame, *, lang: str, n: int = 10, ax: Axes | None = None) -> Axes:
-    """Horizontal bars of the confidence of the ``n`` strongest rules, labelled "A → B".
+    """Horizontal bars of the lift of the ``n`` strongest rules, labelled "A → B", each bar labelled with its
+    own length (the lift), in the order of the table beside it.
 
     The rules are :func:`crmlib.cross_sell.report.strongest_rules` (by lift, one direction per item set).
 
@@ -32,31 +34,23 @@ def plot_top_rules(rules: pd.DataFrame, *, lang: str, n: int = 10, ax: Axes | No
     ``antecedent_names``, ``consequent_names``, used as labels when present).
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 0.45 * max(min(n, len(rules)), 3) + 1.2))
+        _, ax = plt.subplots(figsize=(10, 0.5 * max(min(n, len(rules)), 3) + 1.2))
     top = strongest_rules(rules, n=n).iloc[::-1]
     a = top["antecedent_names"] if "antecedent_names" in top else top["antecedents"]
     c = top["consequent_names"] if "consequent_names" in top else top["consequents"]
-    labels = [f"{_short(str(x), 30)} → {_short(str(y), 30)}" for x, y in zip(a, c, strict=True)]
+    labels = [f"{_short(str(x), 44)}\n→ {_short(str(y), 44)}" for x, y in zip(a, c, strict=True)]
     y = np.arange(len(top))
-    ax.barh(y, 100 * top["confidence"].to_numpy(float), color=_BLUE)
-    for yi, conf, lift in zip(y, top["confidence"], top["lift"], strict=True):
-        ax.text(
-            100 * conf,
-            yi,
-            "  " + t("xsell.plot.lift_note", lang, lift=number(lift, lang, 1)),
-            va="center",
-            fontsize=8,
-            color="#333",
-        )
+    lifts = top["lift"].to_numpy(float)
+    ax.barh(y, lifts, color=_BLUE)
+    for yi, lift in zip(y, lifts, strict=True):
+        ax.text(lift, yi, "  " + t("xsell.plot.lift_note", lang, lift=number(lift, lang, 1)), va="center",
+                fontsize=8, color="#333")
     ax.set_yticks(y, labels, fontsize=8)
-    right = 100 * float(top["confidence"].max()) * 1.35 if len(top) else 1.0
-    ax.set(
-        title=t("xsell.plot.rules_title", lang),
-        xlabel=t("xsell.plot.rules_x", lang),
-        ylabel="",
-        xlim=(0, max(right, 1.0)),
-    )
-    ax.set_xticks([v for v in range(0, 101, 20) if v <= max(right, 1.0)])  # a share: no ticks past 100 %
+    ax.axvline(1.0, color=_GREY, lw=1, ls="--")
+    right = float(lifts.max()) * 1.25 if len(top) else 2.0
+    ax.set(title=t("xsell.plot.rules_title", lang), xlabel=t("xsell.plot.rules_x", lang), ylabel="",
+           xlim=(0, max(right, 2.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: number(v, lang)))
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

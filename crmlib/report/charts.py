@@ -26,22 +26,9 @@ def new_axes(ax: Axes | None = None, *, size: tuple[float, float] = (9.0, 4.5)) 
 
 
 def compact_money(value: float, lang: str, currency: str) -> str:
-    """Money for a tick label: ``TRY 60M`` / ``60 Mn TL`` from a million up (full figures overlap), else as
-    :func:`crmlib.report.formatting.money`. The unit words come from the catalogue (``plot.unit.*``)."""
-    from crmlib.report import i18n
-
-    size = abs(float(value))
-    if size < 1e6:
-        return fmt.money(value, lang, currency)
-    scale, unit = (1e9, "billion") if size >= 1e9 else (1e6, "million")
-    scaled = float(value) / scale
-    body = fmt.number(scaled, lang, 0 if abs(scaled - round(scaled)) < 0.05 else 1)
-    word = i18n.t(f"plot.unit.{unit}", lang)
-    symbol = fmt.CURRENCY_SYMBOLS.get(currency.upper(), currency)
-    if lang == "tr":
-        return f"{body} {word} {symbol}"
-    code = currency.upper() if symbol == "TL" else symbol
-    return f"{code}{' ' if code.isalpha() else ''}{body}{word}"
+    """Money for a tick label: ``TRY 60M`` / ``60 Mn TL`` from a million up (full figures overlap; Babel's
+    short compact form), else as :func:`crmlib.report.formatting.money`."""
+    return fmt.compact_money(value, lang, currency)
 
 
 def currency_unit(currency: str, lang: str) -> str:

@@ -41,6 +41,8 @@ table.crm-table th{background:#1f4e79;color:#fff;padding:.35em .7em;text-align:l
 table.crm-table td{padding:.3em .7em;border-bottom:1px solid #e3e8ee;text-align:left !important}
 table.crm-table td.num,table.crm-table th.num{text-align:right !important;white-space:nowrap}
 table.crm-table td.nw{white-space:nowrap}
+table.crm-table td.name{min-width:14em}
+table.crm-table td.long{min-width:20em}
 table.crm-table tr:nth-child(even) td{background:#f8fafc}
 .crm-more{font-family:sans-serif;color:#666;font-size:.85em}
 </style>
@@ -169,6 +171,10 @@ def format_frame(ctx: Any, frame: pd.DataFrame, *, money: Sequence[str] = (), da
 
 
 _NOWRAP = ("phone", "customer_id", "order_id", "ticket_id")  # short codes and numbers a line break would garble
+# Names keep at least two words a line (a long reason column must not squeeze them to five lines).
+_NAMES = ("name", "product_name", "antecedent_names", "consequent_names", "antecedents", "consequents", "product",
+          "premium", "items", "action_text", "segment_action", "group")
+_LONG_TEXT = ("reasons_text", "message_text", "strategy", "message", "reason", "definition", "meaning")
 _NUMERIC_TEXT = re.compile(r"^[-–%+]?[\d.,\s%]*(TL|TRY|[€$£])?[\d.,\s%]*$")
 
 
@@ -185,7 +191,8 @@ def table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None =
     body = format_frame(ctx, shown, **formats)
     nowrap = (set(formats.get("dates", ())) | set(formats.get("months", ())) | set(_NOWRAP)
               | {c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
-    css = {c: "num" if c in numeric else ("nw" if c in nowrap else "") for c in body.columns}
+    css = {c: "num" if c in numeric else "nw" if c in nowrap else "name" if c in _NAMES else
+           "long" if c in _LONG_TEXT else "" for c in body.columns}
     head = "".join(f"<th class='{'num' if c in numeric else ''}'>{esc(_label(ctx, c, labels))}</th>"
                    for c in body.columns)
     rows = []

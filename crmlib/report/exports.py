@@ -39,7 +39,7 @@ CODE_COLUMNS: dict[str, tuple[str | None, str | None]] = {
     "current_segment": ("seg.name", None),
     "previous_segment": ("seg.name", None),
     "abc_tier": ("seg.tier", None),
-    "reason": ("xsell.reason", None),
+    "reason_code": (None, "reason"),
     "group": ("churn.group", None),
 }
 # What a rep reads first on every sheet.

@@ -485,3 +485,20 @@ def test_expected_orders_match_sample_truth(sample_ctx, sample_dir):
     assert abs(error) < 0.10, f"aggregate error {error:+.1%}"
     # and customer by customer the forecast ranks who will buy: Spearman rho well above 0.5
     assert joined["expected_orders"].corr(joined["orders_next_365d"], method="spearman") > 0.6
+
+
+def test_activity_bands_count_repeat_buyers_only_and_shares_add_up():
+    table = pd.DataFrame({"customer_id": list("abcdef"), "p_alive": [0.1, 0.3, 0.6, 0.9, 1.0, 1.0],
+                          "clv": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    summary = pd.DataFrame({"customer_id": list("abcdef"), "frequency": [3, 2, 1, 4, 5, 0],
+                            "revenue": [100.0, 300.0, 200.0, 400.0, 0.0, 999.0]})
+    bands = clv_analysis.activity_bands(table, summary)
+    assert bands["n_customers"].tolist() == [1, 1, 1, 2]  # f, a one-time buyer, is left out
+    assert bands["revenue"].tolist() == [100.0, 300.0, 200.0, 400.0]
+    assert bands["customer_share"].sum() == pytest.approx(1.0) and bands["revenue_share"].sum() == pytest.approx(1.0)
+    assert clv_analysis.band_label(0.0, 0.25, "tr") == "Büyük olasılıkla kaybedildi (%25'in altı)"
+    assert clv_analysis.band_label(0.75, 1.0, "en") == "Active (75% or more)"
+    from crmlib.clv import plots
+
+    ax = plots.plot_activity_bands(bands, lang="tr")
+    assert [p.get_width() for p in ax.patches][::-1] == [1, 1, 1, 2]

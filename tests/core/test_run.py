@@ -325,3 +325,36 @@ def test_a_failing_export_still_publishes_the_reports_with_exit_1_and_one_line(s
     assert "<h1" in (out / "00_overview.html").read_text(encoding="utf-8")
     assert (out / "exports" / "at_risk.csv").exists() and not (out / "exports" / "action_lists.xlsx").exists()
     assert not list((tmp_path / "reports").glob(".building-*"))
+
+
+def test_turkish_exports_open_in_turkish_excel_and_the_workbook_is_typed(published):
+    import openpyxl
+
+    from crmlib.report import exports
+
+    _, results = published
+    out = results["tr"][1]
+    for name, columns in CONTRACT_EXPORTS.items():
+        text = (out / "exports" / name).read_bytes().decode("utf-8-sig")
+        assert text.splitlines()[0].split(";")[: len(columns)] == columns, name
+        frame = pd.read_csv(out / "exports" / name, sep=";", decimal=",", encoding="utf-8-sig")
+        assert len(frame) > 0 and all(frame[c].dtype != object for c in ("support", "confidence", "lift")
+                                      if c in frame), name
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "report.csv_dialect: excel-tr" in index
+    assert "report.csv_dialect: standard" in (results["en"][1] / "index.html").read_text(encoding="utf-8")
+    book = openpyxl.load_workbook(out / "exports" / "action_lists.xlsx")
+    titles = set(book.sheetnames)
+    for name in ("preseason", "cross_sell", "at_risk", "segment_contacts"):
+        assert exports.sheet_title(name, "tr") in titles, name
+    for sheet in book.worksheets:
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
+        for cell in sheet[2] if sheet.max_row > 1 else []:
+            assert not (isinstance(cell.value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d.*", cell.value)), sheet.title
+            if hasattr(cell.value, "year"):
+                assert cell.number_format == "dd.mm.yyyy", (sheet.title, cell.coordinate)
+    at_risk = book[exports.sheet_title("at_risk", "tr")]
+    header = [c.value for c in at_risk[1]]
+    assert header[:2] == ["Önerilen eylem", "Mesaj"]
+    level = at_risk.cell(row=2, column=header.index("Risk seviyesi") + 1).value
+    assert level in {"Düşük", "Orta", "Yüksek", "Kritik", "Kopmuş"}

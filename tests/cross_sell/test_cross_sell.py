@@ -223,7 +223,7 @@ def test_recommend_fills_with_popular_and_texts(held_lines: pd.DataFrame) -> Non
     assert en.iloc[1] == "bought by 60% of all customers"
     assert (
         xs.reason_text(recs, lang="tr", products=products).iloc[0]
-        == "Şeker alanlarda birlikte alınma oranı %67"
+        == "Şeker alanların %67'si bunu da aldı"
     )
 
 
@@ -465,7 +465,7 @@ def test_analyse_gives_the_contract_exports(held_lines: pd.DataFrame) -> None:
     assert list(res["rules"].columns[:5]) == ["antecedents", "consequents", "support", "confidence", "lift"]
     assert res["premium"] is None  # no category or price: the report shows a sentence instead
     u5 = res["action_list"][res["action_list"]["customer_id"] == "u5"]
-    assert u5["reason"].iloc[0] == "Çay alanlarda birlikte alınma oranı %50"
+    assert u5["reason"].iloc[0] == "Çay alanların %50'si bunu da aldı"
     assert set(res["evaluation"]["method"]) == {"item_to_item", "popularity"}
 
 
@@ -480,6 +480,13 @@ def test_plots_return_axes(basket_lines: pd.DataFrame) -> None:
     )
     ax = pxs.plot_top_rules(rules, lang="tr")
     assert ax.get_title() == t("xsell.plot.rules_title", "tr") and len(ax.patches) == 3
+    # bar length, bar label and order are the same metric (lift), as in the table beside the chart
+    from crmlib.cross_sell.report import strongest_rules
+    from crmlib.report.formatting import number
+
+    drawn = [p.get_width() for p in ax.patches][::-1]
+    assert drawn == pytest.approx(strongest_rules(rules, n=10)["lift"].tolist())
+    assert [x.get_text().strip() for x in ax.texts][::-1] == [f"{number(v, 'tr', 1)} kat" for v in drawn]
     ev = pd.DataFrame(
         {"method": ["item_to_item", "popularity"], "k": [5, 5], "hit_rate": [0.4, 0.2], "recall": [0.2, 0.1]}
     )

@@ -147,3 +147,12 @@ def test_every_catalogue_spec_is_a_known_suffix_or_plural():
                 if not ok:
                     bad.append(f"{key} ({lang}): {{{name}:{spec}}}")
     assert not bad, bad
+
+
+def test_compact_money_for_chart_ticks():
+    def cm(*args):
+        return fmt.compact_money(*args).replace("\xa0", " ")  # CLDR puts a no-break space before "Mn"
+
+    assert cm(5_000_000, "tr") == "5 Mn TL" and cm(5_000_000, "en") == "TRY 5M"
+    assert cm(2_760_000_000, "tr") == "2,8 Mr TL" and cm(-1_250_000, "en") == "-TRY 1.2M"
+    assert cm(12_345, "tr") == "12.345 TL" and cm(3e6, "en", "EUR") == "€3M"

@@ -445,7 +445,8 @@ def test_two_runs_show_migration_in_the_second_report(sample_dir, tmp_path):
     late = (tmp_path / "reports" / "late" / "01_segmentation.html").read_text(encoding="utf-8")
     assert "Bu veriyle ilk çalışma" in early and "Bu veriyle ilk çalışma" not in late
     assert "31.03.2026 tarihli çalışmadan beri" in late
-    exported = pd.read_csv(tmp_path / "reports" / "late" / "exports" / "segments.csv", dtype={"customer_id": str})
+    exported = pd.read_csv(tmp_path / "reports" / "late" / "exports" / "segments.csv", dtype={"customer_id": str},
+                           sep=";", decimal=",")  # Turkish reports write Excel-tr CSVs
     assert tuple(exported.columns[:9]) == seg.CONTRACT_COLUMNS
 
 
