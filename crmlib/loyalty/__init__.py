@@ -10,6 +10,7 @@ from crmlib.loyalty.offers import (
     proposed_thresholds,
     special_day_calls,
     tier_label,
+    tier_names,
     tier_thresholds,
     without_lapsed,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "proposed_thresholds",
     "special_day_calls",
     "tier_label",
+    "tier_names",
     "tier_thresholds",
     "without_lapsed",
     "assign_tier",

@@ -142,6 +142,14 @@ def tier_label(lower: float, upper: float | None, *, lang: str, currency: str) -
     return i18n.t("loy.band.closed", lang, lower=fmt.number(lower, lang), upper=fmt.number(upper, lang), unit=unit)
 
 
+def tier_names(thresholds: list[float], *, lang: str, currency: str) -> list[str]:
+    """The spend band of every tier, lowest first (tier 0 is below the first threshold): readers see
+    ``"10.000-25.000 TL"`` where the data says tier 1."""
+    lowers = [0.0, *map(float, thresholds)]
+    uppers = [*map(float, thresholds), None]
+    return [tier_label(lo, up, lang=lang, currency=currency) for lo, up in zip(lowers, uppers, strict=True)]
+
+
 # -- special days: a person to call and a message -------------------------------------------------------
 def contact_person(customers: pd.DataFrame) -> pd.Series:
     """The person to address for each customer (indexed by ``customer_id``), or missing for a company.
@@ -218,4 +226,4 @@ def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, 
 
 
 __all__ = ["LEGAL_FORMS", "contact_person", "discount_economics", "proposed_thresholds", "special_day_calls",
-           "tier_label", "tier_thresholds", "without_lapsed"]
+           "tier_label", "tier_names", "tier_thresholds", "without_lapsed"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from crmlib.loyalty.offers import tier_label
+from crmlib.loyalty.offers import tier_label, tier_names
 from crmlib.report import formatting as fmt
 from crmlib.report.charts import PALETTE, compact_money, currency_unit, money_axis, new_axes
 from crmlib.report.i18n import t
@@ -36,10 +36,12 @@ def plot_spend_tiers(
     width = top / 40
     edges = np.append(np.linspace(0.0, top, 41), top + width)   # the last bar: top and more
     spend = tiers["monthly_spend"].to_numpy(float).clip(max=top + width / 2)
+    names = tier_names(list(thresholds), lang=lang, currency=currency)
     for tier, rate in enumerate(discounts):
         part = spend[tiers["tier"].to_numpy() == tier]
         ax.hist(part, bins=edges, color=PALETTE[tier % len(PALETTE)], edgecolor="white",
-                label=t("loy.plot.tier_label", lang, tier=tier, discount=fmt.pct(rate, lang, 0)))
+                label=t("loy.plot.tier_label", lang, band=names[min(tier, len(names) - 1)],
+                        discount=fmt.pct(rate, lang, 0)))
     for bound in thresholds:
         ax.axvline(bound, color="#333", linestyle="--", linewidth=1)
     money_axis(ax, lang, currency, axis="x")

@@ -404,3 +404,11 @@ def test_lapsed_customers_leave_the_relationship_and_stock_lists() -> None:
     assert calls["customer_id"].tolist() == ["buys"]
     priority = pd.DataFrame({"customer_id": ["gone", "buys"], "launches_bought_early": [5, 1]})
     assert loyalty.without_lapsed(priority, pd.Series(["gone"]))["customer_id"].tolist() == ["buys"]
+
+
+def test_tiers_are_named_by_their_spend_band_not_a_number() -> None:
+    from crmlib import loyalty as loy
+
+    names = loy.tier_names([10_000, 25_000], lang="tr", currency="TRY")
+    assert len(names) == 3 and names[-1].startswith("25.000") and "+" in names[-1]
+    assert all("kademe" not in n.lower() and not n.strip().isdigit() for n in names)

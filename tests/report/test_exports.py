@@ -112,7 +112,7 @@ def test_every_list_the_run_index_describes_is_a_sheet_of_the_workbook():
     source = "".join(p.read_text(encoding="utf-8") for p in (root / "notebooks").glob("*.ipynb"))
     sheets = set(re.findall(r'export_action_list\(\\"(\w+)\\"', source))
     analysis_files = {"action_lists", "segments", "churn_risk", "clv", "clv_model", "association_rules",
-                      "problem_products", "lapsed_products"}
+                      "problem_products", "lapsed_products", "winback"}
     promised = {k.split(".", 2)[2] for k in i18n.catalogue() if k.startswith("run.export.")} - analysis_files
     assert promised <= sheets, f"described in the index but not in action_lists.xlsx: {sorted(promised - sheets)}"
     assert all(i18n.has(f"sheet.{name}") for name in sheets)
