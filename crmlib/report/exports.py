@@ -41,6 +41,8 @@ CODE_COLUMNS: dict[str, tuple[str | None, str | None]] = {
     "abc_tier": ("seg.tier", None),
     "reason_code": (None, "reason"),
     "group": ("churn.group", None),
+    "outcome": ("churn.outcome", None),
+    "occasion": ("loy", None),
 }
 # What a rep reads first on every sheet.
 LEADING_COLUMNS: tuple[str, ...] = ("action_text", "segment_action", "action", "message_text", "message")
@@ -50,8 +52,12 @@ MONEY_COLUMNS: frozenset[str] = frozenset({
     "list_price", "premium_price", "bundle_price", "expected_order_value", "avg_order_value", "early_amount",
     "last_year_amount", "gap_to_next", "next_threshold", "tier_monthly_spend", "monthly_discount_cost",
     "predicted_spend", "actual_spend", "mean_clv", "total_clv", "mean_revenue", "reward", "cac", "ltv", "margin",
-    "revenue_window", "clv_p10", "clv_p90", "expected_value", "horizon_value", "discount_amount"})
-_SHARE = re.compile(r"(^|_)(share|rate|p_alive|probability|confidence|support|risk_score|precision)(_|$)|^p_")
+    "revenue_window", "clv_p10", "clv_p90", "expected_value", "horizon_value", "discount_amount", "first_orders",
+    "reward_payable", "reward_pending", "value_to_date", "revenue_per_month"})
+# Name columns shown right after the code they name.
+_NEXT_TO: dict[str, str] = {"customer_id": "name", "referrer_id": "name", "product_id": "product_name",
+                            "premium_product_id": "premium_name"}
+_SHARE = re.compile(r"(^|_)(share|rate|p_alive|probability|confidence|support|risk_score|precision|discount|uplift)(_|$)|^p_")
 
 
 def csv_dialect(setting: str | None, lang: str) -> str:
@@ -133,7 +139,12 @@ def readable_list(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.tz_localize(None)
     first = [c for c in LEADING_COLUMNS if c in out.columns]
-    return out[first + [c for c in out.columns if c not in first]]
+    order = first + [c for c in out.columns if c not in first and c not in _NEXT_TO.values()]
+    for code, name in _NEXT_TO.items():  # a name right after its code: the rep reads "KRT-006-S Kalem Seti"
+        if name in out.columns and name not in order and (code in order or code == "referrer_id"):
+            order.insert(order.index(code) + 1 if code in order else len(order), name)
+    order += [c for c in out.columns if c not in order]
+    return out[order]
 
 
 def number_format(column: str, series: pd.Series, lang: str, currency: str = "TRY") -> str | None:
@@ -147,7 +158,9 @@ def number_format(column: str, series: pd.Series, lang: str, currency: str = "TR
         return f'#,##0 "{code}"' if lang == "tr" else f'"{"TRY" if code == "TL" else code}" #,##0'
     if _SHARE.search(column):
         return "%0.0" if lang == "tr" else "0.0%"
-    if pd.api.types.is_integer_dtype(series) or "days" in column or column in ("rank", "year", "years"):
+    values = series.dropna()
+    whole = pd.api.types.is_integer_dtype(series) or bool(len(values) and (values % 1 == 0).all())
+    if whole or "days" in column or column in ("rank", "year", "years"):
         return "#,##0"
     return "#,##0.0"
 
