@@ -343,7 +343,7 @@ def test_summary_lines_say_first_run_or_the_biggest_move():
     matrix, down = seg.migration(previous, current)
     lines = seg.summary_lines(current, lang="tr", currency="TRY", previous=previous, matrix=matrix,
                               moved_down=down, previous_as_of="2026-03-31")
-    assert lines[-1] == ("31.03.2026 tarihli çalışmadan beri 2 müşteri segment değiştirdi, bunların 1 tanesi daha "
+    assert lines[-1] == ("31.03.2026 tarihli çalışmadan beri 2 müşteri segment değiştirdi, bunların 1'i daha "
                          "kötü bir segmente geriledi; en büyük geçiş: Sadık müşteriler → Şampiyonlar (1 müşteri).")
 
 
