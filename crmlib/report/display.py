@@ -247,6 +247,7 @@ def interactive_table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, s
     from crmlib.report import interactive
 
     labels = labels or {}
+    frame = mask_contacts(frame, enabled=masks_html(ctx))
     cap = int(ctx.params.get("report", {}).get("interactive_max_rows", 500))
     head = frame.head(cap) if cap > 0 else frame
     body = format_frame(ctx, head, **formats)

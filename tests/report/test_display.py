@@ -55,3 +55,5 @@ def test_html_tables_mask_contacts_unless_mask_pii_in_html_is_false():
     assert "Yıldız Tekstil" in plain and "+90 532 123 45 67" in plain
     ctx.params["report"].update(mask_pii=True)  # mask_pii masks everywhere, HTML included
     assert "Yıldız" not in rp.table_html(ctx, frame)
+    interactive = rp.interactive_table_html(_ctx("en"), frame)  # sortable tables mask the same way
+    assert "Yıldız" not in interactive and "123 45" not in interactive and "Y***** T******" in interactive
