@@ -3,7 +3,7 @@
 Submodules: analysis, data, fit, model, plots.
 """
 
-from crmlib.clv import analysis, data, fit, model, plots
+from crmlib.clv import analysis, data, fit, model, plots, ranges
 from crmlib.clv.analysis import (
     MAX_GROUP,
     MIN_CALIBRATION_CUSTOMERS,
@@ -68,6 +68,7 @@ __all__ = [
     "fit",
     "model",
     "plots",
+    "ranges",
     "ClvModel",
     "DAYS_PER_MONTH",
     "DEFAULTS",

@@ -47,6 +47,8 @@ class HoldoutResult:
     totals: dict[str, float]
     model: ClvModel | None = None
     reason: str = ""
+    #: the calibration period's lifetimes inputs (frequency, recency, T, monetary_value; model units)
+    lt: pd.DataFrame | None = None
 
 
 def frequency_group(frequency: pd.Series | np.ndarray) -> np.ndarray:
@@ -118,7 +120,8 @@ def holdout_validation(orders: pd.DataFrame, *, as_of: Any, params: Mapping[str,
     totals["orders_error"] = _rel_error(totals["predicted_orders"], totals["actual_orders"])
     totals["spend_error"] = _rel_error(totals["predicted_spend"], totals["actual_spend"])
     totals["n_customers"] = float(len(customers))
-    return HoldoutResult("ok", cal_end, hold_end, holdout_days, customers, by.reset_index(), totals, model)
+    return HoldoutResult("ok", cal_end, hold_end, holdout_days, customers, by.reset_index(), totals, model,
+                         lt=lt[["frequency", "recency", "T", "monetary_value"]])
 
 
 def _rel_error(predicted: float, actual: float) -> float:

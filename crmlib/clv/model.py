@@ -63,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     # Holdout window for the validation in the report: calibrate up to as_of - holdout_days, compare
     # predicted with actual purchases after it (Fader, Hardie & Lee 2005 use 39 + 39 weeks).
     "holdout_days": 180,
+    # simulations behind clv_p10 / clv_p90 and the range of the existing customers' total (crmlib/clv/ranges.py)
+    "interval_draws": 200,
     # CLV on "revenue" (default) or "margin": margin uses margin_rate if set, else the data's margin share
     # (sum of margin / sum of revenue) when costs are known.
     "value": "revenue",
