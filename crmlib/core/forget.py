@@ -25,12 +25,14 @@ import shutil
 import stat
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from crmlib.core import erase_files as scrub
 from crmlib.core import privacy, suppression
 from crmlib.errors import CrmError
 
 COMMIT = "COMMIT"
+LOCK_NAME = ".crmlib.lock"  # shared with the runner (crmlib.core.locking)
 MANIFEST = "manifest.json"
 
 
@@ -93,7 +95,7 @@ def _stage(staging: Path, root: Path, rel: str) -> Path:
     return target
 
 
-def forget(ids: Sequence[str], *, reports: str | Path = "reports", date=None) -> ForgetReport:
+def forget(ids: Sequence[str], *, reports: str | Path = "reports", date: Any = None) -> ForgetReport:
     """Erase ``ids`` from the run history and every stored run under ``reports``; see the module docstring.
 
     Raises
@@ -108,6 +110,14 @@ def forget(ids: Sequence[str], *, reports: str | Path = "reports", date=None) ->
     if not root.is_dir():
         raise CrmError(f"Reports folder {str(root)!r} not found. Pass the folder that holds the runs and "
                        "history.duckdb with --reports DIR.")
+    from filelock import FileLock
+
+    # the reports folder's lock, the one runs take: no run publishes (with the customers) while we erase
+    with FileLock(str(root / LOCK_NAME), mode=0o600):
+        return _forget_locked(ids, root, date)
+
+
+def _forget_locked(ids: list[str], root: Path, date: Any) -> ForgetReport:
     recover(root)
     report = ForgetReport(reports=root, ids=ids)
     staging = root / f".forget-{os.getpid()}"

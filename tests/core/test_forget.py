@@ -27,7 +27,9 @@ NAME, PHONE, EMAIL = "Kaya Hırdavat Ltd. Şti.", "+90 532 765 43 21", "satis@ka
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file's bytes, but the (empty) lock file that runs and forget share."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != forget_mod.LOCK_NAME}
 
 
 def _ctx():
