@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="load and check the data, print what was found")
     val.add_argument("params", type=Path)
     val.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD")
+    val.add_argument("--json", action="store_true", help="print one JSON object (for schedulers and pipelines)")
     forget = sub.add_parser("forget", help="erase customers from stored runs and history; later runs leave them out")
     forget.add_argument("ids", nargs="+", metavar="CUSTOMER_ID")
     forget.add_argument("--reports", type=Path, default=Path("reports"),
@@ -36,6 +37,23 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--customers", type=int, default=5000)
     sample.add_argument("--seed", type=int, default=42)
     return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """``validate``: 0 usable, 2 not (one message); never a traceback, whatever the input."""
+    from crmlib.core import check
+
+    try:
+        figures = check.summary(args.params, as_of=args.as_of)
+    except CrmError:
+        raise
+    except Exception as err:  # noqa: BLE001 - validate must answer with a message, never a traceback
+        logging.getLogger("crmlib").debug("validate failed", exc_info=True)
+        raise CrmError(f"the data could not be checked: {type(err).__name__}: {err}. What to do: check the "
+                       "files named in the params file; if they open in Excel, report this message with the "
+                       "file.") from err
+    print(check.as_json(figures) if args.json else check.as_text(figures))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,10 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             return run(args.params, out=args.out, only=args.only, as_of=args.as_of, workers=args.workers,
                        progress=not args.no_progress)
         if args.command == "validate":
-            from crmlib.core.run import validate
-
-            print(validate(args.params, as_of=args.as_of))
-            return 0
+            return _validate(args)
         if args.command == "forget":
             from crmlib.core.forget import forget
 

@@ -294,7 +294,7 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     for name, table_spec in params["data"].items():
         spec[name] = {**table_spec, "path": str(resolve_data_path(table_spec["path"], params_dir))}
     base_dir = Path(params_dir) if params_dir else Path.cwd()
-    loaded = validation.load_tables(spec, base_dir=base_dir)
+    loaded = validation.load_tables(spec, base_dir=base_dir, currency=params.get("currency") or "TRY")
     quality = [_note_dict(note) | {"table": name} for name, table in loaded.items() for note in table.notes]
 
     lines = loaded["orders"].frame
@@ -306,15 +306,19 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     if lines.empty:
         raise DataError(f"The orders file {spec['orders']['path']!r} has no usable order lines. "
                         "Check the file and its column mapping under data.orders.columns.")
-    cut_date = pd.Timestamp(params["as_of"]) if params["as_of"] else lines["order_date"].max().normalize()
+    cut_date, future = validation.analysis_date(loaded["orders"], lines["order_date"], as_of=params["as_of"])
+    if future is not None:  # as_of unset: lines after today (typos such as 2052) are named and left out
+        quality.append(_note_dict(future) | {"table": "orders"})
     after = lines["order_date"] > cut_date
     later_only: set[str] = set()  # customers whose every line is after as_of (the overview accounts for them)
     if after.any():
         later_only = set(lines.loc[after, "customer_id"]) - set(lines.loc[~after, "customer_id"])
+    if after.any() and future is None:
         quality.append({"table": "orders", "column": "order_date", "kind": "lines_after_as_of",
                         "count": int(after.sum()), "values": {"as_of": f"{cut_date:%Y-%m-%d}"},
                         "message": f"{int(after.sum())} order lines after the as-of date {cut_date:%Y-%m-%d} "
                                    "were left out"})
+    if after.any():
         lines = lines.loc[~after].reset_index(drop=True)
     if lines.empty:
         raise DataError(f"No order lines on or before the as-of date {cut_date:%Y-%m-%d} in "

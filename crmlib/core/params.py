@@ -24,8 +24,8 @@ from crmlib.errors import ParamsError
 TABLES: tuple[str, ...] = ("orders", "customers", "products", "payments", "tickets", "surveys", "contacts",
                            "marketing")
 READ_KEYS: dict[str, Any] = {"sep": None, "decimal": None, "thousands": None, "encoding": None,
-                             "date_format": None, "sheet": None}
-TABLE_KEYS: tuple[str, ...] = ("path", "columns", "read")
+                             "date_format": None, "sheet": None, "header_row": None, "timezone": None}
+TABLE_KEYS: tuple[str, ...] = ("path", "columns", "read", "rates", "drop_when", "return_when", "duplicates")
 
 #: section -> module whose ``DEFAULTS`` define the section's keys
 SECTION_MODULES: dict[str, str] = {
@@ -158,10 +158,54 @@ def _table_spec(name: str, spec: Any) -> dict[str, Any]:
     for key in read:
         if key not in READ_KEYS:
             raise _unknown(f"data.{name}.read.", str(key), list(READ_KEYS))
+    _check_rules(name, spec)
     # columns: None means "every column of ours that the file has under the same name"
-    return {"path": str(spec["path"]),
-            "columns": None if columns is None else {str(k): str(v) for k, v in columns.items()},
-            "read": {**READ_KEYS, **read}}
+    out = {"path": str(spec["path"]),
+           "columns": None if columns is None else {str(k): str(v) for k, v in columns.items()},
+           "read": {**READ_KEYS, **read}}
+    for key in ("rates", "drop_when", "return_when", "duplicates"):
+        if spec.get(key) is not None:
+            out[key] = spec[key]
+    return out
+
+
+def _check_rules(name: str, spec: dict[str, Any]) -> None:
+    """Check data.<table>.rates, drop_when, return_when, duplicates and read.header_row / read.sheet."""
+    where = f"data.{name}"
+    rates = spec.get("rates")
+    if rates is not None:
+        if not isinstance(rates, dict) or not rates:
+            raise ParamsError(f"Params key '{where}.rates' must map currency codes to rates, e.g. "
+                              f"{{USD: 34.0, EUR: 37.0}}, got {rates!r}.")
+        for code, rate in rates.items():
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0:
+                raise ParamsError(f"Params key '{where}.rates.{code}' must be a positive number (report currency "
+                                  f"per 1 {code}), got {rate!r}.")
+    for key in ("drop_when", "return_when"):
+        rule = spec.get(key)
+        if rule is None:
+            continue
+        if not isinstance(rule, dict) or not rule or not all(
+                isinstance(v, (str, int, float, list)) for v in rule.values()):
+            raise ParamsError(f"Params key '{where}.{key}' must map a column of the file to its values, e.g. "
+                              f"{{Durum: [İptal]}}, got {rule!r}.")
+        for column, values in rule.items():
+            if isinstance(values, list) and not values:
+                raise ParamsError(f"Params key '{where}.{key}.{column}' lists no values. Give the values, "
+                                  "e.g. [İptal], or remove it.")
+    duplicates = spec.get("duplicates")
+    if duplicates is not None and duplicates not in ("drop", "keep"):
+        raise ParamsError(f"Params key '{where}.duplicates' must be drop or keep, got {duplicates!r}.")
+    read = spec.get("read") or {}
+    header_row = read.get("header_row") if isinstance(read, dict) else None
+    if header_row is not None and (isinstance(header_row, bool) or not isinstance(header_row, int)
+                                   or header_row < 1):
+        raise ParamsError(f"Params key '{where}.read.header_row' must be the header's line number (1 = first "
+                          f"line) or null, got {header_row!r}.")
+    sheet = read.get("sheet") if isinstance(read, dict) else None
+    if sheet is not None and not isinstance(sheet, (str, int, list)):
+        raise ParamsError(f"Params key '{where}.read.sheet' must be a sheet name, a list of names, or all; got "
+                          f"{sheet!r}.")
 
 
 def normalize(raw: dict[str, Any]) -> dict[str, Any]:

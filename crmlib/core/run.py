@@ -334,23 +334,6 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
 
 def validate(params_path: str | Path, *, as_of: str | None = None) -> str:
     """Load and check the data; return a plain report of what was found (raises on unusable data)."""
-    params, ctx = prepare(Path(params_path), as_of=as_of)
-    first, last = ctx.data_window
-    lines = [f"params: {Path(params_path).resolve()}",
-             f"as of: {ctx.as_of:%Y-%m-%d}   data window: {first:%Y-%m-%d} .. {last:%Y-%m-%d}",
-             f"customers: {len(ctx.customer_summary):,}   orders: {len(ctx.orders):,}   "
-             f"order lines: {len(ctx.order_lines):,}", "tables:"]
-    for name, path in ctx.meta.get("files", {}).items():
-        detected = ctx.meta.get("detected", {}).get(name) or {}
-        how = ", ".join(f"{k} {detected[k]!r}" for k in ("format", "encoding", "sep", "decimal", "thousands",
-                                                          "date_format", "sheet") if detected.get(k) is not None)
-        lines.append(f"  {name:<10} {ctx.meta['rows'].get(name, 0):>10,} rows  {path}" + (f"  ({how})" if how else ""))
-    absent = [n for n in context_mod.OPTIONAL_TABLES if ctx.tables.get(n) is None]
-    if absent:
-        lines.append(f"not given (their report sections will say so): {', '.join(absent)}")
-    if ctx.quality:
-        lines.append("fixed or left out while loading:")
-        lines.extend(f"  [{q.get('table', '')}] {q.get('message', q)}" for q in ctx.quality)
-    else:
-        lines.append("no problems found")
-    return "\n".join(lines)
+    from crmlib.core import check
+
+    return check.as_text(check.summary(params_path, as_of=as_of))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,18 @@ NULL_TOKENS: tuple[str, ...] = ("", "null", "nan", "none", "nat", "n/a", "#n/a",
 MIN_YEAR, MAX_YEAR = 1900, 2100
 #: Time layouts tried after the date part, in order.
 TIME_SUFFIXES: tuple[str, ...] = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M", " %H:%M:%S.%f",
-                                  "T%H:%M:%S.%f")
+                                  "T%H:%M:%S.%f", " %H:%M:%S %z", " %H:%M:%S%z", "T%H:%M:%S%z", " %H:%M %z",
+                                  "T%H:%M%z", "T%H:%M:%S.%f%z", " %H:%M:%S.%f%z")
+#: Excel's day zero (serial 1 = 1900-01-01, counting the 1900 leap day Lotus invented).
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Marker formats of crmlib.data.sniff.DATE_LAYOUTS handled here rather than by strptime.
+SERIAL_FORMAT, MONTH_NAME_FORMAT = "excel-serial", "%d %B %Y"
+#: Currency marks found inside amounts, and the code each means.
+CURRENCY_MARKS: dict[str, str] = {"TL": "TRY", "TRY": "TRY", "YTL": "TRY", "₺": "TRY", "USD": "USD", "US$": "USD",
+                                  "$": "USD", "EUR": "EUR", "EURO": "EUR", "€": "EUR", "GBP": "GBP", "£": "GBP",
+                                  "CHF": "CHF", "RUB": "RUB", "JPY": "JPY", "CNY": "CNY", "AED": "AED",
+                                  "SAR": "SAR"}
+_CURRENCY_RE = re.compile(r"(?i)(?<![A-Za-z])(US\$|YTL|TRY|TL|USD|EURO|EUR|GBP|CHF|RUB|JPY|CNY|AED|SAR)(?![A-Za-z])|([₺$€£])")
 BOOL_WORDS: dict[str, bool] = {
     "1": True, "0": False, "true": True, "false": False, "yes": True, "no": False, "y": True, "n": False,
     "evet": True, "hayır": False, "hayir": False, "e": True, "h": False, "doğru": True, "yanlış": False,
@@ -42,6 +53,8 @@ class Coerced:
     values: pd.Series
     bad: np.ndarray  # bool: not blank, not readable
     impossible: np.ndarray | None = None  # dates only: right layout, no such day (31.02.2024)
+    read_as: dict[str, int] = field(default_factory=dict)  # how many cells were read in a noted way
+    currency: pd.Series | None = None  # numbers only: the currency code written inside each value, if any
 
 
 def as_arrow(series: pd.Series) -> pa.ChunkedArray:
@@ -50,6 +63,22 @@ def as_arrow(series: pd.Series) -> pa.ChunkedArray:
         return pa.chunked_array(series.array.__arrow_array__())
     arr = pa.array(series.to_numpy(dtype=object) if series.dtype == object else series, from_pandas=True)
     return pa.chunked_array([arr])
+
+
+def text_cells(series: pd.Series) -> pd.Series:
+    """Return the text cells of a column (a workbook column mixing cell types keeps only its text)."""
+    if series.dtype != object:
+        return series
+    return series.map(lambda v: v if isinstance(v, str) else None).astype("str")
+
+
+def cell_kinds(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the masks of number, date and text cells of an ``object`` column read from a workbook."""
+    values = series.to_numpy(dtype=object)
+    kinds = np.fromiter((0 if isinstance(v, str) else 1 if isinstance(v, (int, float, np.number))
+                         and not isinstance(v, (bool, np.bool_)) else 2 if isinstance(v, dt.date) else 3
+                         for v in values), dtype=np.int8, count=len(values))
+    return kinds == 1, kinds == 2, kinds == 0
 
 
 def is_text(series: pd.Series) -> bool:
@@ -106,7 +135,23 @@ def _by_distinct(arr: pa.ChunkedArray, clean: Any) -> tuple[pa.Array, np.ndarray
     return rows, final
 
 
+def cell_text(value: Any) -> Any:
+    """Return a workbook cell as the text Excel's General format shows (``12``, ``23566.05``, ``2024-03-01``)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return f"{value:.0f}"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if (value.hour, value.minute, value.second) != (0, 0, 0) \
+            else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def _as_text_arrow(series: pd.Series) -> pa.ChunkedArray:
+    if series.dtype == object:
+        series = series.map(cell_text).astype("str")
     if not is_text(series):
         series = series.astype("str").where(series.notna())
     arr = as_arrow(series)
@@ -175,6 +220,14 @@ def to_numbers(series: pd.Series, *, decimal: str, thousands: str | None) -> Coe
     if not is_text(series):
         values = pd.to_numeric(series, errors="coerce").astype("float64")
         return Coerced(values, np.zeros(len(series), dtype=bool))
+    if series.dtype == object:  # a workbook column mixing number and text cells: each read by its type
+        number, date, _ = cell_kinds(series)
+        if number.any() or date.any():
+            sub = to_numbers(text_cells(series), decimal=decimal, thousands=thousands)
+            values = sub.values.to_numpy(copy=True)
+            values[number] = pd.to_numeric(series[number], errors="coerce").to_numpy(dtype="float64")
+            return Coerced(pd.Series(values, index=series.index), sub.bad | date, currency=sub.currency)
+        series = series.astype("str")
     pattern = number_pattern(decimal, thousands)
     arr = as_arrow(series)
     empty = pc.equal(arr, "")
@@ -199,7 +252,28 @@ def to_numbers(series: pd.Series, *, decimal: str, thousands: str | None) -> Coe
         bad[todo] = ~sub_ok & _mask(pc.is_valid(sub))
         sub = pc.if_else(pa.array(sub_ok), sub, pa.scalar(None, sub.type))
         values[todo] = _convert(sub, decimal, thousands)
-    return Coerced(pd.Series(values, index=series.index, dtype="float64"), bad)
+    return Coerced(pd.Series(values, index=series.index, dtype="float64"), bad,
+                   currency=currency_codes(arr) if len(todo) else None)
+
+
+def currency_codes(arr: pa.ChunkedArray) -> pd.Series | None:
+    """Return the currency code written inside each value (``1.234,56 USD`` → USD, ``₺12`` → TRY), or None.
+
+    Looked up once per distinct value; None when no value carries a currency mark.
+    """
+    marked = pc.match_substring_regex(arr, r"[A-Za-z₺$€£]")
+    if not pc.any(marked).as_py():
+        return None
+    dictionary, codes = encode(arr)
+
+    def code(value: Any) -> Any:
+        if not isinstance(value, str):
+            return None
+        match = _CURRENCY_RE.search(value)
+        return CURRENCY_MARKS.get((match.group(1) or match.group(2)).upper()) if match else None
+
+    found = np.array([code(v) for v in dictionary.to_pylist()] + [None], dtype=object)
+    return pd.Series(found[codes], dtype=object)
 
 
 def _fast_check(arr: pa.ChunkedArray, decimal: str,
@@ -236,14 +310,59 @@ def _convert(arr: pa.ChunkedArray | pa.Array, decimal: str, thousands: str | Non
     return np.array(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
 
 
-def _parse_unique(texts: pd.Series, fmt: str) -> pd.Series:
-    """Parse distinct date strings with ``fmt`` and its time variants; NaT where none fits."""
+_MONTH_NAME = re.compile(r"^\s*(\d{1,2})[ .\-/]+([^\W\d_]+)\.?[ .\-/]+(\d{4})(.*)$")
+
+
+def _month_number(name: str) -> int | None:
+    name = name.replace("İ", "i").replace("I", "ı").lower()
+    for names in (TR_MONTHS, EN_MONTHS):
+        for i, full in enumerate(names):
+            if name == full or (len(name) >= 3 and full.startswith(name)):
+                return i + 1
+    plain = name.translate(str.maketrans("çğıöşü", "cgiosu"))
+    for i, full in enumerate(TR_MONTHS):
+        if plain == full.translate(str.maketrans("çğıöşü", "cgiosu")):
+            return i + 1
+    return None
+
+
+def _month_names_to_numbers(texts: pd.Series) -> pd.Series:
+    """Return ``27 Kasım 2025 10:00`` as ``27.11.2025 10:00`` (Turkish or English month names); else None."""
+    def one(value: Any) -> Any:
+        match = _MONTH_NAME.match(value) if isinstance(value, str) else None
+        month = _month_number(match.group(2)) if match else None
+        return f"{match.group(1)}.{month}.{match.group(3)}{match.group(4)}" if month else None
+
+    return texts.map(one)
+
+
+def excel_serials(values: pd.Series) -> pd.Series:
+    """Return Excel serial day numbers (``45422`` = 2024-05-10, fractions are the time) as timestamps."""
+    days = pd.to_numeric(values, errors="coerce").astype("float64")
+    return (EXCEL_EPOCH + pd.to_timedelta(days.round(6), unit="D")).astype("datetime64[us]")
+
+
+def _parse_unique(texts: pd.Series, fmt: str, timezone: str | None = None) -> pd.Series:
+    """Parse distinct date strings with ``fmt`` and its time variants; NaT where none fits.
+
+    Values with a UTC offset (``+0300``, ``Z``) are converted to ``timezone`` and keep its wall time.
+    """
     out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us]")  # us: year 1 fits, ns does not
+    if fmt == SERIAL_FORMAT:
+        plain = texts.where(texts.str.fullmatch(r"\s*\d+(?:\.\d+)?\s*").fillna(False).astype(bool))
+        return excel_serials(plain)
+    if fmt == MONTH_NAME_FORMAT:
+        texts, fmt = _month_names_to_numbers(texts), "%d.%m.%Y"
     todo = texts.notna()
-    for suffix in TIME_SUFFIXES:
+    for suffix in ("",) if "%z" in fmt else TIME_SUFFIXES:
         if not todo.any():
             break
-        parsed = pd.to_datetime(texts[todo], format=fmt + suffix, errors="coerce")
+        full = fmt + suffix
+        if "%z" in full:
+            parsed = pd.to_datetime(texts[todo], format=full, errors="coerce", utc=True)
+            parsed = parsed.dt.tz_convert(timezone or "UTC").dt.tz_localize(None)
+        else:
+            parsed = pd.to_datetime(texts[todo], format=full, errors="coerce")
         out.loc[parsed.index] = parsed.astype("datetime64[us]")
         todo &= out.isna()
     return out
@@ -256,29 +375,58 @@ def _plausible(values: pd.Series) -> pd.Series:
     return values.isna() | ((values.dt.year >= MIN_YEAR) & (values.dt.year <= MAX_YEAR))
 
 
-def to_dates(series: pd.Series, *, fmt: str | None, layout: str | None = None) -> Coerced:
+def to_dates(series: pd.Series, *, fmt: str | None, layout: str | None = None,
+             timezone: str | None = None) -> Coerced:
     """Return datetime64[ns] values parsed with ``fmt`` (date part; a time may follow).
 
     ``bad`` marks values that do not follow the layout or fall outside 1900–2100; ``impossible`` those that
     follow it but name no real day (``31.02.2024``). ``layout`` is the regex of the date part, used to tell
-    the two apart.
+    the two apart. Time-zone-aware values (Parquet, ``+0300`` offsets) are converted to ``timezone`` and
+    keep its wall time; number cells of a workbook are Excel serial days. ``read_as`` counts both.
     """
     n = len(series)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        values = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
+        read_as = {}
+        if getattr(series.dt, "tz", None) is not None:
+            read_as["timezone"] = int(series.notna().sum())
+            values = series.dt.tz_convert(timezone or "UTC").dt.tz_localize(None)
+        else:
+            values = series
         implausible = ~_plausible(values).to_numpy()
         values = values.where(~implausible).astype("datetime64[ns]")
-        return Coerced(values, implausible, np.zeros(n, dtype=bool))
+        return Coerced(values, implausible, np.zeros(n, dtype=bool), read_as=read_as)
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values = excel_serials(series)
+        implausible = (series.notna() & ~_plausible(values)).to_numpy() | (series.notna() & values.isna()).to_numpy()
+        values = values.where(~implausible).astype("datetime64[ns]")
+        return Coerced(values, implausible, np.zeros(n, dtype=bool),
+                       read_as={"excel_serial": int(values.notna().sum())})
     if not is_text(series):
         bad = series.notna().to_numpy()
         return Coerced(pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]"), bad, np.zeros(n, bool))
     if series.dtype == object:
-        series = series.map(lambda v: v.isoformat(sep=" ") if isinstance(v, dt.date) else v).astype("str")
+        number, date, text = cell_kinds(series)
+        if number.any() or date.any():  # a workbook column mixing date, number and text cells
+            sub = to_dates(text_cells(series), fmt=fmt, layout=layout, timezone=timezone)
+            values = sub.values.copy()
+            if date.any():
+                values[date] = pd.to_datetime(series[date].map(
+                    lambda v: v.tz_convert(timezone or "UTC").tz_localize(None)
+                    if getattr(v, "tzinfo", None) else v)).astype("datetime64[ns]")
+            read_as = dict(sub.read_as)
+            bad = sub.bad.copy()
+            if number.any():
+                serial = to_dates(pd.to_numeric(series[number], errors="coerce"), fmt=None)
+                values[number] = serial.values.to_numpy()
+                bad[number] = serial.bad
+                read_as["excel_serial"] = read_as.get("excel_serial", 0) + int(serial.values.notna().sum())
+            return Coerced(values, bad, sub.impossible, read_as=read_as)
+        series = series.astype("str")
     arr = blank_to_null(as_arrow(series))
     encoded = pc.dictionary_encode(arr).combine_chunks()
     uniques = pd.Series(encoded.dictionary.to_pandas(), dtype="str")
-    parsed = _parse_unique(uniques, fmt) if fmt else pd.Series(pd.NaT, index=uniques.index,
-                                                              dtype="datetime64[us]")
+    parsed = _parse_unique(uniques, fmt, timezone) if fmt else pd.Series(pd.NaT, index=uniques.index,
+                                                                        dtype="datetime64[us]")
     unparsed = parsed.isna().to_numpy()
     implausible = ~unparsed & ~_plausible(parsed).to_numpy()
     looks_right = np.zeros(len(uniques), dtype=bool)
@@ -295,7 +443,16 @@ def to_dates(series: pd.Series, *, fmt: str | None, layout: str | None = None) -
     values = np.where(valid, values, np.datetime64("NaT"))
     failed_rows = valid & (failed_u[safe] if len(uniques) else False)
     impossible = valid & (impossible_u[safe] if len(uniques) else False)
-    return Coerced(pd.Series(values, index=series.index, dtype="datetime64[ns]"), failed_rows, impossible)
+    read_as = {}
+    if fmt in (SERIAL_FORMAT, MONTH_NAME_FORMAT) or (fmt and "%z" in fmt):
+        read_as[{SERIAL_FORMAT: "excel_serial", MONTH_NAME_FORMAT: "month_names"}.get(fmt, "offsets")] = int(
+            (valid & ~failed_rows & ~impossible).sum())
+    elif len(uniques):
+        offsets = uniques.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z)\s*$", regex=True).fillna(False).to_numpy(bool)
+        if offsets.any():
+            read_as["offsets"] = int(offsets[safe][valid].sum())
+    return Coerced(pd.Series(values, index=series.index, dtype="datetime64[ns]"), failed_rows, impossible,
+                   read_as=read_as)
 
 
 def to_bools(series: pd.Series) -> Coerced:

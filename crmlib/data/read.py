@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 #: Our column names per table and their kind (id, date, number, text, bool, month): the contract's tables.
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "orders": {"customer_id": "id", "order_id": "id", "order_date": "date", "amount": "number",
-               "product_id": "id", "quantity": "number", "cost": "number"},
+               "product_id": "id", "quantity": "number", "cost": "number", "currency": "text"},
     "customers": {"customer_id": "id", "name": "text", "email": "text", "phone": "text", "city": "text",
                   "signup_date": "date", "birth_date": "date", "referred_by": "id",
                   "marketing_consent": "bool",
@@ -63,7 +63,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "marketing": ("month", "spend"),
 }
 #: The read options params may set under ``data.<table>.read``.
-READ_OPTIONS: tuple[str, ...] = ("sep", "decimal", "thousands", "encoding", "date_format", "sheet")
+READ_OPTIONS: tuple[str, ...] = ("sep", "decimal", "thousands", "encoding", "date_format", "sheet", "header_row",
+                                 "timezone")
+#: The time zone tz-aware timestamps (Parquet, ``+0300`` offsets) are converted to when read.timezone is null.
+DEFAULT_TIMEZONE = "Europe/Istanbul"
+#: Keys of data.<table> that name the file's own columns (read besides the mapped ones).
+RULE_KEYS: tuple[str, ...] = ("drop_when", "return_when")
 FORMATS: dict[str, str] = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet",
                            ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 #: Examples quoted in a message.
@@ -87,10 +92,59 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     source_columns: dict[str, str] = field(default_factory=dict)  # our name -> the file's header
     line_key: np.ndarray | None = None  # per row, codes the whole line when the file has unmapped columns
+    extra: pd.DataFrame | None = None  # file columns named by drop_when / return_when, and status-like ones
+    spec: dict[str, Any] = field(default_factory=dict)  # data.<table> as given (rules, rates, duplicates)
+
+    layout: dict[str, Any] = field(default_factory=dict)  # multi-sheet reads: per row line and sheet
 
     def line(self, position: int) -> int:
-        """Return the spreadsheet line of the row at ``position`` (header = line 1)."""
-        return int(position) + 2
+        """Return the spreadsheet line of the row at ``position`` (the header's line + 1 for the first row).
+
+        Rows of a workbook read from several sheets return a :class:`SheetLine` naming their sheet.
+        """
+        return line_number(self.detected, self.layout, position)
+
+    @property
+    def place(self) -> Place:
+        """The file (and sheet) for messages."""
+        return Place(self.path, self.detected.get("sheet"))
+
+
+def line_number(detected: Mapping[str, Any], layout: Mapping[str, Any], position: int) -> int:
+    """Return the spreadsheet line of the row read at ``position`` (a :class:`SheetLine` across sheets)."""
+    lines = layout.get("lines")
+    if lines is not None:
+        sheets = detected.get("sheet") or []
+        return SheetLine(int(lines[int(position)]), sheets[int(layout["sheets_of_rows"][int(position)])])
+    return int(position) + int(detected.get("first_line", 2))
+
+
+class SheetLine(int):
+    """A spreadsheet line that also names its sheet (``12 of sheet '2025'``)."""
+
+    sheet: str
+
+    def __new__(cls, line: int, sheet: str) -> SheetLine:
+        out = super().__new__(cls, line)
+        out.sheet = sheet
+        return out
+
+    def __format__(self, spec: str) -> str:
+        return f"{int(self):{spec}} (sheet {self.sheet!r})"
+
+    def __repr__(self) -> str:
+        return format(self)
+
+
+class Place(str):
+    """A file path for messages that remembers the sheet it was read from."""
+
+    sheet: Any
+
+    def __new__(cls, path: Path | str, sheet: Any = None) -> Place:
+        out = super().__new__(cls, str(path))
+        out.sheet = sheet
+        return out
 
 
 # ------------------------------------------------------------------------------------------------ messages
@@ -98,7 +152,9 @@ class RawTable:
 
 def where(table: str, path: Path | str, column: str | None = None, source: str | None = None) -> str:
     """Return the 'where' part of a message: table, file and column (ours and the file's)."""
-    text = f"Table {table!r} (file {str(path)!r})"
+    sheet = getattr(path, "sheet", None)
+    shown = (f", sheets {sheet}" if isinstance(sheet, list) else f", sheet {sheet!r}") if sheet else ""
+    text = f"Table {table!r} (file {str(path)!r}{shown})"
     if column:
         text += f", column {column!r}"
         if source and source != column:
@@ -176,6 +232,10 @@ def resolve_mapping(name: str, spec: Mapping[str, Any], header: Sequence[str], p
             hint = sniff.did_you_mean(theirs, header)
             hint_text = ((f"did you mean {hint[0]!r}? " if hint else "")
                          + f"The file's headers are {list(header)}.")
+            named = [h for h in header if h.strip() and not h.startswith("(column ")]
+            if len(named) <= max(1, len(header) // 2):
+                hint_text += (" That line looks like a title rather than the header: set "
+                              f"data.{name}.read.header_row to the line holding the column names.")
             raise data_error(name, path, f"the file has no column {theirs!r}; {hint_text}",
                              f"correct data.{name}.columns.{col} to the file's header exactly"
                              + (f" (e.g. {col}: {hint[0]})" if hint else "") + ".", column=col, source=theirs)
@@ -186,10 +246,10 @@ def resolve_mapping(name: str, spec: Mapping[str, Any], header: Sequence[str], p
 # ------------------------------------------------------------------------------------------- detection
 
 
-def _detect_conventions(name: str, path: Path, frame: pd.DataFrame, read: Mapping[str, Any],
+def _detect_conventions(name: str, path: Path | str, frame: pd.DataFrame, read: Mapping[str, Any],
                         sources: Mapping[str, str], detected: dict[str, Any]) -> None:
     """Fill ``detected`` with the decimal mark, thousands separator and date formats of text columns."""
-    from crmlib.data.coerce import as_arrow, blank_to_null, is_text
+    from crmlib.data.coerce import as_arrow, blank_to_null, is_text, text_cells
 
     kinds = TABLE_COLUMNS[name]
     numbers = [c for c in frame if kinds[c] == "number" and is_text(frame[c])]
@@ -197,11 +257,11 @@ def _detect_conventions(name: str, path: Path, frame: pd.DataFrame, read: Mappin
     if numbers and not decimal:
         evidence = sniff.DecimalEvidence()
         for col in numbers:
-            arr = blank_to_null(as_arrow(frame[col]).slice(0, DETECT_ROWS))
+            arr = blank_to_null(as_arrow(text_cells(frame[col])).slice(0, DETECT_ROWS))
             evidence.add(pc.unique(arr).drop_null().slice(0, DETECT_VALUES).to_pylist())
         if not (evidence.comma or evidence.point) and len(frame) > DETECT_ROWS:
             for col in numbers:
-                uniques = pc.unique(blank_to_null(as_arrow(frame[col]))).drop_null()
+                uniques = pc.unique(blank_to_null(as_arrow(text_cells(frame[col])))).drop_null()
                 evidence.add(uniques.slice(0, 10 * DETECT_VALUES).to_pylist())
         try:
             decimal, auto_thousands = sniff.decide_decimal(evidence)
@@ -225,7 +285,7 @@ def _detect_conventions(name: str, path: Path, frame: pd.DataFrame, read: Mappin
         def sample(rows: int | None) -> dict[str, list[str]]:
             out = {}
             for col in dates:
-                arr = as_arrow(frame[col])
+                arr = as_arrow(text_cells(frame[col]))
                 arr = blank_to_null(arr if rows is None else arr.slice(0, rows))
                 out[col] = pc.unique(arr).drop_null().slice(0, DETECT_DATES).to_pylist()
             return out
@@ -298,25 +358,84 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
                          "give a .csv, .parquet or .xlsx file.")
     from crmlib.data import readers  # imports this module's message helpers
 
-    detected: dict[str, Any] = {"format": fmt, "given": sorted(k for k, v in read.items() if v is not None)}
+    _check_read_options(name, read)
+    detected: dict[str, Any] = {"format": fmt, "given": sorted(k for k, v in read.items() if v is not None),
+                                "timezone": read.get("timezone") or DEFAULT_TIMEZONE}
+    expected = _expected_headers(name, spec)
     if fmt == "csv":
-        header, reader, line_key = readers.read_csv_columns(name, path, read, detected)
+        header, reader, line_key = readers.read_csv_columns(name, path, read, detected, expected)
     elif fmt == "parquet":
         header, reader, line_key = readers.read_parquet_columns(name, path)
     else:
-        header, reader, line_key = readers.read_xlsx_columns(name, path, read.get("sheet"), detected)
+        header, reader, line_key = readers.read_xlsx_columns(name, path, read, detected, expected)
     header = [h.lstrip("\ufeff") for h in header]
-    mapping = resolve_mapping(name, spec, header, Path(shown))
-    wanted = list(dict.fromkeys(mapping.values()))
+    place = Place(shown, detected.get("sheet"))
+    mapping = resolve_mapping(name, spec, header, place)
+    rules = _rule_columns(name, spec, header, place)
+    candidates = [h for h in header if h not in mapping.values() and h not in rules
+                  and sniff.status_like_name(h)]
+    wanted = list(dict.fromkeys([*mapping.values(), *rules, *candidates]))
     raw = reader(wanted)
     frame = pd.DataFrame({ours: raw[theirs] for ours, theirs in mapping.items()})
     frame.index = pd.RangeIndex(len(frame))
+    extra_cols = list(dict.fromkeys([*rules, *candidates]))
+    extra = pd.DataFrame({c: raw[c] for c in extra_cols}, index=frame.index) if extra_cols else None
+    del raw
     notes = []
     if frame.empty:
         notes.append("the file has a header but no rows")
-    _detect_conventions(name, Path(shown), frame, read, mapping, detected)
+    _detect_conventions(name, place, frame, read, mapping, detected)
     detected["rows"] = len(frame)
     logger.info("read %s from %s: %d rows, %s", name, path, len(frame), detected)
-    key = line_key(len(frame)) if set(wanted) != set(header) else None  # unmapped columns exist
-    return RawTable(name, Path(shown), frame, detected, notes, dict(mapping), key)
+    key = line_key(len(frame)) if set(mapping.values()) != set(header) else None  # unmapped columns exist
+    layout = {k: detected.pop(k) for k in ("lines", "sheets_of_rows") if k in detected}
+    return RawTable(name, Path(shown), frame, detected, notes, dict(mapping), key, extra, dict(spec), layout)
+
+
+def _check_read_options(name: str, read: Mapping[str, Any]) -> None:
+    """Refuse read options of the wrong type: header_row a line number, timezone a known zone."""
+    header_row = read.get("header_row")
+    if header_row is not None and (isinstance(header_row, bool) or not isinstance(header_row, int)
+                                   or header_row < 1):
+        raise DataError(f"data.{name}.read.header_row must be the line number of the header (1 = the first "
+                        f"line), got {header_row!r}. What to do: set it to the line holding the column names, "
+                        "or null to find it.")
+    zone = read.get("timezone")
+    if zone is not None:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(str(zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
+            raise DataError(f"data.{name}.read.timezone {zone!r} is not a time zone name. What to do: use a "
+                            "name such as Europe/Istanbul or UTC.") from err
+
+
+def _expected_headers(name: str, spec: Mapping[str, Any]) -> list[str]:
+    """Return the file's header names the params expect (to find the header row and the sheets)."""
+    columns = spec.get("columns")
+    if columns:
+        names = [str(v) for v in columns.values() if v not in (None, "")]
+    else:
+        names = list(REQUIRED[name])
+    for key in RULE_KEYS:
+        names += [str(k) for k in (spec.get(key) or {})]
+    return list(dict.fromkeys(n.strip() for n in names))
+
+
+def _rule_columns(name: str, spec: Mapping[str, Any], header: Sequence[str], path: Path | str) -> list[str]:
+    """Return the file columns named by drop_when / return_when, refusing those the file lacks."""
+    out = []
+    stripped = {h.strip(): h for h in header}
+    for key in RULE_KEYS:
+        for column in spec.get(key) or {}:
+            found = stripped.get(str(column).strip())
+            if found is None:
+                hint = sniff.did_you_mean(str(column), header)
+                raise data_error(name, path, f"data.{name}.{key} names the column {column!r}, which the file does "
+                                 "not have" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                                 + f"; the file's headers are {list(header)}.",
+                                 f"use the file's header exactly under data.{name}.{key}.")
+            out.append(found)
+    return list(dict.fromkeys(out))
 

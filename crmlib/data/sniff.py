@@ -194,7 +194,27 @@ DATE_LAYOUTS: dict[str, tuple[str, str]] = {
     "dot": (r"(\d{1,2})\.(\d{1,2})\.\d{4}", "%d.%m.%Y"),  # dd.mm.yyyy: no country writes mm.dd.yyyy
     "slash": (r"(\d{1,2})/(\d{1,2})/\d{4}", "DM/"),
     "dash": (r"(\d{1,2})-(\d{1,2})-\d{4}", "DM-"),
+    "month_name": (r"\d{1,2}[ .\-/]+[^\W\d_]+\.?[ .\-/]+\d{4}", "%d %B %Y"),  # 27 Kasım 2025, 3-Mar-2024
+    "serial": (r"[1-9]\d{4}(?:\.\d+)?", "excel-serial"),  # Excel's day count: 45422 = 2024-05-10
 }
+#: Statuses and document types whose lines are not plain sales (compared after normalise_name).
+STATUS_WORDS: tuple[str, ...] = ("iptal", "iade", "cancel", "return", "refund", "storno", "void", "reddedil")
+#: Header names of status / document-type columns (normalised).
+STATUS_HEADERS: tuple[str, ...] = ("durum", "status", "belgeturu", "belgetipi", "fisturu", "fistipi", "evrakturu",
+                                   "evraktipi", "islemturu", "islemtipi", "hareketturu", "hareketyonu", "faturaturu",
+                                   "siparisdurumu", "state", "documenttype", "doctype", "type", "tip", "tur",
+                                   "orderstatus", "iptal", "iade", "returned", "cancelled")
+
+
+def status_like_name(header: str) -> bool:
+    """Return whether a header names a status or document type (Durum, Belge Türü, Status, ...)."""
+    folded = normalise_name(header)
+    return any(folded == h or folded.endswith(h) and len(h) > 3 for h in STATUS_HEADERS)
+
+
+def status_values(values: Iterable[str]) -> list[str]:
+    """Return the values that say cancelled or returned (İptal, İade Faturası, Cancelled, Return ...)."""
+    return [v for v in values if isinstance(v, str) and any(w in normalise_name(v) for w in STATUS_WORDS)]
 _DATE_PART = re.compile(r"^\s*([^\sT]+)")
 
 
@@ -218,7 +238,8 @@ def detect_date_formats(samples: dict[str, Sequence[str]]) -> dict[str, str]:
         for value in values:
             part = date_part(value)
             for name, (pattern, _) in DATE_LAYOUTS.items():
-                if re.fullmatch(pattern, part):
+                if (re.match(pattern + r"(?:[ T]|$)", value.strip()) if name == "month_name"
+                        else re.fullmatch(pattern, part)):
                     counts[name] += 1
                     break
         name, hits = max(counts.items(), key=lambda kv: kv[1])

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pda
 
-from crmlib.data import coerce
+from crmlib.data import coerce, rules
 from crmlib.data.read import MAX_EXAMPLES, REQUIRED, TABLE_COLUMNS, RawTable, data_error, read_table
 from crmlib.data.sniff import did_you_mean
 from crmlib.errors import DataError, ParamsError
@@ -108,6 +108,15 @@ class ValidTable:
     detected: dict[str, Any] = field(default_factory=dict)
     source_columns: dict[str, str] = field(default_factory=dict)
     rows_read: int = 0
+    positions: np.ndarray | None = None  # per kept row, its position in the file as read (for line numbers)
+    layout: dict[str, Any] = field(default_factory=dict)
+
+    def lines(self, rows: np.ndarray) -> list[int]:
+        """Return the spreadsheet lines of the given rows of :attr:`frame`."""
+        from crmlib.data.read import line_number
+
+        positions = self.positions if self.positions is not None else np.arange(len(self.frame))
+        return [line_number(self.detected, self.layout, int(positions[r])) for r in rows]
 
 
 def _rows(raw: RawTable, frame: pd.DataFrame, mask: np.ndarray, column: str) -> list[tuple[int, Any]]:
@@ -144,7 +153,8 @@ def _coerce(raw: RawTable, column: str, kind: str) -> coerce.Coerced:
                                  thousands=raw.detected.get("thousands"))
     if kind == "date":
         fmt = raw.detected.get("date_formats", {}).get(column)
-        return coerce.to_dates(series, fmt=fmt, layout=_layout_regex(fmt) if fmt else None)
+        layout = _layout_regex(fmt) if fmt and fmt not in (coerce.SERIAL_FORMAT, coerce.MONTH_NAME_FORMAT) else None
+        return coerce.to_dates(series, fmt=fmt, layout=layout, timezone=raw.detected.get("timezone"))
     if kind == "bool":
         return coerce.to_bools(series)
     return coerce.to_months(series)
@@ -182,7 +192,7 @@ def _check_unreadable(raw: RawTable, frame: pd.DataFrame, column: str, kind: str
     if result.impossible is not None and result.impossible.any():
         count = int(result.impossible.sum())
         if strict or count > TOLERANCE * max(int(values.notna().sum()) + count, 1):
-            raise data_error(raw.name, raw.path, f"{count} values are not real calendar dates (a day that "
+            raise data_error(raw.name, raw.place, f"{count} values are not real calendar dates (a day that "
                              "does not exist in that month).", "correct these dates in the file.",
                              column=column, source=source, rows=_rows(raw, frame, result.impossible, column))
     bad = result.bad | (result.impossible if result.impossible is not None else False)
@@ -195,7 +205,7 @@ def _check_unreadable(raw: RawTable, frame: pd.DataFrame, column: str, kind: str
     if strict or count > TOLERANCE * filled:
         reason = ("this column allows none" if strict
                   else f"more than {TOLERANCE:.0%} of its {filled} filled cells")
-        raise data_error(raw.name, raw.path, f"{count} values cannot be read as {looks} ({reason}).", todo,
+        raise data_error(raw.name, raw.place, f"{count} values cannot be read as {looks} ({reason}).", todo,
                          column=column, source=source, rows=rows)
     notes.append(Note(raw.name, column, "unreadable_blanked", count,
                       f"{count} unreadable values in {column} were left blank", rows))
@@ -270,7 +280,7 @@ def _apply_schema(raw: RawTable, frame: pd.DataFrame, notes: list[Note]) -> pd.D
         first = rest.iloc[0]
         column = str(first["column"])
         mask = frame.index.isin(rest.loc[rest["column"] == first["column"], "index"].dropna())
-        raise data_error(raw.name, raw.path, f"the typed values fail the check {first['check']!r} "
+        raise data_error(raw.name, raw.place, f"the typed values fail the check {first['check']!r} "
                          f"({len(rest)} failures).", "report this with the file: the loader should have "
                          "caught it earlier.", column=column, source=raw.source_columns.get(column),
                          rows=_rows(raw, frame, mask, column))
@@ -315,7 +325,32 @@ def _table_notes(raw: RawTable, frame: pd.DataFrame, notes: list[Note], as_of: A
     return frame
 
 
-def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False) -> ValidTable:
+def _read_notes(raw: RawTable, notes: list[Note]) -> None:
+    """Notes on how the file was read: header row found, sheets combined."""
+    name, detected = raw.name, raw.detected
+    if detected.get("header_row") and "header_row" not in detected.get("given", []):
+        notes.append(Note(name, None, "header_row_found", int(detected["header_row"]),
+                          f"the header is line {detected['header_row']} (the lines above it, a title, were "
+                          f"skipped); set data.{name}.read.header_row to fix it",
+                          values={"line": int(detected["header_row"])}))
+    if detected.get("sheet_rows"):
+        shown = ", ".join(f"{s} ({n:,} rows)" for s, n in detected["sheet_rows"].items())
+        notes.append(Note(name, None, "sheets_combined", len(detected["sheet_rows"]),
+                          f"the sheets {shown} were read together", values={"sheets": shown}))
+
+
+def _read_as_notes(raw: RawTable, column: str, result: coerce.Coerced, notes: list[Note]) -> None:
+    texts = {"excel_serial": "were Excel day numbers (45422 = 2024-05-10) and were read as dates",
+             "month_names": "had month names (27 Kasım 2025) and were read as dates",
+             "offsets": f"had a UTC offset (+0300) and were converted to {raw.detected.get('timezone')}",
+             "timezone": f"were time-zone-aware and were converted to {raw.detected.get('timezone')}"}
+    for kind, count in result.read_as.items():
+        if count:
+            notes.append(Note(raw.name, column, f"dates_{kind}", count, f"{count} values of {column} {texts[kind]}",
+                              values={"timezone": raw.detected.get("timezone")}))
+
+
+def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, currency: str = "TRY") -> ValidTable:
     """Type and check one table read by :func:`crmlib.data.read.read_table`.
 
     Parameters
@@ -339,20 +374,33 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False) -
     if raw.detected.get("encoding_fallback"):
         notes.append(Note(name, None, "encoding_fallback", 0, "the start of the file is plain ASCII but "
                           "later lines are not UTF-8: the file was read as cp1254 (Turkish Windows)"))
+    _read_notes(raw, notes)
+    original_rows = len(raw.frame)
+    rules.drop_total_rows(raw, notes)
+    frame = raw.frame
     typed: dict[str, pd.Series] = {}
     # The columns are typed in two threads: the work is in pyarrow/numpy kernels, which release the GIL.
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         results = list(pool.map(lambda col: _coerce(raw, col, kinds[col]), frame.columns))
+    inline: dict[str, pd.Series | None] = {}
     for column, result in zip(frame.columns, results, strict=True):
         typed[column] = _check_unreadable(raw, frame, column, kinds[column], result, notes)
+        _read_as_notes(raw, column, result, notes)
+        if result.currency is not None:
+            inline[column] = pd.Series(result.currency.to_numpy(), index=frame.index)
     del results
-    rows_read = len(frame)
+    rows_read = original_rows
     if release:
         raw.frame = frame = frame.iloc[:, :0]
     out = pd.DataFrame(typed, index=frame.index)
     del typed
     if name == "orders" and "order_date" in out:
         out["order_date"] = out["order_date"].dt.normalize()
+    if name == "orders":
+        out = rules.apply_line_rules(raw, out, notes)
+    for column in [c for c in ("customer_id", "product_id") if c in out and (c == "customer_id" or name in KEYS
+                                                                              or name == "orders")]:
+        rules.check_id_spellings(raw, out, column)
     empty = out.isna().all(axis=1).to_numpy()
     if empty.any() and not out.empty:
         notes.append(Note(name, None, "empty_rows_dropped", int(empty.sum()),
@@ -360,7 +408,7 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False) -
     for column in [c for c in REQUIRED[name] if c in out]:
         blank = out[column].isna().to_numpy() & ~empty
         if blank.any():
-            raise data_error(name, raw.path, f"{int(blank.sum())} rows have no value in this required "
+            raise data_error(name, raw.place, f"{int(blank.sum())} rows have no value in this required "
                              "column.", "fill these cells in the file, or remove the rows if they are not "
                              "real records.", column=column, source=raw.source_columns.get(column),
                              rows=_rows(raw, out, blank, column))
@@ -370,27 +418,74 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False) -
         if blank:
             notes.append(Note(name, column, "blank_values", blank,
                               f"{blank} of {kept} rows have no {column}", values={"rows": kept}))
-    key = out if raw.line_key is None else out.assign(_line=raw.line_key)  # unmapped columns count too
+    if inline or "currency" in out:
+        out = rules.convert_currency(raw, out, notes, inline, currency=currency)
+    line_key = raw.line_key
+    if line_key is not None and len(line_key) != len(out):  # rows left out above: keep the others' codes
+        line_key = line_key[out.index.to_numpy()] if len(line_key) == original_rows else None
+    key = out if line_key is None else out.assign(_line=line_key)  # unmapped columns count too
     repeats = _duplicates(key) & ~empty  # repeats of an empty row are empty rows, counted above
     del key
+    keep = str(raw.spec.get("duplicates") or "drop").lower() == "keep"
+    if repeats.any() and keep:
+        notes.append(Note(name, None, "duplicates_kept", int(repeats.sum()),
+                          f"{int(repeats.sum())} lines repeat an earlier line exactly and were kept "
+                          f"(data.{name}.duplicates: keep)",
+                          [(raw.line(i), "") for i in out.index[repeats][:MAX_EXAMPLES]]))
+        repeats = np.zeros(len(out), dtype=bool)
     if repeats.any():
+        hint = ("" if name != "orders" else
+                "; if the file has no line-number column and the same item can appear twice in one order, "
+                f"set data.{name}.duplicates: keep")
         notes.append(Note(name, None, "duplicates_dropped", int(repeats.sum()),
-                          f"{int(repeats.sum())} exact duplicate lines were dropped",
+                          f"{int(repeats.sum())} exact duplicate lines were dropped{hint}",
                           [(raw.line(i), "") for i in out.index[repeats][:MAX_EXAMPLES]]))
     if repeats.any() or empty.any():
         out = out.loc[~(repeats | empty)]  # one copy for both drops
     out = _table_notes(raw, out, notes, as_of)
     out = _apply_schema(raw, out, notes)
     if name == "orders" and out.empty:
-        raise data_error(name, raw.path, "the orders table has no rows.", "export the order lines again; "
+        raise data_error(name, raw.place, "the orders table has no rows.", "export the order lines again; "
                          "the workbook needs at least one order.")
     for note in notes:
         logger.info("%s: %s", name, note.message)
+    positions = out.index.to_numpy()
     return ValidTable(name, raw.path, out.reset_index(drop=True), notes, dict(raw.detected),
-                      dict(raw.source_columns), rows_read)
+                      dict(raw.source_columns), rows_read, positions, dict(raw.layout))
 
 
-def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = None) -> dict[str, ValidTable]:
+def _match_ids(tables: dict[str, ValidTable]) -> None:
+    """Match customer and product ids of the other tables to the orders' when only leading zeros differ.
+
+    ``12`` in the customers table and ``00012`` in the orders (one file passed through Excel) are the same
+    customer when removing the zeros pairs the ids one to one: the other table takes the orders' spelling,
+    noted. When it does not (``012`` and ``12`` both present), nothing is changed and the unknown-customers
+    note names leading zeros.
+    """
+    orders = tables["orders"].frame
+    for column in ("customer_id", "product_id"):
+        if column not in orders:
+            continue
+        for name, table in tables.items():
+            if name == "orders" or column not in table.frame or table.frame.empty:
+                continue
+            remap = rules.match_leading_zeros(orders[column], table.frame[column])
+            if remap is None:
+                continue
+            before = table.frame[column]
+            after = remap(before)
+            changed = int((after != before).sum())
+            table.frame = table.frame.assign(**{column: after})
+            table.notes.append(Note(name, column, "leading_zeros_matched", changed,
+                                    f"{changed} {column} values differ from the orders' only by leading zeros "
+                                    f"(e.g. {before[after != before].iloc[0]!r} = {after[after != before].iloc[0]!r})"
+                                    " and were matched to them",
+                                    values={"example": f"{before[after != before].iloc[0]} = "
+                                                       f"{after[after != before].iloc[0]}"}))
+
+
+def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = None,
+                currency: str = "TRY") -> dict[str, ValidTable]:
     """Read and validate every table named in ``data_spec`` (``params["data"]``); orders is required.
 
     Also notes order lines whose customer is missing from the customers table. Raises
@@ -411,15 +506,35 @@ def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = No
     tables = {}
     for name, spec in specs.items():
         raw = read_table(name, spec, base_dir=Path(base_dir))
-        tables[name] = validate_table(raw, as_of=as_of, release=True)
+        tables[name] = validate_table(raw, as_of=as_of, release=True, currency=currency)
         del raw
+    _match_ids(tables)
     customers = tables.get("customers")
     if customers is not None and not customers.frame.empty:
         orders = tables["orders"]
         ids = pd.Series(orders.frame["customer_id"].unique())
         unknown = ids[~ids.isin(customers.frame["customer_id"])]
+        zeros = unknown[unknown.map(rules.strip_zeros).isin(customers.frame["customer_id"].dropna()
+                                                             .map(rules.strip_zeros))]
+        if len(zeros):
+            raise data_error("customers", customers.path, f"{len(zeros)} customer codes of the orders match this "
+                             "table's only when leading zeros are ignored, and not one to one (some codes exist "
+                             f"with and without zeros), e.g. {list(zeros.head(MAX_EXAMPLES))}.",
+                             "write the codes the same way in both files (in Excel: format the code column as "
+                             "Text, or as 00000 so that the zeros show).", column="customer_id",
+                             source=customers.source_columns.get("customer_id"))
         if len(unknown):
             orders.notes.append(Note("orders", "customer_id", "unknown_customers", len(unknown),
                                      f"{len(unknown)} customers in orders are not in the customers table",
                                      [(0, v) for v in unknown.head(MAX_EXAMPLES)]))
     return tables
+
+
+def analysis_date(orders: ValidTable, dates: pd.Series, *, as_of: Any,
+                  today: Any = None) -> tuple[pd.Timestamp, Note | None]:
+    """Return the analysis date for ``orders`` and the note on lines after today (see :func:`rules.analysis_date`).
+
+    ``dates`` are the order dates of ``orders.frame`` (same rows).
+    """
+    where = f" (file {str(orders.path)!r})"
+    return rules.analysis_date(dates, orders.lines, as_of=as_of, today=today, where=where)
