@@ -1,4 +1,4 @@
-"""Command line: ``python -m crmlib run|validate|sample|forget`` (also installed as ``crm``).
+"""Command line: ``python -m crmlib run|validate|init|sample|forget`` (also installed as ``crm``).
 
 The CLI only parses options, calls one function and maps failures to exit codes: 0 success, 1 a notebook
 failed (its failure page is written), 2 bad params or bad data (one message, no traceback, nothing written).
@@ -32,6 +32,13 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("ids", nargs="+", metavar="CUSTOMER_ID")
     forget.add_argument("--reports", type=Path, default=Path("reports"),
                         help="the reports folder (runs and history.duckdb; default ./reports)")
+    init = sub.add_parser("init", help="write a commented params file from your exports")
+    init.add_argument("exports", type=Path, nargs="+", metavar="EXPORT", help="the exports (.csv .xlsx .parquet)")
+    init.add_argument("--out", type=Path, default=Path("params/mine.yaml"), help="params file to write")
+    init.add_argument("--language", choices=("tr", "en"), default="tr", help="reports and comments language")
+    init.add_argument("--synonyms", type=Path, action="append", default=[],
+                      help="a YAML file of your own header names (laid out like crmlib/data/synonyms.yaml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing params file")
     sample = sub.add_parser("sample", help="write a synthetic wholesale dataset with truth.csv")
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--customers", type=int, default=5000)
@@ -56,6 +63,46 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    """``init``: write the params file, then validate it; 0 when it validates, 2 with the line to edit."""
+    from crmlib.core import check
+    from crmlib.data.init import line_to_edit, propose_params
+
+    out: Path = args.out
+    if out.exists() and not args.force:
+        raise CrmError(f"{str(out)!r} already exists. What to do: choose another --out, or add --force to "
+                       "overwrite it.")
+    try:
+        written = propose_params(args.exports, out, language=args.language, synonyms=args.synonyms)
+    except CrmError:
+        raise
+    except Exception as err:  # noqa: BLE001 - init must answer with a message, never a traceback
+        raise CrmError(f"the exports could not be read: {type(err).__name__}: {err}. What to do: check that "
+                       "each file opens in Excel; export it again as CSV if it does not.") from err
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(written.text, encoding="utf-8")
+    print(f"wrote {out}")
+    for proposal in written.proposals:
+        chosen = ", ".join(f"{role}: {c.header!r}" for role, c in proposal.choices.items())
+        print(f"  {proposal.profile.path.name} -> {proposal.table} ({chosen})")
+    for message in written.messages:
+        print(f"  note: {message}")
+    try:
+        figures = check.summary(out)
+    except CrmError as err:
+        line = line_to_edit(str(err), written)
+        where = f"edit line {line} of {out}" if line else f"edit {out}"
+        print(f"{where}: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - never a traceback
+        print(f"edit {out}: the data could not be checked ({type(err).__name__}: {err}).", file=sys.stderr)
+        return 2
+    print(f"validate: ok: {figures['customers']:,} customers, {figures['orders']:,} orders, net revenue "
+          f"{figures['revenue']:,.2f} {figures['currency']}, {figures['first_date']} .. {figures['last_date']}. "
+          f"Next: python -m crmlib validate {out}, then python -m crmlib run {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = _parser().parse_args(argv)
@@ -73,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
 
             print(forget(args.ids, reports=args.reports).text())
             return 0
+        if args.command == "init":
+            return _init(args)
         if args.command == "sample":
             from crmlib.data.sample import generate
 
