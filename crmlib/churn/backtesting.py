@@ -82,6 +82,12 @@ def evaluate(orders: pd.DataFrame, *, as_of: pd.Timestamp, cutoff: pd.Timestamp 
             for share in p["backtest_thresholds"]:
                 row[f"precision_top_{round(100 * share)}"] = (precision_at(y_arr.astype(float), s, share)
                                                               if len(s) else np.nan)
+            # the weekly list's size (the team's capacity): how many of that many top-ranked were then lost
+            n_list = min(int(p["calls_per_week"] if p.get("calls_per_week") is not None else p["list_size"]),
+                         len(s))
+            row["n_list"] = n_list
+            row["precision_at_list"] = (precision_at(y_arr.astype(float), s, n_list / len(s))
+                                        if n_list else np.nan)
             row.update(n_customers=int(len(y_arr)), n_lost=int(y_arr.sum()),
                        base_rate=float(y_arr.mean()) if len(y_arr) else np.nan, cutoff=cutoff, horizon_days=h,
                        population=pop)

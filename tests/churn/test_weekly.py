@@ -167,3 +167,11 @@ def test_control_comparison_gives_rates_difference_and_newcombe_interval():
     # high = 0.2 + sqrt(0.0958² + 0.0722²) = 0.3199: the calls' effect is not yet shown at this size
     assert out["ci_low"] == pytest.approx(-0.0168, abs=5e-4) and out["ci_high"] == pytest.approx(0.3199, abs=5e-4)
     assert wk.control_comparison(eps, by="reason")["reason"].tolist() == ["overdue"]
+
+
+def test_precision_at_the_list_size_counts_the_top_n():
+    from crmlib.churn.backtesting import precision_at
+
+    y = np.array([1, 1, 0, 1, 0, 0, 0, 0, 0, 0], dtype=float)
+    score = np.arange(10, 0, -1, dtype=float)  # ranked in order
+    assert precision_at(y, score, 4 / 10) == pytest.approx(3 / 4)  # calling the top 4 reaches 3 who were lost
