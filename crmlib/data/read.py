@@ -77,6 +77,10 @@ MAX_EXAMPLES = 5
 DETECT_ROWS = 200_000
 #: Distinct numbers per column whose decimal mark is looked at (Python-level; a few are enough).
 DETECT_VALUES = 20_000
+#: Rows looked at for status-like values in unmapped columns (İptal, İade, Cancelled, Return).
+DETECT_SAMPLE = 5_000
+#: Most distinct values of such a column (a status has a few; free text has many).
+STATUS_MAX_VALUES = 30
 #: Distinct date strings used to detect the date layout.
 DETECT_DATES = 100_000
 
@@ -374,6 +378,10 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
     rules = _rule_columns(name, spec, header, place)
     candidates = [h for h in header if h not in mapping.values() and h not in rules
                   and sniff.status_like_name(h)]
+    others = [h for h in dict.fromkeys(header) if h not in mapping.values() and h not in rules
+              and h not in candidates and h.strip() and not h.startswith("(column ") and header.count(h) == 1]
+    if others:  # columns named otherwise whose first values say İptal, İade, Cancelled, Return
+        candidates += _status_by_values(fmt, path, detected, header, others, reader)
     wanted = list(dict.fromkeys([*mapping.values(), *rules, *candidates]))
     raw = reader(wanted)
     frame = pd.DataFrame({ours: raw[theirs] for ours, theirs in mapping.items()})
@@ -390,6 +398,39 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
     key = line_key(len(frame)) if set(mapping.values()) != set(header) else None  # unmapped columns exist
     layout = {k: detected.pop(k) for k in ("lines", "sheets_of_rows") if k in detected}
     return RawTable(name, Path(shown), frame, detected, notes, dict(mapping), key, extra, dict(spec), layout)
+
+
+def _status_by_values(fmt: str, path: Path, detected: Mapping[str, Any], header: Sequence[str],
+                      names: Sequence[str], reader: Any) -> list[str]:
+    """Return the unmapped columns whose first rows hold a few values such as İptal, İade, Cancelled, Return."""
+    try:
+        if fmt == "csv":
+            import pyarrow as pa
+            import pyarrow.csv as pcsv
+
+            stream = pcsv.open_csv(path, read_options=pcsv.ReadOptions(
+                encoding=detected.get("encoding") or "utf8", block_size=1 << 20,
+                skip_rows=int(detected.get("first_line", 2)) - 1, column_names=list(header)),
+                parse_options=pcsv.ParseOptions(delimiter=detected.get("sep") or ",",
+                                                invalid_row_handler=lambda _: "skip"),
+                convert_options=pcsv.ConvertOptions(include_columns=list(names),
+                                                    column_types={n: pa.string() for n in names}))
+            sample = stream.read_next_batch().to_pandas()
+        elif fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            sample = next(pq.ParquetFile(path).iter_batches(batch_size=DETECT_SAMPLE, columns=list(names))).to_pandas()
+        else:
+            sample = reader(list(names)).head(DETECT_SAMPLE)
+    except Exception as err:  # noqa: BLE001 - a sample that cannot be read only means no hint
+        logger.debug("no status sample from %s: %s", path, err)
+        return []
+    found = []
+    for name in names:
+        values = sample[name].dropna().unique() if name in sample else []
+        if 0 < len(values) <= STATUS_MAX_VALUES and sniff.status_values([str(v) for v in values]):
+            found.append(name)
+    return found
 
 
 def _check_read_options(name: str, read: Mapping[str, Any]) -> None:

@@ -377,3 +377,15 @@ def test_validate_never_exits_1_or_prints_a_traceback(tmp_path: Path, capsys: py
         assert main(["validate", str(params(tmp_path, {"path": name}))]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and "Traceback" not in err
+
+
+def test_a_status_column_under_another_name_is_found_by_its_values(tmp_path: Path) -> None:
+    csv(tmp_path, "Cari Kodu;Fatura No;Tarih;Tutar;Açıklama\nC1;F1;01.03.2024;100;Normal\nC1;F2;02.03.2024;50;İptal\n"
+                  "C2;F3;03.03.2024;30;Normal\n")
+    result = figures(tmp_path, {"path": "orders.csv"})
+    note = next(n for n in result["notes"] if n["kind"] == "status_column_unmapped")
+    assert "'Açıklama'" in note["message"] and "İptal (1)" in note["message"]
+    workbook(tmp_path / "orders.xlsx", {"S": [HEADER + ["Not"], ["C1", "F1", dt.datetime(2024, 3, 1), 10.0, "Return"],
+                                              ["C2", "F2", dt.datetime(2024, 3, 2), 5.0, None]]})
+    result = figures(tmp_path, {"path": "orders.xlsx"})
+    assert "status_column_unmapped" in kinds(result)
