@@ -65,6 +65,8 @@ def delete_runs(root: Path, runs: list[dict[str, Any]], *, keep: Path | None = N
 def apply(root: Path, report: dict[str, Any], *, now: dt.datetime | None = None,
           keep: Path | None = None) -> list[str]:
     """Delete the runs past ``report.keep_days``; return the deleted run ids."""
+    for leftover in Path(root).glob(".expired-*"):  # a deletion interrupted after the history was updated
+        shutil.rmtree(leftover, ignore_errors=True)
     now = now or dt.datetime.now()
     expired = expired_by_age(stored_runs(root), keep_days=report.get("keep_days"), now=now)
     return delete_runs(root, expired, keep=keep)

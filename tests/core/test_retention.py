@@ -30,6 +30,7 @@ def test_keep_days_deletes_exactly_the_runs_past_the_limit_and_their_history(tmp
     for i, when in enumerate(created):
         _publish(root, f"run{i}", when)
     (root / "notes").mkdir()  # not a run: never touched
+    (root / ".expired-old-1").mkdir()  # left by an interrupted deletion
     now = dt.datetime(2026, 4, 6, 9, 0)
     assert retention.apply(root, {"keep_days": None}, now=now) == []
     deleted = retention.apply(root, {"keep_days": 30}, now=now, keep=root / "run3")
