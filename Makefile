@@ -4,7 +4,7 @@ PARAMS  ?= params/default.yaml
 SAMPLE  := data/sample/orders.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help venv kernel sample run run-tr validate test test-slow lint strip bench lab clean
+.PHONY: help venv kernel sample run run-tr validate test test-slow lint strip bench bench-full lab clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,15 @@ benchmarks/data/orders.parquet: | .venv/.installed
 bench: venv benchmarks/data/orders.parquet ## run the benchmarks (10M order lines load; 1M-customer CLV fit)
 	$(PY) benchmarks/bench_load.py
 	$(PY) benchmarks/bench_clv.py --customers 1000000 --design both
+
+benchmarks/data-clv/params.yaml: | .venv/.installed
+	$(PY) benchmarks/make_big_data.py --lines 2800000 --customers 2600000 --lines-per-order 1 --no-csv \
+		--out benchmarks/data-clv
+
+bench-full: venv benchmarks/data/orders.parquet benchmarks/data-clv/params.yaml ## whole weekly run on 10M lines; CLV notebook at ~1M customers vs plain lifetimes; loader vs DuckDB
+	$(PY) benchmarks/bench_run.py --data benchmarks/data
+	$(PY) benchmarks/bench_clv_run.py --data benchmarks/data-clv
+	$(PY) benchmarks/bench_load.py --only baseline_read_parquet baseline_duckdb_aggregate load_parquet_tables
 
 lab: venv sample ## open JupyterLab on the notebooks (Run All uses params/default.yaml and the sample)
 	.venv/bin/jupyter lab --ServerApp.root_dir=notebooks

@@ -181,10 +181,11 @@ def _tr_money(values: np.ndarray) -> pa.Array:
 
 
 def write(out: Path, n_lines: int, n_customers: int, seed: int, *, n_products: int = 2000, returns: float = 0.01,
-          csv: bool = True) -> list[Path]:
+          csv: bool = True, lines_per_order: float = 3.46) -> list[Path]:
     """Write ``orders.parquet`` (and ``orders_erp.csv``), the side tables and ``params.yaml`` under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    data = simulate(n_lines, n_customers, seed, n_products=n_products, returns=returns)
+    data = simulate(n_lines, n_customers, seed, n_products=n_products, returns=returns,
+                    lines_per_order=lines_per_order)
     typed = pa.table({
         "customer_id": _code("C", data["customer_id"], 6),
         "order_id": _code("F", data["order_id"], 8),
@@ -224,13 +225,14 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=680_000)
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--returns", type=float, default=0.01, help="share of return lines")
+    parser.add_argument("--lines-per-order", dest="lines_per_order", type=float, default=3.46)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-csv", dest="csv", action="store_false", help="Parquet only (no ERP CSV)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data")
     args = parser.parse_args()
     start = time.perf_counter()
     for path in write(args.out, args.lines, args.customers, args.seed, n_products=args.products,
-                      returns=args.returns, csv=args.csv):
+                      returns=args.returns, csv=args.csv, lines_per_order=args.lines_per_order):
         print(f"{path}  {path.stat().st_size / 1e6:,.0f} MB")
     print(f"written in {time.perf_counter() - start:.1f} s")
 
