@@ -36,3 +36,11 @@ def test_notebook_titles_exist_for_every_notebook():
 
     for stem in NOTEBOOKS:
         assert i18n.has(f"nb.{stem}")
+
+
+def test_catalogue_reads_the_same_with_the_pure_python_loader():
+    import yaml
+
+    for entry in i18n.catalogue_files():
+        text = entry.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=i18n._LOADER) == yaml.safe_load(text), entry.name
