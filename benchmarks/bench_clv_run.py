@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,24 +48,29 @@ print(json.dumps({"seconds": time.perf_counter() - started, "customers": len(sum
 """
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # every finished descendant, kernels included
+    return usage.ru_utime + usage.ru_stime
+
+
 def plain(orders: Path) -> dict:
     """Plain lifetimes on the order lines, in a fresh process."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     done = subprocess.run([sys.executable, "-c", PLAIN, str(orders)], capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["wall"] = time.perf_counter() - started
+    result["wall"], result["cpu"] = time.perf_counter() - started, _cpu() - cpu
     return result
 
 
 def runner(params: Path, out: Path) -> dict:
     """The runner with the lifetime-value notebook only."""
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     subprocess.run([sys.executable, "-m", "crmlib", "run", str(params), "--only", "lifetime_value", "--out",
                     str(out), "--no-progress"], cwd=ROOT, env=env, check=True)
     wall = time.perf_counter() - started
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    return {"wall": wall, "timings": record["timings_seconds"], "customers": record["data"]["customers"],
+    return {"wall": wall, "cpu": _cpu() - cpu, "timings": record["timings_seconds"], "customers": record["data"]["customers"],
             "notebook": record["notebooks"][0]}
 
 
@@ -87,7 +93,9 @@ def main() -> int:
     print(f"plain lifetimes summary + BetaGeoFitter.fit: {base['wall']:.1f} s wall "
           f"({base['seconds']:.1f} s inside the process)")
     ratio = ours["wall"] / base["wall"]
-    print(f"ratio runner / plain lifetimes: {ratio:.2f} (goal <= 1)")
+    print(f"CPU seconds (user + system, all processes): runner {ours['cpu']:.1f}, plain lifetimes {base['cpu']:.1f}"
+          f" (ratio {ours['cpu'] / base['cpu']:.2f})")
+    print(f"ratio runner / plain lifetimes, wall: {ratio:.2f} (goal <= 1); load average {os.getloadavg()[0]:.1f}")
     return 0
 
 

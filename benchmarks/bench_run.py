@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,7 @@ def run_workbook(params: Path, out: Path, *, extra: list[str] | None = None) -> 
     cmd = [sys.executable, "-m", "crmlib", "run", str(params), "--out", str(out), "--no-progress", *(extra or [])]
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     child = subprocess.Popen(cmd, cwd=ROOT, env=env)
     proc = psutil.Process(child.pid)
     peak = 0
@@ -64,7 +66,10 @@ def run_workbook(params: Path, out: Path, *, extra: list[str] | None = None) -> 
         except psutil.NoSuchProcess:
             break
         time.sleep(0.2)
-    return {"seconds": time.perf_counter() - started, "peak_gb": peak / 1e9, "exit": child.returncode}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the whole tree: each process waited for its own
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": time.perf_counter() - started, "peak_gb": peak / 1e9, "exit": child.returncode,
+            "cpu_seconds": cpu, "load": os.getloadavg()[0]}
 
 
 def report(out: Path, measured: dict[str, float], *, top: int = 3) -> None:
@@ -75,6 +80,8 @@ def report(out: Path, measured: dict[str, float], *, top: int = 3) -> None:
           f"{data['customers']:,} customers")
     print(f"wall {measured['seconds']:.1f} s, peak memory {measured['peak_gb']:.2f} GB (whole process tree), "
           f"exit {measured['exit']}")
+    print(f"CPU {measured['cpu_seconds']:.1f} s (user + system, whole tree; {measured['cpu_seconds'] / 2:.1f} s "
+          f"if both cores were ours), load average at the end {measured['load']:.1f}")
     print("runner: " + ", ".join(f"{k} {v:.1f} s" for k, v in record["timings_seconds"].items()))
     for nb in record["notebooks"]:
         cells = sorted(nb.get("cells", []), key=lambda c: -c["seconds"])[:top]
