@@ -173,10 +173,11 @@ def _check_rules(name: str, spec: dict[str, Any]) -> None:
     """Check data.<table>.rates, drop_when, return_when, duplicates and read.header_row / read.sheet."""
     where = f"data.{name}"
     rates = spec.get("rates")
-    if rates is not None:
+    if rates is not None and not isinstance(rates, str):
         if not isinstance(rates, dict) or not rates:
             raise ParamsError(f"Params key '{where}.rates' must map currency codes to rates, e.g. "
-                              f"{{USD: 34.0, EUR: 37.0}}, got {rates!r}.")
+                              f"{{USD: 34.0, EUR: 37.0}}, or name a rates file by date (date, currency, rate), "
+                              f"got {rates!r}.")
         for code, rate in rates.items():
             if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0:
                 raise ParamsError(f"Params key '{where}.rates.{code}' must be a positive number (report currency "

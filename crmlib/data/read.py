@@ -347,6 +347,8 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
         raise DataError(f"data.{name}.read.{unknown[0]} is not a read option"
                         + (f" (did you mean {hint[0]!r}?)" if hint else "")
                         + f". What to do: use {list(READ_OPTIONS)}.")
+    if isinstance(spec.get("rates"), str):  # a rates file by date, relative to the params file like the data
+        spec = {**spec, "rates": str((Path(base_dir) / spec["rates"]).resolve())}
     path = (Path(base_dir) / str(spec["path"])).resolve()
     shown = path
     if not path.is_file():

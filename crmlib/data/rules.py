@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -193,7 +194,10 @@ def convert_currency(raw: RawTable, frame: pd.DataFrame, notes: Notes, inline: M
     if (codes.dropna() == currency).all():
         return frame.drop(columns=["currency"], errors="ignore")
     counts = codes.fillna(currency).value_counts()
-    rates = {str(k).upper(): v for k, v in (raw.spec.get("rates") or {}).items()}
+    spec_rates = raw.spec.get("rates") or {}
+    table = read_rates(raw, spec_rates) if isinstance(spec_rates, str) else None
+    rates = ({str(k).upper(): v for k, v in spec_rates.items()} if table is None
+             else {c: float(g["rate"].iloc[-1]) for c, g in table.groupby("currency")})
     missing = [c for c in counts.index if c != currency and c not in rates]
     listed = ", ".join(f"{c} ({int(n):,} lines)" for c, n in counts.items())
     if missing:
@@ -201,11 +205,18 @@ def convert_currency(raw: RawTable, frame: pd.DataFrame, notes: Notes, inline: M
         raise data_error(raw.name, raw.place, f"the lines are in several currencies: {listed}; the report "
                          f"currency is {currency} and there is no rate for {', '.join(missing)}, so they "
                          "cannot be summed.",
-                         f"give data.{raw.name}.rates: {{{example}}} (to {currency}), or set the params' "
-                         "currency if every line is in another currency.",
+                         f"give data.{raw.name}.rates: {{{example}}} (to {currency}), or a rates file by date "
+                         "(rates: kurlar.csv with columns date, currency, rate), or set the params' currency if "
+                         "every line is in another currency.",
                          column="currency" if "currency" in frame else "amount",
                          source=raw.source_columns.get("currency") or raw.source_columns.get("amount"))
-    factor = codes.fillna(currency).map(lambda c: 1.0 if c == currency else float(rates[c])).to_numpy()
+    line_codes = codes.fillna(currency)
+    if table is None:
+        factor = line_codes.map(lambda c: 1.0 if c == currency else float(rates[c])).to_numpy()
+        used = ", ".join(f"{c} = {rates[c]:g} {currency}" for c in counts.index if c != currency)
+    else:
+        factor = _rates_by_date(raw, frame, line_codes, table, currency)
+        used = f"by date from {Path(spec_rates).name}"
     frame = frame.copy()
     for col in ("amount", "cost"):
         if col in frame:
@@ -218,6 +229,70 @@ def convert_currency(raw: RawTable, frame: pd.DataFrame, notes: Notes, inline: M
                        f"{blank} lines without a currency were taken as {currency}",
                        values={"currencies": listed, "rates": used, "currency": currency, "blank": blank}))
     return frame.drop(columns=["currency"], errors="ignore")
+
+
+def read_rates(raw: RawTable, path: str) -> pd.DataFrame:
+    """Return a rates file (CSV or XLSX: date, currency, rate; Turkish headers tarih, döviz, kur too), sorted."""
+    file = Path(path)
+    names = {"date": ("date", "tarih"), "currency": ("currency", "doviz", "parabirimi", "code"),
+             "rate": ("rate", "kur", "doviz kuru", "dovizkuru")}
+    try:
+        table = (pd.read_excel(file, dtype=object, engine="calamine") if file.suffix.lower() in (".xlsx", ".xlsm")
+                 else pd.read_csv(file, sep=None, engine="python", dtype=str, encoding="utf-8-sig"))
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise data_error(raw.name, str(file), f"the rates file cannot be read ({err}).",
+                         f"give data.{raw.name}.rates as a CSV or XLSX file with the columns date, currency, rate "
+                         "(path relative to the params file).") from err
+    found = {}
+    for ours, spellings in names.items():
+        match = [c for c in table.columns if sniff.normalise_name(str(c)) in {sniff.normalise_name(s) for s in spellings}]
+        if not match:
+            raise data_error(raw.name, str(file), f"the rates file has no column {ours!r} (its headers are "
+                             f"{list(table.columns)}).", "name the columns date, currency and rate.")
+        found[ours] = match[0]
+    out = pd.DataFrame({
+        "date": pd.to_datetime(table[found["date"]], dayfirst=True, errors="coerce", format="mixed"),
+        "currency": table[found["currency"]].map(_code),
+        "rate": pd.to_numeric(table[found["rate"]].astype(str).str.replace(",", ".", regex=False), errors="coerce"),
+    })
+    bad = out.isna().any(axis=1) | ~(out["rate"] > 0)
+    if bad.any():
+        rows = [(int(i) + 2, str(table.iloc[int(i)].tolist())) for i in np.flatnonzero(bad.to_numpy())[:MAX_EXAMPLES]]
+        raise data_error(raw.name, str(file), f"{int(bad.sum())} lines of the rates file have no readable date, "
+                         "currency or positive rate.", "correct these lines.", rows=rows)
+    return out.sort_values(["currency", "date"]).reset_index(drop=True)
+
+
+def _rates_by_date(raw: RawTable, frame: pd.DataFrame, codes: pd.Series, table: pd.DataFrame,
+                   currency: str) -> np.ndarray:
+    """Return each line's rate: the latest rate of its currency dated on or before the line's date."""
+    factor = np.ones(len(frame))
+    dates = frame["order_date"] if "order_date" in frame else None
+    for code in codes.unique():
+        if code == currency:
+            continue
+        mask = (codes == code).to_numpy()
+        rates = table[table["currency"] == code]
+        if dates is None:
+            factor[mask] = float(rates["rate"].iloc[-1])
+            continue
+        at = np.searchsorted(rates["date"].to_numpy(), dates[mask].to_numpy(), side="right") - 1
+        early = at < 0
+        if early.any():
+            first = f"{rates['date'].iloc[0]:%Y-%m-%d}"
+            raise data_error(raw.name, raw.place, f"{int(early.sum())} {code} lines are dated before the first "
+                             f"{code} rate of the rates file ({first}).", f"add {code} rates from the first "
+                             "order date on to the rates file.", column="order_date",
+                             source=raw.source_columns.get("order_date"),
+                             rows=_examples(raw, frame, _mask_at(mask, early), frame["order_date"]))
+        factor[mask] = rates["rate"].to_numpy()[np.maximum(at, 0)]
+    return factor
+
+
+def _mask_at(mask: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(mask), dtype=bool)
+    out[np.flatnonzero(mask)[sub]] = True
+    return out
 
 
 # ------------------------------------------------------------------------------------------------------ ids

@@ -389,3 +389,16 @@ def test_a_status_column_under_another_name_is_found_by_its_values(tmp_path: Pat
                                               ["C2", "F2", dt.datetime(2024, 3, 2), 5.0, None]]})
     result = figures(tmp_path, {"path": "orders.xlsx"})
     assert "status_column_unmapped" in kinds(result)
+
+
+def test_rates_by_date_from_a_file(tmp_path: Path) -> None:
+    csv(tmp_path, "Cari Kodu;Fatura No;Tarih;Tutar;Döviz\nC1;F1;01.03.2024;100,00;TL\n"
+                  "C1;F2;02.03.2024;10,00;USD\nC2;F3;05.03.2024;10,00;USD\n")
+    (tmp_path / "kurlar.csv").write_text("Tarih;Döviz;Kur\n01.03.2024;USD;31,5\n04.03.2024;USD;32,0\n",
+                                         encoding="utf-8")
+    orders = {"path": "orders.csv", "columns": {**COLUMNS, "currency": "Döviz"}, "rates": "kurlar.csv"}
+    assert figures(tmp_path, orders)["revenue"] == pytest.approx(100 + 10 * 31.5 + 10 * 32.0)
+    (tmp_path / "kurlar.csv").write_text("Tarih;Döviz;Kur\n03.03.2024;USD;31,5\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"1 USD lines are dated before the first USD rate of the rates file "
+                                        r"\(2024-03-03\).*line 3: '2024-03-02'"):
+        figures(tmp_path, orders)
