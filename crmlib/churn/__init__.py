@@ -8,6 +8,7 @@ from crmlib.churn import (
     backtesting,
     calibration,
     model,
+    params,
     plots,
     products,
     report,
@@ -29,6 +30,7 @@ from crmlib.churn.model import (
     available,
     features,
 )
+from crmlib.churn.params import DEFAULTS, LAPSED_LEVEL, LEVELS
 from crmlib.churn.report import (
     EXPORT_COLUMNS,
     active,
@@ -42,9 +44,6 @@ from crmlib.churn.report import (
     unavailable_text,
 )
 from crmlib.churn.scoring import (
-    DEFAULTS,
-    LAPSED_LEVEL,
-    LEVELS,
     WeeklyResult,
     at_risk_list,
     backtest,
@@ -76,6 +75,7 @@ __all__ = [
     "backtesting",
     "calibration",
     "model",
+    "params",
     "plots",
     "products",
     "report",

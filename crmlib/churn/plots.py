@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from crmlib.churn.scoring import LAPSED_LEVEL, LEVELS, SIGNALS
+from crmlib.churn.params import LAPSED_LEVEL, LEVELS
+from crmlib.churn.signals import SIGNALS
 from crmlib.report.charts import number_axis
 from crmlib.report.formatting import date, number
 from crmlib.report.i18n import t

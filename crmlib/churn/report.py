@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.churn.scoring import LEVELS, SIGNALS, reasons_text
+from crmlib.churn.params import LEVELS
+from crmlib.churn.scoring import SIGNALS, reasons_text
 from crmlib.churn.signals import NEEDS
 from crmlib.core.readiness import describe, readiness
 from crmlib.report import formatting as fmt

@@ -3,7 +3,7 @@
 Submodules: analysis, data, fit, model, plots.
 """
 
-from crmlib.clv import analysis, data, fit, model, plots, ranges
+from crmlib.clv import analysis, data, fit, model, params, plots, ranges
 from crmlib.clv.analysis import (
     MAX_GROUP,
     MIN_CALIBRATION_CUSTOMERS,
@@ -53,7 +53,6 @@ from crmlib.clv.fit import (
     quiet,
 )
 from crmlib.clv.model import (
-    DEFAULTS,
     ClvModel,
     clv_table,
     data_readiness,
@@ -61,12 +60,14 @@ from crmlib.clv.model import (
     require_columns,
     resolve_params,
 )
+from crmlib.clv.params import DEFAULTS
 
 __all__ = [
     "analysis",
     "data",
     "fit",
     "model",
+    "params",
     "plots",
     "ranges",
     "ClvModel",

@@ -36,64 +36,16 @@ from crmlib.clv.data import (
     unit_days,
 )
 from crmlib.clv.fit import fit_with_retries, lifetimes_module, make_fitter, patterns, quiet
+from crmlib.clv.params import resolve as resolve_params
 from crmlib.core.readiness import NotEnoughData, Readiness, readiness
 from crmlib.errors import DataError, ParamsError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULTS", "DAYS_PER_MONTH", "SUMMARY_COLUMNS", "UNITS", "ClvModel", "calibration_holdout",
+__all__ = ["DAYS_PER_MONTH", "SUMMARY_COLUMNS", "UNITS", "ClvModel", "calibration_holdout",
            "clv_table", "data_readiness", "fit_clv", "lifetimes_summary", "monthly_schedule", "patterns", "require_columns",
            "resolve_params"]
 
-
-DEFAULTS: dict[str, Any] = {
-    # Forecast horizon of expected orders and CLV, in days (one year: the usual CLV planning horizon).
-    "horizon_days": 365,
-    # Model time unit: "W" weeks (as in Fader, Hardie & Lee 2005) or "D" days. Results do not depend on it
-    # beyond optimiser tolerance; it only sets the scale of alpha.
-    "time_unit": "W",
-    # L2 penalizer of lifetimes' fitters; 0 = plain maximum likelihood as in the papers.
-    "penalizer": 0.0,
-    # Penalizers tried in turn when a fit does not converge (lifetimes' advice: "try adding a larger
-    # penalizer"); the one used is recorded in the model and explained in the report.
-    "retry_penalizers": [0.001, 0.01, 0.1],
-    # Annual discount rate for the CLV, applied monthly: (1 + rate) ** (-k / 12) for month k. 10% is a
-    # placeholder for the firm's cost of capital; set it (Turkish lira rates are far higher).
-    "annual_discount_rate": 0.10,
-    # Holdout window for the validation in the report: calibrate up to as_of - holdout_days, compare
-    # predicted with actual purchases after it (Fader, Hardie & Lee 2005 use 39 + 39 weeks).
-    "holdout_days": 180,
-    # simulations behind clv_p10 / clv_p90 and the range of the existing customers' total (crmlib/clv/ranges.py)
-    "interval_draws": 200,
-    # CLV on "revenue" (default) or "margin": margin uses margin_rate if set, else the data's margin share
-    # (sum of margin / sum of revenue) when costs are known.
-    "value": "revenue",
-    # Fixed margin share (0..1) for value "margin"; null = from the data's cost column.
-    "margin_rate": None,
-    # Gamma-Gamma assumes spend per purchase independent of purchase frequency; |Pearson r| above this
-    # among repeat buyers is called out (Fader & Hardie 2013, "The Gamma-Gamma Model of Monetary Value", note
-    # 025, check the correlation before using the model; 0.3 is the conventional "weak" correlation bound).
-    "correlation_threshold": 0.3,
-    # Fewer repeat buyers than this: no Gamma-Gamma fit; each customer's own mean purchase value is used.
-    "min_repeat_buyers": 20,
-    # LTV:CAC below this is called out (the 3:1 rule of thumb, Skok, "SaaS Metrics 2.0", forEntrepreneurs).
-    "min_ltv_to_cac": 3.0,
-    # Rows of the top-customers table in the report.
-    "top_n": 20,
-    # Minimum-data rules: below any of them the model is not fitted and the report shows each customer's value
-    # to date (the rule-based view) instead of forecasts; 0 turns a rule off. Chosen from
-    # benchmarks/bench_thresholds.py against the sample's truth (table in docs/THRESHOLDS.md):
-    # ... days from the first purchase to the as-of date: with 30-90 days the model ranks customers' next-year
-    # purchases no better than "the next year is like the last days" (Spearman 0.43-0.80 against 0.65-0.79)
-    # and over-forecasts the total by 18-30%; from 180 days it ranks better (0.78-0.87) and errs 1-18%
-    "min_history_days": 180,
-    # ... customers with a purchase: with 30 the total's error swings by +-25% between draws, with 100 it stays
-    # within 17%
-    "min_customers": 100,
-    # ... customers with purchases on two or more days (the purchase model learns from repeat purchases; as
-    # for the spend model's min_repeat_buyers, 20: the 30-customer cells above had 19-26)
-    "min_repeat_customers": 20,
-}
 
 #: days per model time unit
 
@@ -107,7 +59,7 @@ class ClvModel:
     penalizer, retry_penalizers
         First penalizer, and the ones tried in turn when a fit does not converge.
     correlation_threshold, min_repeat_buyers, value, margin_rate
-        See :data:`DEFAULTS`.
+        See :data:`crmlib.clv.params.DEFAULTS`.
 
     Attributes (after :meth:`fit`)
     ------------------------------
@@ -444,21 +396,6 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def resolve_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``DEFAULTS`` with ``params`` over them; unknown keys raise :class:`ParamsError`."""
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise ParamsError(f"Unknown params key(s) clv.{', clv.'.join(unknown)}. Known keys: "
-                          f"{', '.join(sorted(DEFAULTS))}.")
-    out = {**DEFAULTS, **params}
-    for key in ("horizon_days", "holdout_days"):
-        value = out[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ParamsError(f"Params key 'clv.{key}' must be a positive number of days, got {value!r}.")
-    return out
-
-
 def data_readiness(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = None) -> Readiness:
     """The minimum-data rules of the CLV model (``min_history_days``, ``min_customers``,
     ``min_repeat_customers``) against the per-customer table.
@@ -485,7 +422,7 @@ def fit_clv(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = N
     customer_summary
         The per-customer table (see :func:`lifetimes_summary`; ``margin``/``revenue`` for value "margin").
     params
-        The merged ``clv`` section (``DEFAULTS`` keys).
+        The ``clv`` section (:data:`crmlib.clv.params.DEFAULTS` keys; missing keys take the defaults).
     check_data
         Apply the minimum-data rules (:func:`data_readiness`) first.
 

@@ -2,24 +2,27 @@
 
 Top-level keys are the notebooks' papermill parameters (see the contract). Each practice section
 (``segmentation``, ``churn``, ``clv``, ``cross_sell``, ``loyalty``, ``service``) takes its defaults from the
-``DEFAULTS`` dict of the module that implements it; user values are merged over them. Unknown keys, at any
-level we know, are errors with a did-you-mean, because a typo that silently falls back to a default is worse
-than a failed run.
+``DEFAULTS`` dict of the practice's ``params`` module; user values are merged over them
+(:func:`merge_over_defaults`) and the module's ``check`` runs on the result, so a bad value stops the run
+here (exit 2, one message) instead of inside a notebook. Unknown keys, at any level we know, are errors
+with a did-you-mean, because a typo that silently falls back to a default is worse than a failed run.
+:class:`Check` words every value error the same way: key, value, what is allowed, an example.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import difflib
 import importlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from crmlib.errors import ParamsError
+from crmlib.core import privacy
+from crmlib.errors import ParamsError, did_you_mean
 
 TABLES: tuple[str, ...] = ("orders", "customers", "products", "payments", "tickets", "surveys", "contacts",
                            "marketing")
@@ -27,14 +30,14 @@ READ_KEYS: dict[str, Any] = {"sep": None, "decimal": None, "thousands": None, "e
                              "date_format": None, "sheet": None, "header_row": None, "timezone": None}
 TABLE_KEYS: tuple[str, ...] = ("path", "columns", "read", "rates", "drop_when", "return_when", "duplicates")
 
-#: section -> module whose ``DEFAULTS`` define the section's keys
+#: section -> module whose ``DEFAULTS`` define the section's keys and whose ``check`` runs at load
 SECTION_MODULES: dict[str, str] = {
-    "segmentation": "crmlib.segmentation.rfm",
-    "churn": "crmlib.churn.scoring",
-    "clv": "crmlib.clv.model",
-    "cross_sell": "crmlib.cross_sell.rules",
-    "loyalty": "crmlib.loyalty.programme",
-    "service": "crmlib.service.complaints",
+    "segmentation": "crmlib.segmentation.params",
+    "churn": "crmlib.churn.params",
+    "clv": "crmlib.clv.params",
+    "cross_sell": "crmlib.cross_sell.params",
+    "loyalty": "crmlib.loyalty.params",
+    "service": "crmlib.service.params",
 }
 
 REPORT_DEFAULTS: dict[str, Any] = {
@@ -70,57 +73,164 @@ def section_defaults(section: str) -> dict[str, Any]:
     """Return a deep copy of the defaults of a practice section (``{}`` if its module is not installed)."""
     if section == "report":
         return copy.deepcopy(REPORT_DEFAULTS)
+    module = _section_module(section)
+    return copy.deepcopy(getattr(module, "DEFAULTS", {})) if module is not None else {}
+
+
+def _section_module(section: str) -> Any:
     try:
-        module = importlib.import_module(SECTION_MODULES[section])
-    except ModuleNotFoundError as err:  # a practice module not present in this build
+        return importlib.import_module(SECTION_MODULES[section])
+    except ModuleNotFoundError as err:  # a practice not present in this build
         if err.name != SECTION_MODULES[section]:
             raise
-        return {}
-    return copy.deepcopy(getattr(module, "DEFAULTS", {}))
+        return None
 
 
 def _section_check(section: str) -> Any:
-    """The practice module's ``check_params(section_dict)``, when it has one (values checked at load time)."""
-    try:
-        module = importlib.import_module(SECTION_MODULES[section])
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, "check_params", None)
-
-
-def _did_you_mean(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    """The practice's ``check(section_dict)`` (values checked at load time), or ``None``."""
+    module = _section_module(section)
+    return getattr(module, "check", None) if module is not None else None
 
 
 def _unknown(where: str, key: str, known: list[str]) -> ParamsError:
+    close = did_you_mean(key, known)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
     return ParamsError(
-        f"Unknown params key '{where}{key}'.{_did_you_mean(key, known)} "
+        f"Unknown params key '{where}{key}'.{hint} "
         f"Known keys here: {', '.join(sorted(known))}. Fix or remove it in the params file."
     )
 
 
-def merge_section(section: str, user: Any, defaults: dict[str, Any], *, where: str = "") -> dict[str, Any]:
+def merge_over_defaults(defaults: Mapping[str, Any], user: Any, *, where: str) -> dict[str, Any]:
     """Merge ``user`` over ``defaults`` recursively; unknown keys raise :class:`ParamsError`.
 
-    A default that is ``None`` or an empty dict accepts any value (free-form, e.g. rule tables).
+    The one merge of the workbook: the params loader and every practice's ``resolve`` use it. ``where`` is
+    the dotted prefix of the keys in messages (``"churn."``). A default that is ``None`` or an empty dict
+    accepts any value (free-form, e.g. rule tables); ``None`` for a nested mapping keeps its defaults.
     """
-    where = where or f"{section}."
     if user is None:
-        return copy.deepcopy(defaults)
-    if not isinstance(user, dict):
+        return copy.deepcopy(dict(defaults))
+    if not isinstance(user, Mapping):
         raise ParamsError(f"Params key {where.rstrip('.')!r} must be a mapping, got {type(user).__name__} "
                           f"{user!r}. Write it as 'key: value' lines under {where.rstrip('.')}.")
-    out = copy.deepcopy(defaults)
+    out = copy.deepcopy(dict(defaults))
     for key, value in user.items():
         if defaults and key not in defaults:
             raise _unknown(where, str(key), list(defaults))
         default = defaults.get(key)
-        if isinstance(default, dict) and default and isinstance(value, dict):
-            out[key] = merge_section(section, value, default, where=f"{where}{key}.")
+        if isinstance(default, Mapping) and default:
+            out[key] = merge_over_defaults(default, value, where=f"{where}{key}.")
         else:
-            out[key] = value
+            out[key] = copy.deepcopy(value)
     return out
+
+
+def _flow(value: Any) -> str:
+    """``value`` as one line of YAML, as a user would write it."""
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True, width=10**6)
+    return text.strip().removesuffix("...").strip()
+
+
+class Check:
+    """Checks of one merged practice section; a failure is one :class:`ParamsError` that names the key, the
+    value, what is allowed and an example (the default, unless another is given).
+
+    Used by every practice's ``params.check``::
+
+        c = Check("clv", section, DEFAULTS)
+        c.number("horizon_days", low=0, low_open=True, what="a positive number of days")
+        c.choice("value", ("revenue", "margin"))
+    """
+
+    def __init__(self, section: str, values: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+        self.section, self.values, self.defaults = section, values, defaults
+
+    def get(self, key: str, *, source: Mapping[str, Any] | None = None) -> Any:
+        """The value at a dotted ``key`` (``"levels.medium"``)."""
+        value: Any = self.values if source is None else source
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return value
+
+    def fail(self, key: str, allowed: str, *, example: Any = None, value: Any = ..., note: str = "") -> ParamsError:
+        """The error for ``key``: ``Params key 'sec.key' must be <allowed>, got <value>. For example: ...``."""
+        shown = self.get(key) if value is ... else value
+        sample = self.get(key, source=self.defaults) if example is None else example
+        nested: Any = sample
+        for part in reversed(key.split(".")):
+            nested = {part: nested}
+        hint = f" For example: {self.section}: {_flow(nested)}." if sample is not None else ""
+        return ParamsError(f"Params key '{self.section}.{key}' must be {allowed}, got {shown!r}{note}.{hint} "
+                           "Fix it in the params file.")
+
+    def number(self, key: str, *, low: float | None = None, high: float | None = None, low_open: bool = False,
+               high_open: bool = False, whole: bool = False, optional: bool = False, what: str = "",
+               example: Any = None) -> None:
+        """A number (``whole``: an integer) in the range given; ``optional`` also accepts null."""
+        value = self.get(key)
+        if optional and value is None:
+            return
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+        if ok and whole:
+            ok = float(value).is_integer()
+        if ok and low is not None:
+            ok = value > low if low_open else value >= low
+        if ok and high is not None:
+            ok = value < high if high_open else value <= high
+        if not ok:
+            raise self.fail(key, what or _range_text(low, high, low_open, high_open, whole, optional),
+                            example=example)
+
+    def share(self, key: str, *, optional: bool = False, example: Any = None) -> None:
+        """A share in (0, 1] (0.25 = 25%)."""
+        self.number(key, low=0, high=1, low_open=True, optional=optional, example=example,
+                    what="a share in (0, 1]" + (" or null" if optional else ""))
+
+    def positive(self, key: str, *, whole: bool = True, unit: str = "", example: Any = None) -> None:
+        """A number > 0 (``whole``: a whole number >= 1)."""
+        what = f"a whole number >= 1{f' ({unit})' if unit else ''}" if whole else \
+            f"a positive number{f' of {unit}' if unit else ''}"
+        self.number(key, low=1 if whole else 0, low_open=not whole, whole=whole, what=what, example=example)
+
+    def choice(self, key: str, choices: Sequence[Any], *, example: Any = None) -> None:
+        """One of ``choices``."""
+        value = self.get(key)
+        if value not in choices:
+            close = did_you_mean(str(value), [str(c) for c in choices])
+            names = [repr(c) for c in choices]
+            allowed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+            raise self.fail(key, allowed, example=example,
+                            note=f" (did you mean {close[0]!r}?)" if close else "")
+
+    def increasing(self, key: str, *, low: float | None = None, length: int | None = None, optional: bool = False,
+                   what: str = "", example: Any = None) -> None:
+        """A list of strictly increasing numbers (each >= ``low``; ``length`` items when given)."""
+        value = self.get(key)
+        if optional and value is None:
+            return
+        ok = isinstance(value, (list, tuple)) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        ok = ok and (length is None or len(value) == length) and (length is not None or len(value) > 0)
+        ok = ok and all(b > a for a, b in zip(value[:-1], value[1:], strict=True))
+        ok = ok and (low is None or all(v >= low for v in value))
+        if not ok:
+            default = what or (f"{length} " if length else "a list of ") + "increasing numbers" + \
+                (f" >= {low:g}" if low is not None else "")
+            raise self.fail(key, default, example=example)
+
+
+def _range_text(low: float | None, high: float | None, low_open: bool, high_open: bool, whole: bool,
+                optional: bool) -> str:
+    kind = "a whole number" if whole else "a number"
+    if low is not None and high is not None:
+        text = f"{kind} in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    elif low is not None:
+        text = f"{kind} {'>' if low_open else '>='} {low:g}"
+    elif high is not None:
+        text = f"{kind} {'<' if high_open else '<='} {high:g}"
+    else:
+        text = kind
+    return text + (" or null" if optional else "")
 
 
 def _as_of(value: Any) -> str | None:
@@ -241,13 +351,11 @@ def normalize(raw: dict[str, Any]) -> dict[str, Any]:
             raise _unknown("data.", str(name), list(TABLES))
     out["data"] = {name: _table_spec(name, spec) for name, spec in data.items() if spec}
     for section in SECTION_MODULES:
-        out[section] = merge_section(section, raw.get(section), section_defaults(section))
+        out[section] = merge_over_defaults(section_defaults(section), raw.get(section), where=f"{section}.")
         check = _section_check(section)
         if check is not None:
             check(out[section])
-    out["report"] = merge_section("report", raw.get("report"), section_defaults("report"))
-    from crmlib.core import privacy
-
+    out["report"] = merge_over_defaults(section_defaults("report"), raw.get("report"), where="report.")
     privacy.check_params(out["report"])
     dialect = out["report"].get("csv_dialect")
     if dialect not in (None, "excel-tr", "standard"):

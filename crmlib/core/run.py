@@ -8,7 +8,6 @@ so an interrupted run never damages the last good report; the run history is upd
 from __future__ import annotations
 
 import concurrent.futures as cf
-import difflib
 import importlib.metadata
 import json
 import logging
@@ -27,7 +26,7 @@ from crmlib.core import context as context_mod
 from crmlib.core import forget as forget_mod
 from crmlib.core import history, privacy, retention, suppression
 from crmlib.core import params as params_mod
-from crmlib.errors import ParamsError
+from crmlib.errors import ParamsError, did_you_mean
 from crmlib.report import exports, formatting, i18n, render
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ def select_notebooks(only: list[str] | None, *, available: tuple[str, ...] = NOT
         key = name.removesuffix(".ipynb")
         stem = by_name.get(key) or (key if key in available else None)
         if stem is None:
-            close = difflib.get_close_matches(key, list(by_name), n=1)
+            close = did_you_mean(key, list(by_name))
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ParamsError(f"--only {name!r} is not a notebook.{hint} Choose from: {', '.join(by_name)}.")
         if stem not in chosen:

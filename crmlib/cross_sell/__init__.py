@@ -3,8 +3,9 @@
 Submodules: families, plots, report, rules.
 """
 
-from crmlib.cross_sell import families, plots, report, rules
+from crmlib.cross_sell import families, params, plots, report, rules
 from crmlib.cross_sell.families import TIER_WORDS, family_key, product_families
+from crmlib.cross_sell.params import DEFAULTS
 from crmlib.cross_sell.report import (
     action_groups,
     analyse,
@@ -14,7 +15,6 @@ from crmlib.cross_sell.report import (
     with_names,
 )
 from crmlib.cross_sell.rules import (
-    DEFAULTS,
     REASON_CODES,
     RULE_COLUMNS,
     association_rules,
@@ -36,6 +36,7 @@ from crmlib.cross_sell.rules import (
 )
 
 __all__ = [
+    "params",
     "families",
     "TIER_WORDS",
     "family_key",

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from crmlib.data import sniff
-from crmlib.errors import DataError
+from crmlib.errors import DataError, did_you_mean
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def resolve_mapping(name: str, spec: Mapping[str, Any], header: Sequence[str], p
     unknown = [col for col in given if col not in ours]
     if unknown:
         col = unknown[0]
-        hint = sniff.did_you_mean(col, ours)
+        hint = did_you_mean(col, ours)
         raise data_error(name, path, f"{col!r} under columns: is not a column of this table"
                          + (f" (did you mean {hint[0]!r}?)" if hint else "") + ".",
                          f"use our names on the left of columns: ({', '.join(ours)}) and the file's headers "
@@ -215,7 +215,7 @@ def resolve_mapping(name: str, spec: Mapping[str, Any], header: Sequence[str], p
     missing_required = [col for col in REQUIRED[name] if col not in mapping]
     if missing_required:
         col = missing_required[0]
-        hint = sniff.did_you_mean(col, header)
+        hint = did_you_mean(col, header)
         raise data_error(name, path, f"the required column {col!r} is not mapped.",
                          f"add '{col}: <the file's header>' under data.{name}.columns"
                          + (f" (the file has {hint[0]!r})" if hint
@@ -233,7 +233,7 @@ def resolve_mapping(name: str, spec: Mapping[str, Any], header: Sequence[str], p
                              "the column to read is ambiguous.", "rename the duplicated headers in the file "
                              "(or in the export settings) so that each is unique.", column=col, source=theirs)
         if not found:
-            hint = sniff.did_you_mean(theirs, header)
+            hint = did_you_mean(theirs, header)
             hint_text = ((f"did you mean {hint[0]!r}? " if hint else "")
                          + f"The file's headers are {list(header)}.")
             named = [h for h in header if h.strip() and not h.startswith("(column ")]
@@ -332,7 +332,7 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
         read option cannot be detected safely; the message names file, column, rows and the fix.
     """
     if name not in TABLE_COLUMNS:
-        hint = sniff.did_you_mean(name, TABLE_COLUMNS)
+        hint = did_you_mean(name, TABLE_COLUMNS)
         raise DataError(f"data.{name}: unknown table" + (f" (did you mean {hint[0]!r}?)" if hint else "")
                         + f". What to do: use one of {list(TABLE_COLUMNS)}.")
     if isinstance(spec, (str, Path)):
@@ -343,7 +343,7 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
     read = dict(spec.get("read") or {})
     unknown = [k for k in read if k not in READ_OPTIONS]
     if unknown:
-        hint = sniff.did_you_mean(unknown[0], READ_OPTIONS)
+        hint = did_you_mean(unknown[0], READ_OPTIONS)
         raise DataError(f"data.{name}.read.{unknown[0]} is not a read option"
                         + (f" (did you mean {hint[0]!r}?)" if hint else "")
                         + f". What to do: use {list(READ_OPTIONS)}.")
@@ -352,7 +352,7 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
     path = (Path(base_dir) / str(spec["path"])).resolve()
     shown = path
     if not path.is_file():
-        near = sniff.did_you_mean(path.name, [p.name for p in path.parent.iterdir()]) \
+        near = did_you_mean(path.name, [p.name for p in path.parent.iterdir()]) \
             if path.parent.is_dir() else []
         raise data_error(name, shown, f"the file does not exist (looked for {str(path)!r})"
                          + (f"; the folder has {near[0]!r}" if near else "") + ".",
@@ -474,7 +474,7 @@ def _rule_columns(name: str, spec: Mapping[str, Any], header: Sequence[str], pat
         for column in spec.get(key) or {}:
             found = stripped.get(str(column).strip())
             if found is None:
-                hint = sniff.did_you_mean(str(column), header)
+                hint = did_you_mean(str(column), header)
                 raise data_error(name, path, f"data.{name}.{key} names the column {column!r}, which the file does "
                                  "not have" + (f" (did you mean {hint[0]!r}?)" if hint else "")
                                  + f"; the file's headers are {list(header)}.",

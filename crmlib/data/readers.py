@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from crmlib.data import sniff
 from crmlib.data.read import MAX_EXAMPLES, data_error
-from crmlib.errors import DataError
+from crmlib.errors import DataError, did_you_mean
 
 #: Single-byte encodings that agree with ASCII, for which ASCII-only lines need no transcoding.
 SINGLE_BYTE = {"cp1254", "windows-1254", "iso-8859-9", "latin-1", "latin1", "iso-8859-1", "cp1252",
@@ -517,7 +517,7 @@ def _sheet_name(name: str, path: Path, sheet: Any, sheets: list[str]) -> str:
                              f"set data.{name}.read.sheet to a sheet name.")
         return sheets[sheet]
     if str(sheet) not in sheets:
-        hint = sniff.did_you_mean(str(sheet), sheets)
+        hint = did_you_mean(str(sheet), sheets)
         raise data_error(name, path, f"the workbook has no sheet {sheet!r}"
                          + (f" (did you mean {hint[0]!r}?)" if hint else "")
                          + f"; its sheets are {sheets}.",

@@ -13,9 +13,10 @@ import codecs
 import csv
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from crmlib.errors import fold_name
 
 logger = logging.getLogger(__name__)
 
@@ -284,22 +285,5 @@ def detect_date_formats(samples: dict[str, Sequence[str]]) -> dict[str, str]:
 # ----------------------------------------------------------------------------------------- header names
 
 
-def normalise_name(name: str) -> str:
-    """Return ``name`` case-, accent- and punctuation-folded (``Sipariş Tarihi`` → ``siparistarihi``)."""
-    folded = name.replace("İ", "i").replace("I", "ı").casefold().replace("ı", "i")
-    folded = unicodedata.normalize("NFKD", folded)
-    return "".join(ch for ch in folded if ch.isalnum() and not unicodedata.combining(ch))
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:
-    """Return the candidates that look like ``name`` (same letters ignoring case/accents, or close)."""
-    import difflib
-
-    candidates = list(candidates)
-    target = normalise_name(name)
-    same = [c for c in candidates if normalise_name(c) == target]
-    if same:
-        return same
-    folded = {normalise_name(c): c for c in candidates}
-    close = difflib.get_close_matches(target, list(folded), n=3, cutoff=0.6)
-    return [folded[c] for c in close]
+#: header folding: the one implementation, shared with the did-you-mean of every message (crmlib.errors)
+normalise_name = fold_name

@@ -36,8 +36,7 @@ import pandera.pandas as pda
 
 from crmlib.data import coerce, rules
 from crmlib.data.read import MAX_EXAMPLES, REQUIRED, TABLE_COLUMNS, RawTable, data_error, read_table
-from crmlib.data.sniff import did_you_mean
-from crmlib.errors import DataError, ParamsError
+from crmlib.errors import DataError, ParamsError, did_you_mean
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Submodules: offers, plots, programme.
 """
 
-from crmlib.loyalty import offers, plots, programme
+from crmlib.loyalty import offers, params, plots, programme
 from crmlib.loyalty.offers import (
     contact_person,
     discount_economics,
@@ -14,15 +14,12 @@ from crmlib.loyalty.offers import (
     tier_thresholds,
     without_lapsed,
 )
+from crmlib.loyalty.params import ARTICLE_THRESHOLDS, DEFAULTS, check
 from crmlib.loyalty.programme import (
-    ARTICLE_THRESHOLDS,
-    DEFAULTS,
     assign_tier,
-    check_params,
     discount_tiers,
     invoices_due,
     late_payments,
-    logger,
     near_next_tier,
     next_occurrence,
     payment_terms,
@@ -35,6 +32,7 @@ from crmlib.loyalty.programme import (
 
 __all__ = [
     "offers",
+    "params",
     "plots",
     "programme",
     "ARTICLE_THRESHOLDS",
@@ -49,10 +47,9 @@ __all__ = [
     "tier_thresholds",
     "without_lapsed",
     "assign_tier",
-    "check_params",
+    "check",
     "discount_tiers",
     "late_payments",
-    "logger",
     "near_next_tier",
     "next_occurrence",
     "payment_terms",

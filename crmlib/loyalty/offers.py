@@ -17,7 +17,7 @@ import pandas as pd
 
 from crmlib.data.frames import require_columns
 from crmlib.errors import ParamsError
-from crmlib.loyalty.programme import ARTICLE_THRESHOLDS, DEFAULTS
+from crmlib.loyalty.params import ARTICLE_THRESHOLDS, DEFAULTS, resolve
 from crmlib.report import i18n
 
 #: words of a Turkish (and common foreign) legal form: a customer named with one is a company, and a
@@ -119,7 +119,7 @@ def tier_thresholds(orders: pd.DataFrame, *, as_of: pd.Timestamp,
 
     Required columns of ``orders``: ``customer_id``, ``order_date``, ``amount``.
     """
-    p = {**DEFAULTS, **(params or {})}
+    p = resolve(params)
     if p["tier_thresholds"] is not None:
         return [float(x) for x in p["tier_thresholds"]], "params"
     require_columns(orders, ("customer_id", "order_date", "amount"), "orders")

@@ -14,87 +14,9 @@ import pandas as pd
 
 from crmlib.data.frames import require_columns
 from crmlib.errors import ParamsError
+from crmlib.loyalty.params import ARTICLE_THRESHOLDS, DEFAULTS, check_tiers
 
 logger = logging.getLogger(__name__)
-
-DEFAULTS: dict = {
-    # Volume-discount tiers on average monthly spend (net revenue, currency units). A tier starts AT its
-    # threshold: exactly 10,000 earns 3 %, exactly 25,000 earns 5 % ("10.000 TL ve üzeri"), the usual
-    # wording of Turkish wholesale price lists. The discount applies to the whole monthly spend (all-units
-    # volume discount, Dolan, "Quantity discounts", Management Science 1987). null = proposed from the
-    # company's own spend (tier_spend_quantiles below), ARTICLE_THRESHOLDS (10,000 / 25,000, the seed
-    # article's example) when too few customers buy; a list = these thresholds as given.
-    "tier_thresholds": None,
-    # discount of each tier, one more than the thresholds: below the first threshold, then each tier
-    "tier_discounts": [0.0, 0.03, 0.05],
-    # months of history the tier is computed on (average monthly spend over the last N calendar months
-    # ending at as_of; customers with a shorter history are averaged over N months too)
-    "tier_months": 3,
-    # "near the next tier": the gap to the next threshold is at most this share of that threshold
-    "near_tier_share": 0.2,
-    # payment terms (days) for loyal customers and for everyone else (new or not yet loyal): 30 days is the
-    # default term of Turkish commercial law for B2B sales (TTK art. 1530), 45 days the loyalty extension
-    "loyal_terms_days": 45,
-    "standard_terms_days": 30,
-    # loyal = tenure >= N months AND >= N purchase orders AND no late payment in the lookback
-    "loyal_min_tenure_months": 12,
-    "loyal_min_orders": 6,
-    "loyal_max_late_payments": 0,
-    # a payment is late when paid (or still unpaid at as_of) more than this many days after its due date
-    "late_grace_days": 0,
-    "late_lookback_months": 12,
-    # priority stock: products first sold within the last N days are "new"; customers who bought a
-    # product within its first M days on sale are its early buyers
-    "new_product_days": 90,
-    "early_buyer_days": 30,
-    # the first N days of the order history are left-censored: products already on sale then are the
-    # existing range, not launches, and customers who first ordered then may be older customers, so their
-    # first-order anniversary is unknown
-    "burn_in_days": 60,
-    "priority_top_n": 50,
-    # special days (birthdays, first-order anniversaries) in the N days starting at as_of
-    "special_days_ahead": 14,
-    # Referral reward per referred customer who placed at least one purchase order: a fixed amount in
-    # currency units, or null to scale it to the business: referral_reward_share of the referred customer's
-    # first purchase order (5% = the top volume-discount rate above: a referral costs no more than the
-    # discount a key account gets on the same order; a flat 20 TL against a 13,000 TL first order is no
-    # incentive at all). The reward is payable once the referred customer has paid an invoice.
-    "referral_reward": None,
-    "referral_reward_share": 0.05,
-    # Payment terms are an offer to customers who are buying now and pay: the last purchase order within
-    # terms_max_recency_days (90: the wholesale 30/60/90/180-day rule, beyond a quarter an account is
-    # cooling off and longer terms would only extend credit to an account that may have left) and at least
-    # terms_min_invoices invoices due in the late-payment lookback ("no late payment" means nothing without
-    # invoices), all paid in time.
-    "terms_max_recency_days": 90,
-    "terms_min_invoices": 3,
-    # Volume-discount tiers proposed from the company's own spend: the thresholds at these quantiles of the
-    # average monthly spend of the customers buying in the window (top 20% and top 5%: Pareto's key
-    # accounts and the very top), rounded to two significant digits; with fewer than tier_min_customers
-    # buying customers the article's 10,000 / 25,000 are kept.
-    "tier_spend_quantiles": [0.80, 0.95],
-    "tier_min_customers": 30,
-}
-
-
-#: the seed article's example thresholds: the fallback when the spend distribution is too thin
-ARTICLE_THRESHOLDS: list[float] = [10000.0, 25000.0]
-
-
-def _check_tiers(thresholds: list[float], discounts: list[float]) -> None:
-    if len(discounts) != len(thresholds) + 1:
-        raise ParamsError(
-            f"loyalty.tier_discounts needs one entry more than loyalty.tier_thresholds "
-            f"(got {len(discounts)} discounts for {len(thresholds)} thresholds); add the discount below the "
-            "first threshold (usually 0)."
-        )
-    if any(b <= a for a, b in zip(thresholds[:-1], thresholds[1:], strict=True)) or any(t <= 0 for t in thresholds):
-        raise ParamsError(
-            f"loyalty.tier_thresholds must be positive and increasing, got {list(thresholds)}; sort them."
-        )
-    if any(not 0 <= d < 1 for d in discounts):
-        raise ParamsError(f"loyalty.tier_discounts must be fractions in [0, 1), got {list(discounts)}; write 3 % as 0.03.")
-
 
 def assign_tier(
     monthly_spend: pd.Series,
@@ -113,7 +35,7 @@ def assign_tier(
         Aligned with ``monthly_spend``: ``tier`` (0 = standard price), ``discount``, ``next_threshold``
         (NaN at the top tier), ``gap_to_next`` (next_threshold - spend), ``next_discount``.
     """
-    _check_tiers(list(thresholds), list(discounts))
+    check_tiers(list(thresholds), list(discounts))
     spend = monthly_spend.astype(float)
     bounds = np.asarray(thresholds, dtype=float)
     tier = np.searchsorted(bounds, spend.to_numpy(), side="right")
@@ -535,17 +457,3 @@ def referral_rewards(
     out["referred_ordered"] = out["referred_ordered"].astype(int)
     out = out[out["referred_ordered"] > 0].rename_axis("referrer_id").reset_index()
     return out.sort_values(["reward", "referrer_id"], ascending=[False, True], ignore_index=True)[columns]
-
-
-def check_params(section: dict[str, object]) -> None:
-    """Raise :class:`ParamsError` for loyalty values that cannot work (run when params are loaded)."""
-    thresholds = section["tier_thresholds"]
-    if thresholds is None:
-        thresholds = [1.0 + i for i in range(len(section["tier_spend_quantiles"]))]
-        if len(section["tier_discounts"]) != len(thresholds) + 1:
-            raise ParamsError(f"loyalty.tier_discounts needs one entry more than loyalty.tier_spend_quantiles "
-                              f"(got {len(section['tier_discounts'])} discounts for {len(thresholds)} quantiles); "
-                              "add the discount below the first threshold (usually 0).")
-    _check_tiers(list(thresholds), list(section["tier_discounts"]))
-    if int(section["tier_months"]) < 1:
-        raise ParamsError(f"loyalty.tier_months must be at least 1, got {section['tier_months']}.")

@@ -3,7 +3,7 @@
 Submodules: changes, kpi_plots, kpis, plots, summary.
 """
 
-from crmlib.overview import changes, kpi_plots, kpis, plots, summary
+from crmlib.overview import changes, kpi_plots, kpis, params, plots, summary
 from crmlib.overview.changes import what_got_worse, worse_sentence
 from crmlib.overview.kpis import (
     KPI_DEFAULTS,
@@ -43,6 +43,7 @@ __all__ = [
     "worse_sentence",
     "kpi_plots",
     "kpis",
+    "params",
     "plots",
     "summary",
     "KPI_DEFAULTS",

@@ -29,26 +29,11 @@ import pandas as pd
 
 from crmlib.data.frames import require_columns
 from crmlib.errors import DataError
+from crmlib.overview.params import DEFAULTS as KPI_DEFAULTS
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 
 logger = logging.getLogger(__name__)
-
-#: KPI options. Fixed, documented constants (not a params section): the overview shows the same
-#: windows for every business so that reports stay comparable week to week.
-KPI_DEFAULTS: dict = {
-    # rolling windows compared with the window just before them (days): the usual 30/90-day views of
-    # retail dashboards (Farris et al. 2010 recommend a period matching the purchase cycle).
-    "windows_days": (30, 90),
-    # number of calendar months in the monthly table and chart
-    "months": 12,
-    # cohorts (first-order months) and months since the first order shown in the retention heatmap
-    "cohort_months": 12,
-    # survey window for the headline NPS/CSAT (days), compared with the window before it
-    "survey_days": 90,
-    # months of marketing spend used for CAC by channel
-    "cac_months": 12,
-}
 
 #: KPI keys in display order, with the unit each is formatted in.
 KPI_UNITS: dict[str, str] = {

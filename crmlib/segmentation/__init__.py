@@ -3,7 +3,7 @@
 Submodules: actions, plots, rfm, tiers.
 """
 
-from crmlib.segmentation import actions, plots, rfm, tiers
+from crmlib.segmentation import actions, params, plots, rfm, tiers
 from crmlib.segmentation.actions import (
     CONTACT_COLUMNS,
     ENTERED,
@@ -21,23 +21,23 @@ from crmlib.segmentation.actions import (
     value_summary,
     with_names,
 )
-from crmlib.segmentation.rfm import (
-    CONTRACT_COLUMNS,
+from crmlib.segmentation.params import (
     DEFAULTS,
     LAPSED_DAYS,
     LAPSED_SEGMENTS,
     PASSIVE_TIER,
     SEGMENTS,
     TIERS,
-    assign_segments,
-    check_params,
+    check,
     check_rules,
     group_params,
     is_lapsed,
     lapsed_limit,
-    percentile,
-    require_columns,
     resolve_params,
+)
+from crmlib.segmentation.rfm import (
+    CONTRACT_COLUMNS,
+    assign_segments,
     rfm_scores,
     segment_profile,
     segment_table,
@@ -46,11 +46,13 @@ from crmlib.segmentation.rfm import (
 from crmlib.segmentation.tiers import (
     abc_table,
     abc_tiers,
+    percentile,
     value_flags,
 )
 
 __all__ = [
     "actions",
+    "params",
     "plots",
     "rfm",
     "tiers",
@@ -67,7 +69,7 @@ __all__ = [
     "abc_table",
     "abc_tiers",
     "assign_segments",
-    "check_params",
+    "check",
     "check_rules",
     "consent_given",
     "contact_list",
@@ -79,7 +81,6 @@ __all__ = [
     "migration",
     "missing_consent",
     "percentile",
-    "require_columns",
     "resolve_params",
     "rfm_scores",
     "segment_label",

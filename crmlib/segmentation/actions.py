@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.data.frames import require_columns
 from crmlib.report import display as report
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 from crmlib.report.display import mask_email, mask_name, mask_phone  # noqa: F401  (re-exported)
-from crmlib.segmentation.rfm import DEFAULTS, TIERS, require_columns
+from crmlib.segmentation.params import DEFAULTS, TIERS, resolve_params
 
 log = logging.getLogger(__name__)
 
@@ -267,8 +268,6 @@ def value_summary(table: pd.DataFrame, *, lang: str, params: dict[str, Any] | No
     DataFrame
         ``flag`` (label in ``lang``), ``n_customers``, ``customer_share``, ``revenue_share``.
     """
-    from crmlib.segmentation.rfm import resolve_params
-
     value = resolve_params(params)["value"]
     n, total = len(table), float(table["monetary"].sum())
     share = fmt.pct(value["high_value_share"], lang, 0)

@@ -17,7 +17,6 @@ notebooks need.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,152 +26,21 @@ import pandas as pd
 
 from crmlib.data.frames import require_columns
 from crmlib.errors import DataError, ParamsError
+from crmlib.segmentation.params import (
+    DEFAULTS,
+    LAPSED_SEGMENTS,
+    TIERS,
+    check_rules,
+    lapsed_limit,
+    resolve_params,
+    rule_bounds,
+)
+from crmlib.segmentation.tiers import abc_table, value_flags
 
 log = logging.getLogger(__name__)
 
-#: segment codes, best to worst (the migration ranking and the display order)
-SEGMENTS: tuple[str, ...] = ("champions", "loyal", "potential_loyalist", "new", "promising", "need_attention",
-                             "about_to_sleep", "at_risk", "cant_lose", "hibernating", "lapsed", "lost")
-#: segments a customer silent for ``lapsed_days`` or more may be in; any other segment name (loyal,
-#: champions, at risk, can't lose) promises a customer who still buys
-LAPSED_SEGMENTS: tuple[str, ...] = ("hibernating", "lapsed", "lost")
-#: the passive tier: customers lapsed past ``lapsed_days`` (no order in the A/B/C window either)
-PASSIVE_TIER = "P"
-TIERS: tuple[str, ...] = ("A", "B", "C", "P")
-
-DEFAULTS: dict[str, Any] = {
-    # "quantile": mid-rank percentile bins, ties share a score (see rfm_scores); "fixed": the edges below.
-    "method": "quantile",
-    # score levels; 5 = quintiles (Hughes 1994). The segment rules are written for 1..5; other values are
-    # rescaled to 1..5 before the rules are applied.
-    "bins": 5,
-    # How recency is scored: "fixed" = the day limits of recency_edges_days (the default: a day count means
-    # the same thing in every run and every company); "quantile" = quintiles of the *active* customers only
-    # (those with an order within lapsed_days), lapsed customers all score 1. Null = the same as method.
-    "recency_method": "fixed",
-    # Customers without a purchase for this many days or more are lapsed: R = 1, segment "lapsed" (were
-    # valuable), "hibernating" or "lost" only, tier P (passive). Null = churn.lapsed_days (180 days by
-    # default: the wholesale 30/60/90/180-day rule, where 180+ days without an order is a lapsed account), so
-    # that every page of a run draws the same line.
-    "lapsed_days": None,
-    # method "fixed": upper bounds (inclusive) of each score band, bins-1 increasing numbers.
-    # Recency in days, recent = 5: <=30, <=60, <=90, <=180 days, older (the wholesale 30/60/90/180-day rule:
-    # a wholesaler's accounts are active within a month, warm within two, cooling within a quarter, at risk
-    # within six months and lapsed after). Used by recency_method "fixed" whatever method says.
-    "recency_edges_days": [30, 60, 90, 180],
-    # Purchase orders, <=1, <=2, <=4, <=8, more: doubling steps (a convention; tune to your order cycle).
-    "frequency_edges": [1, 2, 4, 8],
-    # Net revenue in your currency; no sensible default across businesses: required with method "fixed".
-    "monetary_edges": None,
-    # Named segments: ordered rules, first match wins. r = [min, max] of the R score, fm = [min, max] of
-    # (F + M) / 2, both inclusive, on the 1..5 scale. After Putler (2020)'s 11 segments, made a partition of
-    # the 5 x 9 grid of (R, FM) cells (FM moves in halves); every cell must be covered. R = 1 is the lapsed
-    # row (no order for lapsed_days), so the "can't lose" and "at risk" customers are the ones silent for
-    # 3-6 months (R = 2), still reachable; the valuable lapsed ones are "lapsed" (a win-back list's job).
-    "segment_rules": [
-        {"segment": "champions", "r": [4, 5], "fm": [4, 5]},
-        {"segment": "loyal", "r": [3, 5], "fm": [3, 5]},
-        {"segment": "potential_loyalist", "r": [4, 5], "fm": [2, 2.5]},
-        {"segment": "new", "r": [5, 5], "fm": [1, 1.5]},
-        {"segment": "promising", "r": [4, 4], "fm": [1, 1.5]},
-        {"segment": "need_attention", "r": [3, 3], "fm": [2, 2.5]},
-        {"segment": "about_to_sleep", "r": [3, 3], "fm": [1, 1.5]},
-        {"segment": "cant_lose", "r": [2, 2], "fm": [4, 5]},
-        {"segment": "at_risk", "r": [2, 2], "fm": [3, 3.5]},
-        {"segment": "lapsed", "r": [1, 1], "fm": [3, 5]},
-        {"segment": "lost", "r": [1, 1], "fm": [1, 1.5]},
-        {"segment": "hibernating", "r": [1, 2], "fm": [1, 2.5]},
-    ],
-    # segment codes best to worst: a customer whose segment comes later than last run's "moved down".
-    "segment_order": list(SEGMENTS),
-    # Wholesale A/B/C tiers (wholesale practice: 30/60/90-day tiers; volume bars after the Pareto 80/20 rule).
-    "abc": {
-        "window_days": 90,              # orders and volume are measured over the last 90 days
-        "a_max_recency_days": 30,       # A: ordered within 30 days ...
-        "a_min_orders_per_month": 3.0,  # ... at least 3 purchase orders a month on average over the window ...
-        "a_top_volume_share": 0.2,      # ... and among the top 20% by window revenue of customers buying in it
-        "b_max_recency_days": 60,       # B: ordered within 60 days, >= 1 order a month, top 50% by volume
-        "b_min_orders_per_month": 1.0,
-        "b_top_volume_share": 0.5,
-        "c_min_recency_days": 90,       # C: no order for 90+ days, or below B's bars on both frequency and volume
-    },
-    # Value flags
-    "value": {
-        "high_value_share": 0.2,        # high value = top 20% by margin (revenue where cost is unknown); Pareto
-        "tenure_edges_days": [90, 365, 730],  # tenure bands: < 3 months, < 1 year, < 2 years, 2 years +
-        "referrer_min_referrals": 1,    # referrer = brought at least 1 customer who ordered
-        "ticket_window_days": 365,      # complaints counted over the last year
-        "effortless_max_tickets": 1,    # effortless = high value with at most 1 ticket in that window
-    },
-    "top_customers": 5,                 # customers shown per segment in the report
-    "contact_segments": None,           # segment codes in the contact list; null = every segment
-}
-
-
-# -- helpers ----------------------------------------------------------------------------------------------
-#: the lapsed limit when neither segmentation.lapsed_days nor churn.lapsed_days is given (the wholesale
-#: 30/60/90/180-day rule: no order for 180 days or more = a lapsed account)
-LAPSED_DAYS = 180
-
-
-def lapsed_limit(params: Mapping[str, Any] | None = None) -> float:
-    """The run's one lapsed limit in days: ``segmentation.lapsed_days``, else ``churn.lapsed_days``, else 180.
-
-    Every page (segments, churn levels, loyalty offers, selling lists) calls a customer with no purchase for
-    this many days or more lapsed.
-    """
-    params = params or {}
-    for section in ("segmentation", "churn"):
-        value = (params.get(section) or {}).get("lapsed_days")
-        if value is not None:
-            return float(value)
-    return float(LAPSED_DAYS)
-
-
-def is_lapsed(recency_days: pd.Series, params: Mapping[str, Any] | None = None) -> pd.Series:
-    """Whether each customer is lapsed (``recency_days`` >= :func:`lapsed_limit`); missing recency = lapsed."""
-    return ~(recency_days.astype(float) < lapsed_limit(params))
-
-
-def resolve_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Return ``params`` (the ``segmentation`` section, or a whole params dict) merged over ``DEFAULTS``."""
-    params = dict(params or {})
-    if "segmentation" in params and isinstance(params["segmentation"], Mapping):
-        params = dict(params["segmentation"])
-    out = copy.deepcopy(DEFAULTS)
-    for key, value in params.items():
-        if isinstance(out.get(key), dict) and isinstance(value, Mapping):
-            out[key] = {**out[key], **value}
-        else:
-            out[key] = value
-    return out
-
-
-def group_params(params: Mapping[str, Any] | None, group: str) -> dict[str, Any]:
-    """The ``abc`` or ``value`` group: from a section/whole params dict, or the group's own keys."""
-    if params and set(params) <= set(DEFAULTS[group]):
-        p = {**DEFAULTS[group], **params}
-    else:
-        p = resolve_params(params)[group]
-    unknown = sorted(set(p) - set(DEFAULTS[group]))
-    if unknown:
-        raise ParamsError(f"Unknown params key(s) 'segmentation.{group}.{unknown[0]}'"
-                          f"{' and more' if len(unknown) > 1 else ''}. Known keys: {', '.join(DEFAULTS[group])}.")
-    return p
-
-
 def _examples(ids: pd.Series) -> str:
     return ", ".join(map(str, ids.head(5)))
-
-
-def percentile(values: pd.Series) -> pd.Series:
-    """Mid-rank percentile ``(rank - 0.5) / n`` of each value, ties averaged (Hazen plotting position).
-
-    Identical values get the same percentile; a single value gets 0.5; n distinct values get
-    0.5/n, 1.5/n, ..., (n - 0.5)/n.
-    """
-    n = int(values.notna().sum())
-    return (values.rank(method="average") - 0.5) / max(n, 1)
 
 
 def _quantile_score(values: pd.Series, bins: int) -> pd.Series:
@@ -284,39 +152,6 @@ def rfm_scores(customer_summary: pd.DataFrame, *, bins: int = 5, method: str = "
 
 
 # -- named segments ---------------------------------------------------------------------------------------
-def _rule_bounds(rule: Any, i: int) -> tuple[str, float, float, float, float]:
-    try:
-        code = str(rule["segment"])
-        r_lo, r_hi = (float(x) for x in rule["r"])
-        fm_lo, fm_hi = (float(x) for x in rule["fm"])
-    except (KeyError, TypeError, ValueError):
-        raise ParamsError(f"Params key 'segmentation.segment_rules' item {i + 1} must look like "
-                          f"{{segment: loyal, r: [3, 5], fm: [3, 5]}}, got {rule!r}.") from None
-    if r_lo > r_hi or fm_lo > fm_hi:
-        raise ParamsError(f"Params key 'segmentation.segment_rules' item {i + 1} ({code}) has a range with "
-                          f"min > max: r {[r_lo, r_hi]}, fm {[fm_lo, fm_hi]}. Swap the bounds.")
-    return code, r_lo, r_hi, fm_lo, fm_hi
-
-
-def check_rules(rules: Sequence[Mapping[str, Any]], *, order: Sequence[str] | None = None) -> None:
-    """Raise :class:`ParamsError` unless the rules cover every (R, FM) cell of the 1..5 grid.
-
-    Every segment a rule names must also appear in ``order`` (the best-to-worst ranking) when given.
-    """
-    bounds = [_rule_bounds(rule, i) for i, rule in enumerate(rules)]
-    uncovered = [(r, fm) for r in range(1, 6) for fm in np.arange(1, 5.5, 0.5)
-                 if not any(lo <= r <= hi and flo <= fm <= fhi for _, lo, hi, flo, fhi in bounds)]
-    if uncovered:
-        cells = ", ".join(f"R={r} FM={fm:g}" for r, fm in uncovered[:5])
-        raise ParamsError(f"Params key 'segmentation.segment_rules' leaves {len(uncovered)} (R, FM) cell(s) "
-                          f"without a segment, e.g. {cells}. Add a rule covering them.")
-    if order is not None:
-        unknown = sorted({code for code, *_ in bounds} - set(order))
-        if unknown:
-            raise ParamsError(f"Segment(s) {', '.join(unknown)} of 'segmentation.segment_rules' are not in "
-                              "'segmentation.segment_order'. Add them there (best to worst).")
-
-
 def assign_segments(scores: pd.DataFrame, *, rules: Sequence[Mapping[str, Any]] | None = None,
                     bins: int = 5, lapsed_days: float | None = None) -> pd.Series:
     """Name each customer's segment from its R score and FM = (F + M) / 2 (Putler 2020), first rule wins.
@@ -346,7 +181,7 @@ def assign_segments(scores: pd.DataFrame, *, rules: Sequence[Mapping[str, Any]] 
     fm = np.floor((1 + (fm_raw - 1) * scale) * 2 + 0.5) / 2
     out = np.full(len(scores), None, dtype=object)
     for i, rule in enumerate(rules):
-        code, lo, hi, flo, fhi = _rule_bounds(rule, i)
+        code, lo, hi, flo, fhi = rule_bounds(rule, i)
         hit = pd.isna(out) & (r >= lo) & (r <= hi) & (fm >= flo) & (fm <= fhi)
         out[hit] = code
     if lapsed_days is not None:
@@ -386,8 +221,6 @@ def segment_table(data: Any, orders: pd.DataFrame | None = None, *, as_of: pd.Ti
     if orders is None or as_of is None:
         raise ParamsError("segment_table needs orders and as_of with a customer_summary frame "
                           "(or pass the run's Context).")
-    from crmlib.segmentation.tiers import abc_table, value_flags
-
     p = resolve_params(params)
     if p["lapsed_days"] is None:
         p["lapsed_days"] = lapsed_limit(data.params if hasattr(data, "params") else None)
@@ -478,18 +311,5 @@ def top_customers(table: pd.DataFrame, *, by: str = "rfm_segment", n: int = 5,
         .reset_index(drop=True)
 
 
-__all__ = [
-    "DEFAULTS", "LAPSED_DAYS", "LAPSED_SEGMENTS", "PASSIVE_TIER", "SEGMENTS", "TIERS", "CONTRACT_COLUMNS",
-    "assign_segments", "is_lapsed", "lapsed_limit", "check_rules", "group_params",
-    "percentile", "require_columns", "resolve_params", "rfm_scores", "segment_profile", "segment_table",
-    "top_customers", "check_params",
-]
-
-
-def check_params(section: Mapping[str, Any]) -> None:
-    """Raise :class:`ParamsError` for segmentation values that cannot work (run when params are loaded)."""
-    p = resolve_params(section)
-    check_rules(p["segment_rules"], order=p["segment_order"])
-    probe = pd.DataFrame({"customer_id": ["x"], "recency_days": [1.0], "n_orders": [1], "revenue": [1.0]})
-    rfm_scores(probe, bins=p["bins"], method=p["method"],
-               edges={k: p[k] for k in ("recency_edges_days", "frequency_edges", "monetary_edges")})
+__all__ = ["CONTRACT_COLUMNS", "assign_segments", "rfm_scores", "segment_profile", "segment_table",
+           "top_customers"]

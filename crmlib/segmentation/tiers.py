@@ -1,7 +1,8 @@
 """Wholesale A/B/C tiers and value flags (margin value, tenure, referrers, effortless customers).
 
 Part of the segmentation practice: the defaults are ``DEFAULTS["abc"]`` and ``DEFAULTS["value"]`` of
-:mod:`crmlib.segmentation.rfm`, and the functions are also reachable as ``crmlib.segmentation.rfm.<name>``.
+:mod:`crmlib.segmentation.params`; :func:`crmlib.segmentation.rfm.segment_table` joins them to the RFM
+scores.
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.data.frames import require_columns
 from crmlib.errors import ParamsError
-from crmlib.segmentation.rfm import PASSIVE_TIER, group_params, percentile, require_columns
+from crmlib.segmentation.params import PASSIVE_TIER, group_params
+
+
+def percentile(values: pd.Series) -> pd.Series:
+    """Mid-rank percentile ``(rank - 0.5) / n`` of each value, ties averaged (Hazen plotting position).
+
+    Identical values get the same percentile; a single value gets 0.5; n distinct values get
+    0.5/n, 1.5/n, ..., (n - 0.5)/n.
+    """
+    n = int(values.notna().sum())
+    return (values.rank(method="average") - 0.5) / max(n, 1)
 
 
 # -- wholesale A/B/C tiers --------------------------------------------------------------------------------

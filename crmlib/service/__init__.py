@@ -3,13 +3,10 @@
 Submodules: complaints, plots, triage.
 """
 
-from crmlib.service import complaints, plots, triage
+from crmlib.service import complaints, params, plots, triage
 from crmlib.service.complaints import (
-    DEFAULTS,
     age_band_labels,
-    check_params,
     checkins,
-    logger,
     open_by_age,
     open_complaints,
     recurring_categories,
@@ -21,9 +18,11 @@ from crmlib.service.complaints import (
     this_week,
     with_contacts,
 )
+from crmlib.service.params import DEFAULTS, check
 from crmlib.service.triage import flag_priority, split_stale, weekly_calls
 
 __all__ = [
+    "params",
     "complaints",
     "plots",
     "triage",
@@ -32,9 +31,8 @@ __all__ = [
     "weekly_calls",
     "DEFAULTS",
     "age_band_labels",
-    "check_params",
+    "check",
     "checkins",
-    "logger",
     "open_by_age",
     "open_complaints",
     "recurring_categories",

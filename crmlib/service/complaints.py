@@ -19,41 +19,9 @@ import pandas as pd
 
 from crmlib.data.frames import require_columns
 from crmlib.errors import ParamsError
+from crmlib.service.params import DEFAULTS
 
 logger = logging.getLogger(__name__)
-
-DEFAULTS: dict = {
-    # upper bounds (days, inclusive) of the age bands of open complaints; the last band is "older";
-    # 7/30/90 follow the ageing buckets of receivables reports (0-7, 8-30, 31-90, over 90 days)
-    "open_age_bands_days": [7, 30, 90],
-    # recurring problems are looked for in the last N days
-    "recurring_lookback_days": 90,
-    # a category or product is "recurring" with at least N complaints in the lookback ...
-    "recurring_min_complaints": 3,
-    # ... and, for products, when complaints per order containing the product reach this rate
-    # (1 complaint in 20 orders: a rate far above the 1-2 % defect levels of distribution quality audits)
-    "recurring_min_rate": 0.05,
-    # "is everything all right?" call N days after a complaint was resolved
-    "followup_after_resolution_days": 7,
-    # review request N days after an order (time for the goods to arrive and be used)
-    "review_request_days": 7,
-    # check-ins N days after a customer's first order (onboarding calls)
-    "checkin_days": [15, 30],
-    # length of "this week" (days starting at as_of)
-    "week_days": 7,
-    # complaints open this long or longer are stale records (a ticket nobody closed), listed apart; the same
-    # limit as churn.tickets_open_max_age_days, so that both pages call the same tickets open
-    "stale_open_days": 365,
-    # open complaints of customers in these segments are flagged and listed first ("can't lose them": big,
-    # frequent buyers who have gone quiet; an unresolved complaint is the likeliest reason)
-    "priority_segments": ["cant_lose"],
-    # review requests the team can make in a week (the most valuable orders first; null = all): one rep's
-    # ten short calls a day over a five-day week, a judgement default to set to your team's capacity
-    "review_calls_per_week": 50,
-    # per-customer contact-frequency cap for the follow-up lists: nobody reached (contacts table) within
-    # this many days is called again (two weeks, as churn.min_days_between_calls)
-    "min_days_between_calls": 14,
-}
 
 _TICKET_COLUMNS = ("customer_id", "opened_at")
 
@@ -378,11 +346,3 @@ def with_contacts(
     for offset, col in enumerate(present):
         out.insert(at + offset, col, info[col].reindex(out[id_column].astype(str)).to_numpy())
     return out
-
-
-def check_params(section: dict[str, object]) -> None:
-    """Raise :class:`ParamsError` for service values that cannot work (run when params are loaded)."""
-    bands = list(section["open_age_bands_days"])
-    if not bands or any(b <= a for a, b in zip(bands[:-1], bands[1:], strict=True)) or bands[0] < 0:
-        raise ParamsError(f"service.open_age_bands_days must be increasing non-negative days, got {bands}.")
-    this_week(pd.Timestamp("2000-01-01"), days=int(section["week_days"]))

@@ -2,7 +2,7 @@
 lists sized to the team.
 
 Pure functions on the frames of :mod:`crmlib.service.complaints`; the defaults are
-``crmlib.service.complaints.DEFAULTS``.
+``crmlib.service.params.DEFAULTS``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from crmlib.data.frames import require_columns
-from crmlib.service.complaints import DEFAULTS
+from crmlib.service.params import DEFAULTS
 
 
 def split_stale(open_tickets: pd.DataFrame, *,

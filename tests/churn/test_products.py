@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from crmlib.churn import products
-from crmlib.churn.scoring import DEFAULTS
+from crmlib.churn.params import DEFAULTS
 
 AS_OF = pd.Timestamp("2026-06-30")
 

@@ -99,9 +99,69 @@ def test_shipped_params_files_are_valid():
 
 @pytest.mark.parametrize("section, value, message", [
     ("loyalty", {"tier_discounts": [0, 0.03]}, r"tier_discounts needs one entry more"),
-    ("service", {"week_days": 0}, r"service.week_days must be at least 1"),
+    ("service", {"week_days": 0}, r"'service.week_days' must be a whole number >= 1, got 0"),
     ("segmentation", {"bins": 1}, r"'segmentation.bins' must be a whole number from 2 to 10"),
 ])
 def test_practice_values_are_checked_when_params_load(section, value, message):
     with pytest.raises(ParamsError, match=message):
         params.normalize({**MINIMAL, section: value})
+
+
+@pytest.mark.parametrize("yaml_text, expected", [
+    ("churn:\n  levels: {medium: .9, high: .5, critical: .75}\n",
+     ["'churn.levels' must be three lower bounds of the risk score in the order medium <= high <= critical",
+      "got {'medium': 0.9, 'high': 0.5, 'critical': 0.75}",
+      "For example: churn: {levels: {medium: 0.3, high: 0.5, critical: 0.75}}."]),
+    ("cross_sell:\n  min_support: 2.0\n",
+     ["'cross_sell.min_support' must be a share in (0, 1], got 2.0.",
+      "For example: cross_sell: {min_support: 0.005}."]),
+    ("clv:\n  horizon_days: -5\n",
+     ["'clv.horizon_days' must be a positive number of days, got -5.", "For example: clv: {horizon_days: 365}."]),
+    ("clv:\n  value: profit\n",
+     ["'clv.value' must be 'revenue' or 'margin', got 'profit'.", "For example: clv: {value: revenue}."]),
+])
+def test_validate_exits_2_with_one_message_for_a_bad_practice_value(tmp_path, capsys, yaml_text, expected):
+    from crmlib.__main__ import main
+
+    path = tmp_path / "p.yaml"
+    # the data file does not exist: the value is refused when the params load, before any data is read
+    path.write_text("data:\n  orders: missing.csv\n" + yaml_text, encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: Params key ") and "Traceback" not in err
+    for part in expected:
+        assert part in err, err
+    assert "missing.csv" not in err
+
+
+@pytest.mark.parametrize("section, value, message", [
+    ("churn", {"list_levels": ["urgent"]}, r"'churn.list_levels' must be a non-empty list of risk levels"),
+    ("churn", {"weights": {"overdue": 1.5}}, r"'churn.weights.overdue' must be a number in \[0, 1\], got 1.5"),
+    ("clv", {"time_unit": "M"}, r"'clv.time_unit' must be 'W' or 'D', got 'M'"),
+    ("clv", {"margin_rate": 25}, r"'clv.margin_rate' must be a share in \(0, 1\] or null, got 25"),
+    ("cross_sell", {"min_confidence": 0}, r"'cross_sell.min_confidence' must be a share in \(0, 1\], got 0"),
+    ("cross_sell", {"premium_max_price_ratio": 1.05}, r"'cross_sell.premium_max_price_ratio' must be a price "
+                                                      r"multiple >= premium_min_price_ratio \(1.1\), got 1.05"),
+    ("segmentation", {"method": "fixed"}, r"'segmentation.monetary_edges' is required with method: fixed"),
+    ("segmentation", {"method": "kmeans"}, r"'segmentation.method' must be 'quantile' or 'fixed', got 'kmeans'"),
+    ("segmentation", {"abc": {"window_days": 0}}, r"'segmentation.abc.window_days' must be a number of days > 0"),
+    ("loyalty", {"near_tier_share": 0}, r"'loyalty.near_tier_share' must be a share in \(0, 1\], got 0"),
+    ("service", {"checkin_days": [30, 15]}, r"'service.checkin_days' must be increasing days"),
+])
+def test_more_practice_values_are_checked_at_load(section, value, message):
+    with pytest.raises(ParamsError, match=message):
+        params.normalize({**MINIMAL, section: value})
+
+
+def test_check_names_a_close_choice():
+    with pytest.raises(ParamsError, match=r"'clv.value' must be 'revenue' or 'margin', got 'margn' "
+                                          r"\(did you mean 'margin'\?\)\. For example: clv: \{value: revenue\}"):
+        params.normalize({**MINIMAL, "clv": {"value": "margn"}})
+
+
+def test_one_did_you_mean_folds_case_accents_and_punctuation():
+    from crmlib.errors import did_you_mean
+
+    assert did_you_mean("Sipariş Tarihi", ["siparis_tarihi", "tutar"]) == ["siparis_tarihi"]
+    assert did_you_mean("min_suport", ["min_support", "min_lift"])[0] == "min_support"
+    assert did_you_mean("zzz", ["min_support"]) == []

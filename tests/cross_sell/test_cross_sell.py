@@ -429,9 +429,9 @@ def test_no_product_path() -> None:
 
 def test_params_are_checked() -> None:
     lines = lines_from([("u1", "o1", OLD, "A", 5.0)])
-    with pytest.raises(ParamsError, match=r"cross_sell.min_support must be a share in \(0, 1\], got 0"):
+    with pytest.raises(ParamsError, match=r"'cross_sell.min_support' must be a share in \(0, 1\], got 0"):
         xs.association_rules(lines, params={"min_support": 0})
-    with pytest.raises(ParamsError, match="cross_sell.top_n must be a whole number"):
+    with pytest.raises(ParamsError, match="'cross_sell.top_n' must be a whole number"):
         xs.recommend(lines, params={"top_n": 2.5})
     with pytest.raises(ParamsError, match="Unknown params key.*cross_sell.min_suport"):
         xs.recommend(lines, params={"min_suport": 0.1})

@@ -211,7 +211,7 @@ def test_abc_fallback_places_by_volume_and_never_gives_a(wholesale):
 
 def test_abc_params_errors(wholesale):
     frame, orders = wholesale
-    with pytest.raises(ParamsError, match=r"Unknown params key\(s\) 'segmentation.abc.a_recency'"):
+    with pytest.raises(ParamsError, match=r"Unknown params key 'segmentation.abc.a_recency'"):
         seg.abc_tiers(frame, orders, as_of=AS_OF, params={"abc": {"a_recency": 30}})
     with pytest.raises(ParamsError, match="'segmentation.abc.window_days' must be a number >= 0, got 'x'"):
         seg.abc_tiers(frame, orders, as_of=AS_OF, params={"abc": {"window_days": "x"}})
