@@ -531,7 +531,7 @@ def test_one_lapsed_limit_from_churn_params_on_every_page():
     assert seg.lapsed_limit(None) == 180
     assert seg.lapsed_limit({"churn": {"lapsed_days": 120}}) == 120
     assert seg.lapsed_limit({"segmentation": {"lapsed_days": 200}, "churn": {"lapsed_days": 120}}) == 200
-    from crmlib.churn.scoring import DEFAULTS as CHURN
+    from crmlib.churn.params import DEFAULTS as CHURN
 
     assert CHURN["lapsed_days"] == seg.LAPSED_DAYS
     frame, orders = lapsed_mix()
