@@ -43,7 +43,8 @@ from crmlib.errors import DataError, ParamsError
 log = logging.getLogger(__name__)
 
 __all__ = ["DAYS_PER_MONTH", "SUMMARY_COLUMNS", "UNITS", "ClvModel", "calibration_holdout",
-           "clv_table", "data_readiness", "fit_clv", "lifetimes_summary", "monthly_schedule", "patterns", "require_columns",
+           "clv_table", "data_readiness", "fit_clv", "fit_for_run", "lifetimes_summary", "monthly_schedule",
+           "patterns", "require_columns",
            "resolve_params"]
 
 
@@ -444,6 +445,12 @@ def fit_clv(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = N
     model.fit(customer_summary)
     log.info("CLV model fitted on %d customers: %s", model.n_customers_, model.params_["bgnbd"])
     return model
+
+
+def fit_for_run(ctx: Any) -> ClvModel:
+    """The run's model: :func:`fit_clv` on the context's per-customer table and ``clv`` params (the
+    registry's ``clv_model`` provider; the context calls it once per run)."""
+    return fit_clv(ctx.customer_summary, ctx.params["clv"])
 
 
 def clv_table(model: ClvModel, customer_summary: pd.DataFrame, *, horizon_days: float,

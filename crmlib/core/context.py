@@ -18,8 +18,11 @@ from typing import Any
 import pandas as pd
 
 from crmlib.core import params as params_mod
+from crmlib.core import registry
 from crmlib.data import tables
+from crmlib.data import validate as validation
 from crmlib.errors import DataError
+from crmlib.report.exports import csv_dialect, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -137,31 +140,36 @@ class Context:
             return False
         return all(col in frame.columns and frame[col].notna().any() for col in columns)
 
-    # -- the fitted lifetime-value model, fitted once per run -----------------------------------------
-    def clv_model(self) -> Any:
-        """Return the BG/NBD + Gamma-Gamma model fitted on the per-customer table (cached)."""
-        if self._clv is None:
-            from crmlib import clv as clv
+    # -- results shared between practices, computed once per run (providers named in the registry) ------
+    def product(self, name: str) -> Any:
+        """A result one practice provides to the others (``segments``, ``clv_model``), computed once."""
+        if name not in registry.providers():
+            raise KeyError(f"no practice provides {name!r}; provided: {', '.join(registry.providers())}")
+        return getattr(self, name)()
 
+    def clv_model(self) -> Any:
+        """The lifetime-value model (BG/NBD + Gamma-Gamma) fitted on the per-customer table, once per run.
+
+        Built by the registry's ``clv_model`` provider; a saved context restores it from its JSON form.
+        """
+        if self._clv is None:
+            provider = registry.provider("clv_model")
             stored = self.meta.get("clv_model")
-            if stored:
-                self._clv = clv.ClvModel.from_dict(stored)
+            if stored and provider.restore:
+                self._clv = registry.load(provider.restore)(stored)
             else:
-                self._clv = clv.fit_clv(self.customer_summary, self.params["clv"])
+                self._clv = registry.load(provider.build)(self)
                 self.meta["clv_model"] = self._clv.to_dict()
         return self._clv
 
-    # -- the per-customer segment table, computed once per run ---------------------------------------
     def segments(self) -> pd.DataFrame:
-        """The segment table of :func:`crmlib.segmentation.rfm.segment_table` (computed once, then reused)."""
+        """The per-customer segment table (the registry's ``segments`` provider), computed once, then reused."""
         if self._segments is None:
             path = self.context_dir / "segments.parquet" if self.context_dir else None
             if path is not None and path.exists():
                 self._segments = pd.read_parquet(path)
             else:
-                from crmlib import segmentation as segmentation
-
-                self._segments = segmentation.segment_table(self)
+                self._segments = registry.load(registry.provider("segments").build)(self)
         return self._segments
 
     # -- run history (snapshotted by the runner; read-only here) ---------------------------------------
@@ -201,8 +209,6 @@ class Context:
         """Write ``exports/<name>.csv`` (UTF-8 with BOM, ``report.csv_dialect``); nothing without an export folder."""
         if self.export_dir is None:
             return None
-        from crmlib.report.exports import csv_dialect, write_csv
-
         dialect = csv_dialect(self.params["report"].get("csv_dialect"), self.lang)
         return write_csv(frame, Path(self.export_dir) / f"{name}.csv", dialect=dialect)
 
@@ -285,8 +291,6 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     DataError
         When a table cannot be read or fails a check.
     """
-    from crmlib.data import validate as validation
-
     params = dict(params)
     if as_of is not None:
         params["as_of"] = params_mod.normalize({**params, "as_of": as_of})["as_of"]

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from crmlib.core import privacy
+from crmlib.core import privacy, registry
 from crmlib.errors import ParamsError, did_you_mean
 
 TABLES: tuple[str, ...] = ("orders", "customers", "products", "payments", "tickets", "surveys", "contacts",
@@ -30,15 +30,9 @@ READ_KEYS: dict[str, Any] = {"sep": None, "decimal": None, "thousands": None, "e
                              "date_format": None, "sheet": None, "header_row": None, "timezone": None}
 TABLE_KEYS: tuple[str, ...] = ("path", "columns", "read", "rates", "drop_when", "return_when", "duplicates")
 
-#: section -> module whose ``DEFAULTS`` define the section's keys and whose ``check`` runs at load
-SECTION_MODULES: dict[str, str] = {
-    "segmentation": "crmlib.segmentation.params",
-    "churn": "crmlib.churn.params",
-    "clv": "crmlib.clv.params",
-    "cross_sell": "crmlib.cross_sell.params",
-    "loyalty": "crmlib.loyalty.params",
-    "service": "crmlib.service.params",
-}
+#: section -> module whose ``DEFAULTS`` define the section's keys and whose ``check`` runs at load (from the
+#: practice registry)
+SECTION_MODULES: dict[str, str] = registry.params_sections()
 
 REPORT_DEFAULTS: dict[str, Any] = {
     "mask_pii": False,      # mask names, e-mails and phones in reports and action lists

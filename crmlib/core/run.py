@@ -24,18 +24,16 @@ import pandas as pd
 
 from crmlib.core import context as context_mod
 from crmlib.core import forget as forget_mod
-from crmlib.core import history, privacy, retention, suppression
+from crmlib.core import history, privacy, registry, retention, suppression
 from crmlib.core import params as params_mod
 from crmlib.errors import ParamsError, did_you_mean
 from crmlib.report import exports, formatting, i18n, render
 
 log = logging.getLogger(__name__)
 
-NOTEBOOKS: tuple[str, ...] = ("00_overview", "01_segmentation", "02_churn_early_warning", "03_lifetime_value",
-                              "04_cross_sell", "05_loyalty_and_service")
+#: notebook stems in run order (from the practice registry)
+NOTEBOOKS: tuple[str, ...] = registry.notebooks()
 NOTEBOOKS_DIR = context_mod.REPO_ROOT / "notebooks"
-NEEDS_CLV = {"02_churn_early_warning", "03_lifetime_value"}
-NEEDS_SEGMENTS = {"01_segmentation", "03_lifetime_value"}
 #: the kernel the project registers (``make venv`` in .venv, ``make kernel`` user-wide) and the notebooks name
 KERNEL = "crmlib"
 PACKAGES = ("pandas", "numpy", "pyarrow", "duckdb", "lifetimes", "mlxtend", "pandera", "papermill", "nbconvert",
@@ -188,14 +186,17 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
     export_dir = build / "exports"
     try:
         step = time.perf_counter()
-        if NEEDS_CLV & set(stems):
-            try:
-                ctx.clv_model()
-            except Exception as err:  # the notebooks that need the model will fail and say why
-                log.warning("lifetime-value model could not be fitted: %s", err)
-                ctx.meta["clv_error"] = f"{type(err).__name__}: {err}"
-        if NEEDS_SEGMENTS & set(stems):
-            ctx.segments()  # computed once here, reused by every notebook that shows segments
+        for name, provider in registry.providers().items():
+            if not registry.notebooks_needing(name) & set(stems):
+                continue
+            try:  # computed once here, reused by every notebook that needs it
+                ctx.product(name)
+            except Exception as err:
+                if not provider.tolerant:
+                    raise
+                # the notebooks that need it explain what is missing
+                log.warning("%s could not be computed: %s", name, err)
+                ctx.meta[f"{name}_error"] = f"{type(err).__name__}: {err}"
         history.snapshot(root / "history.duckdb", as_of=ctx.as_of, out_dir=work / "context" / "history")
         ctx.save(work / "context")
         timings["prepare"] = time.perf_counter() - step
@@ -254,7 +255,8 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         }
         (build / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str),
                                         encoding="utf-8")
-        render.render_run_index(record, build / "index.html", lang=lang)
+        render.render_run_index(record, build / "index.html", lang=lang,
+                                descriptions=registry.export_descriptions(lang))
         privacy.restrict(build, mode)
         _publish(build, out)
         history.record(root / "history.duckdb", run_id=run_id, as_of=ctx.as_of, created=created,

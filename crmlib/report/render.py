@@ -128,9 +128,7 @@ def _when(value: str, lang: str, *, time: bool = False) -> str:
     return formatting.date(stamp, lang) + (f" {stamp:%H:%M}" if time else "")
 
 
-def _export_row(name: str, lang: str) -> str:
-    key = f"run.export.{Path(name).stem}"
-    about = i18n.t(key, lang) if i18n.has(key) else ""
+def _export_row(name: str, about: str) -> str:
     return (f"<tr><td><a href='exports/{html.escape(name)}'>{html.escape(name)}</a></td>"
             f"<td>{html.escape(about)}</td></tr>")
 
@@ -152,8 +150,10 @@ def _dialect(run: dict[str, Any], lang: str) -> str:
     return csv_dialect(setting if setting in ("excel-tr", "standard") else None, lang)
 
 
-def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str) -> Path:
-    """Write the run's ``index.html``: one link per notebook report, its status, and the exports."""
+def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str,
+                     descriptions: dict[str, str] | None = None) -> Path:
+    """Write the run's ``index.html``: one link per notebook report, its status, and the exports with their
+    ``descriptions`` (file name -> text in ``lang``; the runner takes them from the practice registry)."""
     from crmlib.report import formatting
 
     t = lambda key, **kw: html.escape(i18n.t(key, lang, **kw))  # noqa: E731
@@ -164,7 +164,7 @@ def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str) -> Path
                     f"<td class='{status}'>{t('run.status_' + status)}</td>"
                     f"<td class='num'>{html.escape(formatting.number(nb.get('seconds', 0), lang))} s</td></tr>")
     names = sorted(run.get("exports", []), key=lambda n: (not n.endswith(".xlsx"), n.endswith(".json"), n))
-    exports = "".join(_export_row(name, lang) for name in names)
+    exports = "".join(_export_row(name, (descriptions or {}).get(name, "")) for name in names)
     exports += "".join(f"<tr><td class='failed'>{html.escape(f['file'])}</td>"
                        f"<td class='failed'>{t('run.export_failed', error=f['error'])}</td></tr>"
                        for f in run.get("export_failures", []))

@@ -1,0 +1,225 @@
+"""The practice registry: the one list of what each CRM practice brings to a run.
+
+Every practice declares here its subpackage (``crmlib.<name>``), its notebook, its params section, the
+message catalogues in its folder, what it needs from other practices (the segment table, the lifetime-value
+model), what it provides to them, and the files it exports, with their descriptions in both languages (the
+run index shows them). The runner, the params loader, the context and the tests read this module; nothing
+else keeps a list of practices.
+
+Shared layers (core, report, data) never import a practice: modules are named here by dotted strings and
+imported on demand with :func:`load` (as papermill names its engines), so the import graph stays layered
+(``lint-imports`` checks it).
+
+Adding a practice is one :class:`Practice` entry in :data:`PRACTICES` (see docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+#: the language codes every description is given in
+LANGUAGES: tuple[str, ...] = ("tr", "en")
+
+
+@dataclass(frozen=True)
+class Export:
+    """A file a practice writes to ``exports/`` (``file`` with its extension) and what it holds."""
+
+    file: str
+    en: str
+    tr: str
+
+    def description(self, lang: str) -> str:
+        """The description in ``lang`` (``tr`` or ``en``)."""
+        return {"en": self.en, "tr": self.tr}[lang]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A result one practice computes once per run for the others.
+
+    ``build`` is ``"module:function"`` called with the run's context; ``restore`` (optional) turns the saved
+    JSON form back into the object. A ``tolerant`` product that cannot be computed is logged and left to the
+    notebooks that need it to explain; otherwise the run stops.
+    """
+
+    build: str
+    restore: str | None = None
+    tolerant: bool = False
+
+
+@dataclass(frozen=True)
+class Practice:
+    """One CRM practice: ``crmlib.<name>`` with its notebook, params section, catalogues and exports."""
+
+    name: str
+    notebook: str
+    params_section: str | None
+    catalogues: tuple[str, ...] = ("messages.yaml",)
+    needs: tuple[str, ...] = ()
+    provides: dict[str, Provider] = field(default_factory=dict)
+    exports: tuple[Export, ...] = ()
+
+    @property
+    def package(self) -> str:
+        """The practice's subpackage (``crmlib.churn``)."""
+        return f"crmlib.{self.name}"
+
+    @property
+    def params_module(self) -> str:
+        """The module holding ``DEFAULTS`` and ``check`` (``crmlib.churn.params``)."""
+        return f"{self.package}.params"
+
+
+PRACTICES: tuple[Practice, ...] = (
+    Practice(
+        name="overview", notebook="00_overview", params_section=None,
+        catalogues=("messages.yaml", "kpi_messages.yaml"),
+    ),
+    Practice(
+        name="segmentation", notebook="01_segmentation", params_section="segmentation",
+        needs=("segments",),
+        provides={"segments": Provider(build="crmlib.segmentation.rfm:segment_table")},
+        exports=(
+            Export("segments.csv", en="Every customer's segment, scores and A/B/C tier",
+                   tr="Her müşterinin segmenti, puanları ve A/B/C sınıfı"),
+            Export("segment_contacts.csv", en="Contact list with the suggested action per segment",
+                   tr="Segmente göre önerilen eylemle iletişim listesi"),
+        ),
+    ),
+    Practice(
+        name="churn", notebook="02_churn_early_warning", params_section="churn",
+        needs=("clv_model",),
+        exports=(
+            Export("churn_risk.csv", en="Every active customer's churn risk and reasons",
+                   tr="Her aktif müşterinin kayıp riski ve gerekçeleri"),
+            Export("at_risk.csv", en="This week's call list of customers at risk",
+                   tr="Risk altındaki müşterilerin bu haftaki arama listesi"),
+            Export("winback_campaign.csv",
+                   en="Win-back campaign: customers who stayed on the call list for weeks without ordering",
+                   tr="Geri kazanım kampanyası: haftalarca arama listesinde kalıp sipariş vermeyen müşteriler"),
+            Export("winback.csv",
+                   en="Win-back episodes: each listed customer's first listing, weeks on the list and outcome",
+                   tr="Geri kazanım dönemleri: listeye alınan her müşterinin ilk listelenişi, listede kaldığı "
+                      "hafta ve sonucu"),
+            Export("lapsed_products.csv",
+                   en="Regular products active customers stopped buying, with the value at stake",
+                   tr="Aktif müşterilerin düzenli alıp bıraktığı ürünler ve risk altındaki tutar"),
+        ),
+    ),
+    Practice(
+        name="clv", notebook="03_lifetime_value", params_section="clv",
+        needs=("clv_model", "segments"),
+        provides={"clv_model": Provider(build="crmlib.clv.model:fit_for_run",
+                                        restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True)},
+        exports=(
+            Export("clv.csv", en="Every customer's expected lifetime value",
+                   tr="Her müşterinin beklenen yaşam boyu değeri"),
+            Export("clv_model.json", en="The fitted lifetime-value model's parameters (for analysts)",
+                   tr="Kurulan yaşam boyu değer modelinin parametreleri (analistler için)"),
+        ),
+    ),
+    Practice(
+        name="cross_sell", notebook="04_cross_sell", params_section="cross_sell",
+        exports=(
+            Export("cross_sell.csv", en="Product suggestions per customer", tr="Müşteri başına ürün önerileri"),
+            Export("association_rules.csv", en="Products bought together (all rules)",
+                   tr="Birlikte alınan ürünler (tüm kurallar)"),
+            Export("premium_alternatives.csv", en="Premium alternatives to offer (upsell)",
+                   tr="Önerilecek üst seçenekler (üst satış)"),
+            Export("preseason.csv", en="Pre-season suggestions", tr="Sezon öncesi öneriler"),
+        ),
+    ),
+    Practice(
+        name="loyalty", notebook="05_loyalty_and_service", params_section="loyalty",
+        exports=(
+            Export("discount_upsell.csv", en="Customers close to the next volume-discount tier",
+                   tr="Bir sonraki hacim indirimi kademesine yakın müşteriler"),
+            Export("payment_terms.csv", en="Customers who qualify for longer payment terms",
+                   tr="Uzun ödeme vadesine hak kazanan müşteriler"),
+            Export("priority_stock.csv", en="Early buyers to tell first about new products",
+                   tr="Yeni ürünlerden ilk haberdar edilecek erken alıcılar"),
+            Export("special_days.csv", en="Birthdays and anniversaries in the next days",
+                   tr="Önümüzdeki günlerdeki doğum günleri ve yıl dönümleri"),
+            Export("referral_rewards.csv", en="Referral rewards earned", tr="Kazanılan tavsiye ödülleri"),
+        ),
+    ),
+    Practice(
+        name="service", notebook="05_loyalty_and_service", params_section="service",
+        exports=(
+            Export("open_complaints.csv", en="Open complaints, oldest first",
+                   tr="Açık şikâyetler, en eskiden başlayarak"),
+            Export("problem_products.csv", en="Products with recurring complaints",
+                   tr="Tekrarlayan şikâyet alan ürünler"),
+            Export("review_requests.csv", en="This week's review requests",
+                   tr="Bu haftanın değerlendirme talepleri"),
+            Export("checkins.csv", en="This week's new-customer check-ins",
+                   tr="Bu haftanın yeni müşteri görüşmeleri"),
+            Export("complaint_followups.csv", en="This week's after-complaint calls",
+                   tr="Bu haftanın şikâyet sonrası aramaları"),
+        ),
+    ),
+)
+
+#: files the runner itself writes to ``exports/`` (not a practice's)
+RUN_EXPORTS: tuple[Export, ...] = (
+    Export("action_lists.xlsx", en="All action lists of this run in one workbook, one sheet per list",
+           tr="Bu çalıştırmanın tüm eylem listeleri tek çalışma kitabında, her liste bir sayfada"),
+)
+
+
+def practice(name: str) -> Practice:
+    """The practice called ``name`` (KeyError if there is none)."""
+    for entry in PRACTICES:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"no practice {name!r} in the registry; known: {', '.join(p.name for p in PRACTICES)}")
+
+
+def notebooks() -> tuple[str, ...]:
+    """Every notebook stem, in run order (a notebook may show several practices)."""
+    return tuple(sorted({p.notebook for p in PRACTICES}))
+
+
+def params_sections() -> dict[str, str]:
+    """``{params section: params module}`` of the practices that have a section, in registry order."""
+    return {p.params_section: p.params_module for p in PRACTICES if p.params_section}
+
+
+def notebooks_needing(product: str) -> set[str]:
+    """Stems of the notebooks whose practices need ``product`` (``"segments"``, ``"clv_model"``)."""
+    return {p.notebook for p in PRACTICES if product in p.needs}
+
+
+def providers() -> dict[str, Provider]:
+    """``{product: provider}`` over every practice."""
+    return {name: prov for p in PRACTICES for name, prov in p.provides.items()}
+
+
+def provider(product: str) -> Provider:
+    """The provider of ``product`` (KeyError naming the known products if none provides it)."""
+    found = providers()
+    if product not in found:
+        raise KeyError(f"no practice provides {product!r}; provided: {', '.join(found)}")
+    return found[product]
+
+
+def exports() -> tuple[Export, ...]:
+    """Every registered export: the practices' and the runner's."""
+    return tuple(e for p in PRACTICES for e in p.exports) + RUN_EXPORTS
+
+
+def export_descriptions(lang: str) -> dict[str, str]:
+    """``{file name: description in lang}`` of every registered export (for the run index)."""
+    return {e.file: e.description(lang) for e in exports()}
+
+
+def load(target: str) -> Any:
+    """Import ``"package.module:attribute.path"`` and return the attribute (the module without ``:``)."""
+    module_name, _, attribute = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in filter(None, attribute.split(".")):
+        obj = getattr(obj, part)
+    return obj

@@ -1,0 +1,98 @@
+"""The practice registry is the one list of practices: every notebook, params section, message catalogue,
+shared result and export of the package has its entry, and every entry points at something real."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from crmlib.core import params, registry
+from crmlib.core.context import Context
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "crmlib"
+SHARED = {"core", "data", "report"}
+EXTENSION = {"csv": ".csv", "action_list": ".csv", "json": ".json"}
+
+
+def _notebook_exports(path: Path) -> set[str]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    found = set()
+    for match in re.finditer(r"""export_(csv|json|action_list)\(\s*["']([A-Za-z0-9_]+)["']""", source):
+        found.add(match.group(2) + EXTENSION[match.group(1)])
+    return found
+
+
+def test_every_practice_subpackage_has_an_entry_and_every_entry_a_subpackage():
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()} - SHARED
+    assert folders == {p.name for p in registry.PRACTICES}
+    for practice in registry.PRACTICES:
+        assert importlib.import_module(practice.package).__all__
+
+
+def test_every_notebook_has_an_entry_and_every_entry_a_notebook():
+    present = {p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert present == set(registry.notebooks())
+
+
+def test_every_params_section_has_an_entry_and_its_params_module():
+    practice_sections = set(params.TOP_LEVEL) - {"as_of", "language", "currency", "data", "report"}
+    assert practice_sections == set(registry.params_sections())
+    for practice in registry.PRACTICES:
+        module = importlib.import_module(practice.params_module)
+        assert isinstance(module.DEFAULTS, dict) and module.DEFAULTS
+        if practice.params_section:
+            module.check(params.normalize({"data": {"orders": "o.csv"}})[practice.params_section])
+
+
+def test_every_catalogue_belongs_to_an_entry():
+    from crmlib.report import i18n
+
+    declared = {(p.name, name) for p in registry.PRACTICES for name in p.catalogues}
+    found = {(Path(str(f)).parent.name, Path(str(f)).name) for f in i18n.catalogue_files()
+             if Path(str(f)).parent.name != "locales"}
+    assert found == declared
+
+
+def test_every_export_a_notebook_writes_is_registered_with_both_descriptions():
+    registered = {e.file: e for e in registry.exports()}
+    assert len(registered) == len(registry.exports()), "an export is registered twice"
+    written = {name: path.stem for path in (ROOT / "notebooks").glob("*.ipynb") for name in _notebook_exports(path)}
+    assert written, "no export found in the notebooks: the scan is broken"
+    unregistered = sorted(set(written) - set(registered))
+    assert not unregistered, f"exports without a registry entry: {unregistered}"
+    for practice in registry.PRACTICES:
+        for export in practice.exports:
+            assert written.get(export.file) in (practice.notebook, None), export.file
+    for export in registered.values():
+        for lang in registry.LANGUAGES:
+            assert export.description(lang).strip()
+        assert export.tr != export.en
+
+
+def test_needs_and_providers_resolve():
+    provided = registry.providers()
+    assert set(provided) == {"segments", "clv_model"}
+    for practice in registry.PRACTICES:
+        assert set(practice.needs) <= set(provided), practice.name
+    for name, provider in provided.items():
+        assert callable(registry.load(provider.build))
+        if provider.restore:
+            assert callable(registry.load(provider.restore))
+        assert callable(getattr(Context, name)), f"Context has no method {name}()"
+    assert registry.notebooks_needing("clv_model") == {"02_churn_early_warning", "03_lifetime_value"}
+    assert registry.notebooks_needing("segments") == {"01_segmentation", "03_lifetime_value"}
+
+
+def test_unknown_names_are_refused():
+    with pytest.raises(KeyError, match="no practice provides 'forecast'"):
+        registry.provider("forecast")
+    with pytest.raises(KeyError, match="no practice 'pricing'"):
+        registry.practice("pricing")
+    assert registry.practice("churn").params_module == "crmlib.churn.params"
+    assert registry.load("crmlib.clv.model:ClvModel.from_dict").__name__ == "from_dict"
