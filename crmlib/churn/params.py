@@ -140,8 +140,9 @@ def check(params: Mapping[str, Any]) -> None:
         raise c.fail("levels", "three lower bounds of the risk score in the order medium <= high <= critical, "
                      "each in (0, 1]")
     chosen = c.get("list_levels")
-    if not isinstance(chosen, (list, tuple)) or not chosen or any(lv not in LEVELS for lv in chosen):
-        raise c.fail("list_levels", f"a non-empty list of risk levels among {', '.join(LEVELS)}")
+    known = (*LEVELS, LAPSED_LEVEL)
+    if not isinstance(chosen, (list, tuple)) or not chosen or any(lv not in known for lv in chosen):
+        raise c.fail("list_levels", f"a non-empty list of risk levels among {', '.join(known)}")
     thresholds = c.get("backtest_thresholds")
     if not isinstance(thresholds, (list, tuple)) or not thresholds or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1 for v in thresholds):
