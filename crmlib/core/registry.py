@@ -152,10 +152,8 @@ PRACTICES: tuple[Practice, ...] = (
             Export("open_complaints.csv", en="Open complaints, oldest first",
                    tr="Açık şikâyetler, en eskiden başlayarak"),
             Export("stale_complaints.csv",
-                   en="Complaints open for so long they are probably tickets nobody closed: check, then close or "
-                      "reopen them",
-                   tr="Çok uzun süredir açık görünen, büyük olasılıkla kapatılmamış şikâyet kayıtları: kontrol "
-                      "edip kapatın ya da yeniden açın"),
+                   en="Complaints that have looked open for very long: check each one, then close or reopen it",
+                   tr="Çok uzun süredir açık görünen şikâyetler: her birini kontrol edip kapatın ya da yeniden açın"),
             Export("problem_products.csv", en="Products with recurring complaints",
                    tr="Tekrarlayan şikâyet alan ürünler"),
             Export("review_requests.csv", en="This week's review requests",
