@@ -68,3 +68,23 @@ def test_the_summary_names_what_got_worse():
     assert "NPS 100.0 → -100.0" in text and "CSAT 100.0% → 0.0%" in text and '"Geç teslimat" complaints 4 → 12' in text and "90 days" in text
     steady = overview.what_got_worse(orders_at({"a": [10], "b": [100]}), None, as_of=AS_OF)
     assert steady.empty and "Nothing" in overview.worse_sentence(steady, lang="en", currency="TRY")
+
+
+def test_the_same_lapsed_and_active_figures_on_every_page_of_the_sample(sample_ctx):
+    """Segments (tier P, segments Lapsed/Lost/Hibernating), churn levels and the selling lists draw the lapsed
+    line in the same place; the overview's active customers equal the KPI window's."""
+    from crmlib import churn
+    from crmlib import segmentation as seg
+
+    summary = sample_ctx.customer_summary
+    lapsed_ids = set(summary.loc[seg.is_lapsed(summary["recency_days"], sample_ctx.params), "customer_id"])
+    table = sample_ctx.segments()
+    assert set(table.loc[table["abc_tier"] == "P", "customer_id"]) == lapsed_ids
+    assert set(table.loc[table["customer_id"].isin(lapsed_ids), "rfm_segment"]) <= set(seg.LAPSED_SEGMENTS)
+    signals = churn.compute_signals(summary, sample_ctx.orders, as_of=sample_ctx.as_of, tables=sample_ctx.tables,
+                                    params=sample_ctx.params["churn"])
+    risk = churn.risk_scores(signals, params=sample_ctx.params["churn"])
+    assert set(risk.loc[risk["risk_level"] == churn.LAPSED_LEVEL, "customer_id"]) == lapsed_ids
+    head = overview.headline(sample_ctx.orders, summary, as_of=sample_ctx.as_of)
+    assert head["active_90d"] == kpis.window_kpis(sample_ctx.orders, as_of=sample_ctx.as_of,
+                                                  days=90).loc["active_customers", "current"]
