@@ -133,6 +133,9 @@ class SheetLine(int):
         out.sheet = sheet
         return out
 
+    def __getnewargs__(self) -> tuple[int, str]:  # copies and pickles keep the sheet
+        return int(self), self.sheet
+
     def __format__(self, spec: str) -> str:
         return f"{int(self):{spec}} (sheet {self.sheet!r})"
 

@@ -149,3 +149,26 @@ def test_unknown_headers_name_the_line_to_edit(tmp_path: Path, capsys: pytest.Ca
     line = int(err.split("edit line ")[1].split(" ")[0])
     assert out.read_text(encoding="utf-8").splitlines()[line - 1].strip().startswith('customer_id: ""')
     assert "the required column 'customer_id' is not mapped" in err
+
+
+def test_web_shop_workbook_split_by_year_with_a_title_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for year in (2024, 2025):
+        sheet = book.create_sheet(str(year))
+        sheet.append(["Shop export"])
+        sheet.append(["Customer Email", "Order Date", "Product", "Quantity", "Total", "Status"])
+        for i in range(20):
+            sheet.append([f"a{i % 5}@x.com", dt.datetime(year, 1 + i % 12, 1 + i), f"P{i % 4}", 1 + i % 3, 10.5 + i,
+                          "Refunded" if i == 3 else "Completed"])
+    book.save(tmp_path / "shop.xlsx")
+    out = tmp_path / "mine.yaml"
+    code, _, err, params = run_init(capsys, tmp_path / "shop.xlsx", out=out)
+    assert code == 0, err
+    orders = params["data"]["orders"]
+    assert orders["read"] == {"sheet": "all", "header_row": 2}
+    assert orders["return_when"] == {"Status": ["Refunded"]} and "order_id" not in orders["columns"]
+    figures = check.summary(out)
+    assert (figures["customers"], figures["lines"], figures["revenue"]) == (5, 40, 2 * (400 - 27))
+    assert ["6 (sheet '2024')", "Refunded"] in next(n for n in figures["notes"]
+                                                   if n["kind"] == "returns_by_status")["examples"]
