@@ -3,7 +3,7 @@
 Submodules: analysis, data, fit, model, plots.
 """
 
-from crmlib.clv import analysis, data, fit, model, params, plots, ranges
+from crmlib.clv import analysis, choice, data, fit, model, params, plots, ranges
 from crmlib.clv.analysis import (
     MAX_GROUP,
     MIN_CALIBRATION_CUSTOMERS,
@@ -64,6 +64,7 @@ from crmlib.clv.params import DEFAULTS
 
 __all__ = [
     "analysis",
+    "choice",
     "data",
     "fit",
     "model",

@@ -102,6 +102,9 @@ class ClvModel:
         self.margin_rate_: float = 1.0
         self.fallback_value_: float = float("nan")
         self.n_customers_: int = 0
+        #: the purchase model that predicts (BG/NBD unless :meth:`use_purchase_model` chose another)
+        self.purchase_kind_: str = "bgnbd"
+        self.purchase_model_: Any = None
 
     # -- fitting ----------------------------------------------------------------------------------------
     def fit(self, summary: pd.DataFrame) -> ClvModel:
@@ -213,14 +216,33 @@ class ClvModel:
         if self.bgnbd_ is None:
             raise ValueError("ClvModel is not fitted: call fit(customer_summary) or from_dict(...) first.")
 
+    @property
+    def purchase_fitter(self) -> Any:
+        """The lifetimes fitter that predicts purchases (:attr:`purchase_model_`, else BG/NBD)."""
+        return self.purchase_model_ if self.purchase_model_ is not None else self.bgnbd_
+
+    def use_purchase_model(self, kind: str, summary: pd.DataFrame) -> ClvModel:
+        """Predict purchases with ``kind`` (``bgnbd``, ``mbgnbd`` or ``pareto``, see :mod:`crmlib.clv.choice`),
+        fitted on the per-customer table; the BG/NBD parameters stay on record. Returns ``self``."""
+        from crmlib.clv.choice import fit_purchase_model
+
+        self._check_fitted()
+        if kind == "bgnbd":
+            self.purchase_kind_, self.purchase_model_ = "bgnbd", None
+            return self
+        lt = lifetimes_summary(summary, time_unit=self.time_unit)
+        self.purchase_model_ = fit_purchase_model(kind, lt, penalizer=self.penalizer)
+        self.purchase_kind_ = kind
+        return self
+
     def _alive(self, x: np.ndarray, rec: np.ndarray, age: np.ndarray) -> np.ndarray:
         with quiet():
-            return np.asarray(self.bgnbd_.conditional_probability_alive(x, rec, age), dtype=float)
+            return np.asarray(self.purchase_fitter.conditional_probability_alive(x, rec, age), dtype=float)
 
     def _expected(self, t: float | np.ndarray, x: np.ndarray, rec: np.ndarray, age: np.ndarray) -> np.ndarray:
-        """E[X(t) | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10), via lifetimes."""
+        """E[X(t) | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10, or the chosen model's), via lifetimes."""
         with quiet():
-            out = self.bgnbd_.conditional_expected_number_of_purchases_up_to_time(t, x, rec, age)
+            out = self.purchase_fitter.conditional_expected_number_of_purchases_up_to_time(t, x, rec, age)
         return np.asarray(out, dtype=float)
 
     def _order_value(self, x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -266,8 +288,14 @@ class ClvModel:
         P(no purchase) = 1 - P(alive) + P(alive) * ((alpha + T) / (alpha + T + t)) ** (r + x).
         """
         lt, (x, rec, age), inv = self._prepared(summary)
-        r, alpha = float(self.bgnbd_.params_["r"]), float(self.bgnbd_.params_["alpha"])
         t = float(horizon_days) / UNITS[self.time_unit]
+        if self.purchase_kind_ == "pareto":  # lifetimes' P(X(t) = 0 | x, t_x, T) for Pareto/NBD
+            with quiet():
+                none = np.asarray(self.purchase_fitter.conditional_probability_of_n_purchases_up_to_time(
+                    0, t, x, rec, age), dtype=float)
+            return pd.Series((1.0 - none)[inv], index=lt.index, name="p_order")
+        # BG/NBD and MBG/NBD: dropout only right after a purchase, the same Gamma posterior of the rate
+        r, alpha = float(self.purchase_fitter.params_["r"]), float(self.purchase_fitter.params_["alpha"])
         alive = self._alive(x, rec, age)
         silent = np.exp((r + x) * (np.log(alpha + age) - np.log(alpha + age + t)))
         return pd.Series((alive * (1.0 - silent))[inv], index=lt.index, name="p_order")
@@ -356,6 +384,8 @@ class ClvModel:
             "horizon_days": self.horizon_days,
             "annual_discount_rate": self.annual_discount_rate,
             "n_customers": int(self.n_customers_),
+            "purchase_model": {"kind": self.purchase_kind_,
+                               "params": {k: float(v) for k, v in self.purchase_fitter.params_.items()}},
             "settings": {"penalizer": self.penalizer, "retry_penalizers": self.retry_penalizers,
                          "correlation_threshold": self.correlation_threshold,
                          "min_repeat_buyers": self.min_repeat_buyers, "value": self.value,

@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "holdout_days": 180,
     # simulations behind clv_p10 / clv_p90 and the range of the existing customers' total (crmlib/clv/ranges.py)
     "interval_draws": 200,
+    # purchase model: auto = the best of BG/NBD, MBG/NBD and Pareto/NBD on the holdout (crmlib/clv/choice.py)
+    "model": "auto",
+    "pareto_max_rows": 20_000,    # distinct (x, t_x, T) rows above which Pareto/NBD is not fitted (slow)
     # CLV on "revenue" (default) or "margin": margin uses margin_rate if set, else the data's margin share
     # (sum of margin / sum of revenue) when costs are known.
     "value": "revenue",
@@ -75,6 +78,8 @@ def check(params: Mapping[str, Any]) -> None:
     c.number("annual_discount_rate", low=0, high=10, high_open=True,
              what="a yearly rate in [0, 10) (0.10 = 10%)")
     c.choice("value", ("revenue", "margin"))
+    c.choice("model", ("auto", "bgnbd", "mbgnbd", "pareto"))
+    c.positive("pareto_max_rows")
     c.share("margin_rate", optional=True, example=0.25)
     c.share("correlation_threshold")
     c.positive("min_repeat_buyers")

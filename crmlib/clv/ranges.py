@@ -62,7 +62,10 @@ def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int =
         Per-customer 10th and 90th percentiles, and the total over all customers of each draw.
     """
     rng = np.random.default_rng(seed)
-    bg = _param_draws(model.bgnbd_, ["r", "alpha", "a", "b"], draws, rng)
+    kind = getattr(model, "purchase_kind_", "bgnbd")
+    fitter = model.purchase_fitter if hasattr(model, "purchase_fitter") else model.bgnbd_
+    names = ["r", "alpha", "s", "beta"] if kind == "pareto" else ["r", "alpha", "a", "b"]
+    bg = _param_draws(fitter, names, draws, rng)
     gg = (_param_draws(model.gamma_gamma_, ["p", "q", "v"], draws, rng)
           if model.gamma_gamma_ is not None else None)
     x_all = lt["frequency"].to_numpy(dtype=float)
@@ -75,14 +78,26 @@ def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int =
     for start in range(0, n, CHUNK):
         sl = slice(start, min(n, start + CHUNK))
         x, tx, T, m = x_all[sl, None], tx_all[sl, None], T_all[sl, None], m_all[sl, None]  # noqa: N806
-        r, alpha, a, b = (bg[:, k][None, :] for k in range(4))
-        # P(alive | x, t_x, T) (FHL 2005, eq. A.? / note 021), closed form
-        ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
-        odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-12) * ratio, 0.0)
-        alive = rng.random(odds.shape) < 1.0 / (1.0 + odds)
+        r, alpha, a, b = (bg[:, k][None, :] for k in range(4))  # Pareto/NBD: a, b are s, beta
         lam = rng.gamma(r + x, 1.0 / (alpha + T))
-        p = rng.beta(np.broadcast_to(a, lam.shape), b + x)
-        n_buy = np.minimum(rng.poisson(lam * horizon), rng.geometric(np.clip(p, 1e-12, 1.0)))
+        if kind == "pareto":
+            # alive with the fitted P(alive); given alive, lambda ~ Gamma(r + x, alpha + T) and the dropout
+            # rate mu ~ Gamma(s, beta + T); purchases Poisson(lambda * min(t, Exp(mu)))
+            p_alive = model._alive(x_all[sl], tx_all[sl], T_all[sl])[:, None]
+            alive = rng.random(lam.shape) < p_alive
+            mu = rng.gamma(np.broadcast_to(a, lam.shape), 1.0 / (b + T))
+            n_buy = rng.poisson(lam * np.minimum(horizon, rng.exponential(1.0 / mu)))
+        else:
+            # P(alive | x, t_x, T) in closed form (FHL 2005 note 021; MBG/NBD: Batislam et al. 2007, eq. 14)
+            ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
+            if kind == "mbgnbd":
+                odds = a / (b + x) * ratio
+                p = rng.beta(np.broadcast_to(a, lam.shape), b + x + 1)
+            else:
+                odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-12) * ratio, 0.0)
+                p = rng.beta(np.broadcast_to(a, lam.shape), b + x)
+            alive = rng.random(odds.shape) < 1.0 / (1.0 + odds)
+            n_buy = np.minimum(rng.poisson(lam * horizon), rng.geometric(np.clip(p, 1e-12, 1.0)))
         n_buy = np.where(alive, n_buy, 0)
         if gg is not None:
             pg, q, v = (gg[:, k][None, :] for k in range(3))
