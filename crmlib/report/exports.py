@@ -32,6 +32,7 @@ CSV_DIALECTS: dict[str, dict[str, str]] = {
 # holds the text (then the code column is left out of the workbook; the CSV keeps it for machines).
 CODE_COLUMNS: dict[str, tuple[str | None, str | None]] = {
     "risk_level": ("churn.level", None),
+    "risk_text": (None, "risk_level"),  # "Yüksek (%65)": the level and the score have their own columns
     "action_code": ("churn.action", "action_text"),
     "message_code": ("churn.message", "message_text"),
     "reasons": (None, "reasons_text"),
