@@ -8,6 +8,7 @@ removed; only what the notebook displayed on purpose remains.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 import os
@@ -48,20 +49,26 @@ def report_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return out
 
 
-def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer: str = "") -> Path:
-    """Render an executed notebook to self-contained HTML without code."""
+@functools.lru_cache(maxsize=4)
+def _exporter(lang: str) -> Any:
+    """One HTML exporter per language and process: its templates are compiled once, not per report."""
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(nb_path, as_version=4)
-    nb = report_notebook(nb)
-    nb.metadata["title"] = title
     exporter = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[_template_dir()])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.embed_images = True
     exporter.language_code = lang
-    body, _ = exporter.from_notebook_node(nb, resources={"language_code": lang, "crm_footer": footer})
+    return exporter
+
+
+def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer: str = "") -> Path:
+    """Render an executed notebook to self-contained HTML without code."""
+    nb = nbformat.read(nb_path, as_version=4)
+    nb = report_notebook(nb)
+    nb.metadata["title"] = title
+    body, _ = _exporter(lang).from_notebook_node(nb, resources={"language_code": lang, "crm_footer": footer})
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(body, encoding="utf-8")
     return html_path
