@@ -322,11 +322,17 @@ def masks_html(ctx: Any) -> bool:
 
 
 def mask_contacts(frame: pd.DataFrame, *, enabled: bool) -> pd.DataFrame:
-    """Mask the ``name``, ``email`` and ``phone`` columns of ``frame`` when ``enabled``."""
+    """Mask the ``name``, ``contact_person``, ``email`` and ``phone`` columns of ``frame`` when ``enabled``;
+    a ``message`` column addressed to one of those names gets the masked name too."""
     if not enabled:
         return frame
     out = frame.copy()
-    for col, func in (("name", mask_name), ("email", mask_email), ("phone", mask_phone)):
+    for col, func in (("name", mask_name), ("contact_person", mask_name), ("email", mask_email),
+                      ("phone", mask_phone)):
         if col in out.columns:
-            out[col] = out[col].map(func)
+            raw = out[col]
+            out[col] = raw.map(func)
+            if "message" in out.columns and col in ("name", "contact_person"):
+                out["message"] = [m.replace(r, k) if isinstance(m, str) and isinstance(r, str) and r and isinstance(
+                    k, str) else m for m, r, k in zip(out["message"], raw, out[col], strict=True)]
     return out

@@ -412,3 +412,16 @@ def test_tiers_are_named_by_their_spend_band_not_a_number() -> None:
     names = loy.tier_names([10_000, 25_000], lang="tr", currency="TRY")
     assert len(names) == 3 and names[-1].startswith("25.000") and "+" in names[-1]
     assert all("kademe" not in n.lower() and not n.strip().isdigit() for n in names)
+
+
+def test_masked_reports_hide_the_contact_person_in_the_list_and_its_message() -> None:
+    from crmlib.report import display
+
+    customers = pd.DataFrame({"customer_id": ["sole"], "name": ["Ayşe Turan - Turan Konfeksiyon"]})
+    special = pd.DataFrame({"customer_id": ["sole"], "occasion": ["birthday"], "date": pd.to_datetime(["2026-07-01"]),
+                            "years": [51], "days_until": [1]})
+    calls = loyalty.special_day_calls(special, customers, lang="en").assign(name=customers["name"])
+    masked = display.mask_contacts(calls, enabled=True)
+    assert "Ayşe" not in masked.loc[0, "contact_person"] and "Ayşe Turan" not in masked.loc[0, "message"]
+    assert masked.loc[0, "message"].startswith("Happy birthday, " + masked.loc[0, "contact_person"])
+    assert "Turan Konfeksiyon" not in masked.loc[0, "name"]
