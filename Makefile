@@ -35,8 +35,9 @@ run-tr: venv sample ## the same in Turkish (params/sample_tr.yaml)
 validate: venv sample ## check the data of PARAMS and print what was found
 	$(PY) -m crmlib validate $(PARAMS)
 
-test: venv ## lint and run the test suite (slow scale tests excluded)
+test: venv ## lint, check the layer rules (import-linter) and run the test suite (slow scale tests excluded)
 	$(PY) -m ruff check crmlib tests benchmarks
+	.venv/bin/lint-imports
 	$(PY) -m pytest -q
 
 test-slow: venv ## run only the slow scale tests

@@ -25,6 +25,7 @@ from crmlib.churn.actions import (
     reason_sentences,
     suggest,
 )
+from crmlib.churn.backtesting import backtest, evaluate, precision_at
 from crmlib.churn.model import (
     RiskModel,
     available,
@@ -46,7 +47,6 @@ from crmlib.churn.report import (
 from crmlib.churn.scoring import (
     WeeklyResult,
     at_risk_list,
-    backtest,
     compute_signals,
     expected_next_order,
     expected_orders_at,
@@ -98,6 +98,8 @@ __all__ = [
     "backtest",
     "backtest_line",
     "backtest_table",
+    "evaluate",
+    "precision_at",
     "build_list",
     "clv_inputs",
     "complaints",

@@ -1,7 +1,7 @@
 """Backtest of the churn risk score: score customers at an earlier date and compare with what happened.
 
-:func:`crmlib.churn.scoring.backtest` is the public entry point (documented there); metrics come from
-scikit-learn (``roc_auc_score``) and :func:`precision_at`.
+:func:`backtest` is the public entry point; metrics come from scikit-learn (``roc_auc_score``) and
+:func:`precision_at`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from crmlib.churn.params import resolve as resolve_params
 from crmlib.churn.scoring import (
     fit_risk_model,
     no_purchase_between,
@@ -37,7 +38,7 @@ def evaluate(orders: pd.DataFrame, *, as_of: pd.Timestamp, cutoff: pd.Timestamp 
              tables: Mapping[str, pd.DataFrame | None] | None, params: Mapping[str, Any],
              clv_params: Mapping[str, Any] | None, expected_orders: pd.Series | None, labels: pd.Series | None,
              population: str | Sequence[str]) -> pd.DataFrame:
-    """See :func:`crmlib.churn.scoring.backtest` (``params`` complete, dates normalized)."""
+    """See :func:`backtest` (``params`` complete, dates normalized)."""
     p = params
     h = int(p["horizon_days"])
     cutoff = as_of - pd.Timedelta(days=h) if cutoff is None else cutoff
@@ -95,3 +96,49 @@ def evaluate(orders: pd.DataFrame, *, as_of: pd.Timestamp, cutoff: pd.Timestamp 
     out = pd.DataFrame(rows)
     out.attrs["method"] = model.method_
     return out
+
+
+def _day(value: Any) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()
+
+
+def backtest(orders: pd.DataFrame, *, as_of: Any, cutoff: Any = None, horizon_days: int | None = None,
+             tables: Mapping[str, pd.DataFrame | None] | None = None, params: Mapping[str, Any] | None = None,
+             clv_params: Mapping[str, Any] | None = None, expected_orders: pd.Series | None = None,
+             labels: pd.Series | None = None, population: str | Sequence[str] = "all") -> pd.DataFrame:
+    """Score the customers at ``cutoff`` and compare with what happened next.
+
+    The risk model is trained out of time before ``cutoff`` (:func:`fit_risk_model` at ``cutoff``), then
+    three rankings are scored with scikit-learn's ``roc_auc_score`` and the precision in the top 10% / 20%:
+    the risk score, the plain rule "no order for ``no_order_days``" (a yes/no ranking) and BG/NBD expected
+    orders alone (fewer = riskier; needs ``clv_params`` or ``expected_orders``).
+
+    Parameters
+    ----------
+    orders
+        ``customer_id``, ``order_date``, ``amount`` (``is_purchase``), up to ``as_of``.
+    cutoff
+        Date of the scoring snapshot (default ``as_of - horizon_days``). Without ``labels`` the outcome is
+        "no purchase in (cutoff, cutoff + horizon_days]" read from ``orders``, so
+        ``cutoff + horizon_days <= as_of``.
+    labels
+        Known outcomes (True = lost) indexed by customer_id, e.g. from a simulation's truth; replaces the
+        outcome read from the orders.
+    expected_orders
+        BG/NBD expected orders at ``cutoff`` (otherwise fitted at ``cutoff`` with ``clv_params``).
+    population
+        ``all`` customers with a purchase by ``cutoff``, or ``active`` ones only (an order within
+        ``lapsed_days``): the harder test, where the early warning matters; or a list of both (rows for each).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per population and method (``risk_score``, ``no_order_rule``, ``expected_orders``): ``auc``,
+        ``precision_top_10``, ``precision_top_20``, ``n_customers``, ``n_lost``, ``base_rate``, ``cutoff``,
+        ``horizon_days``, ``population``; ``attrs["method"]`` is the risk model's method. Empty when no customer had
+        bought by ``cutoff``.
+    """
+    p = resolve_params({**(params or {}), **({"horizon_days": horizon_days} if horizon_days else {})})
+    return evaluate(orders, as_of=_day(as_of), cutoff=None if cutoff is None else _day(cutoff),
+                    tables=tables, params=p, clv_params=clv_params, expected_orders=expected_orders,
+                    labels=labels, population=population)

@@ -25,13 +25,15 @@ from crmlib.churn.model import RiskModel
 from crmlib.churn.params import LAPSED_LEVEL
 from crmlib.churn.params import resolve as _params
 from crmlib.churn.signals import SIGNALS, purchases, require_columns
+from crmlib.clv.model import fit_clv
+from crmlib.data import tables as tb
 from crmlib.errors import DataError
 from crmlib.report import i18n
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SIGNALS", "RiskModel", "compute_signals", "fit_risk_model", "risk_scores",
-           "reasons_text", "expected_next_order", "at_risk_list", "history_flags", "backtest", "winback",
+           "reasons_text", "expected_next_order", "at_risk_list", "history_flags", "winback",
            "expected_orders_at", "unavailable_signals", "WeeklyResult", "weekly_call_lists"]
 
 def _ts(value: Any) -> pd.Timestamp:
@@ -115,9 +117,7 @@ def compute_signals(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_
 def expected_orders_at(customer_summary: pd.DataFrame, *, horizon_days: int,
                        clv_params: Mapping[str, Any]) -> pd.Series:
     """BG/NBD expected orders over ``horizon_days`` from a model fitted on ``customer_summary`` (CLV module)."""
-    from crmlib import clv as clv
-
-    model = clv.fit_clv(customer_summary, dict(clv_params))
+    model = fit_clv(customer_summary, dict(clv_params))
     return model.expected_orders(customer_summary, horizon_days=horizon_days)
 
 
@@ -135,8 +135,6 @@ def snapshot_signals(orders: pd.DataFrame, *, as_of: pd.Timestamp,
     summary = pd.DataFrame({"customer_id": np.sort(ids)})
     eo = expected_orders
     if eo is None and clv_params is not None and len(ids):
-        from crmlib.data import tables as tb
-
         cut = orders.loc[orders["order_date"] <= as_of]
         full = tb.build_customer_summary(cut, as_of)
         try:
@@ -409,47 +407,3 @@ def winback(history_flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: 
         wholesale win-back programmes).
     """
     return ca.count_winback(history_flags, orders, as_of=_ts(as_of), by=by)
-
-
-def backtest(orders: pd.DataFrame, *, as_of: Any, cutoff: Any = None, horizon_days: int | None = None,
-             tables: Mapping[str, pd.DataFrame | None] | None = None, params: Mapping[str, Any] | None = None,
-             clv_params: Mapping[str, Any] | None = None, expected_orders: pd.Series | None = None,
-             labels: pd.Series | None = None, population: str | Sequence[str] = "all") -> pd.DataFrame:
-    """Score the customers at ``cutoff`` and compare with what happened next.
-
-    The risk model is trained out of time before ``cutoff`` (:func:`fit_risk_model` at ``cutoff``), then
-    three rankings are scored with scikit-learn's ``roc_auc_score`` and the precision in the top 10% / 20%:
-    the risk score, the plain rule "no order for ``no_order_days``" (a yes/no ranking) and BG/NBD expected
-    orders alone (fewer = riskier; needs ``clv_params`` or ``expected_orders``).
-
-    Parameters
-    ----------
-    orders
-        ``customer_id``, ``order_date``, ``amount`` (``is_purchase``), up to ``as_of``.
-    cutoff
-        Date of the scoring snapshot (default ``as_of - horizon_days``). Without ``labels`` the outcome is
-        "no purchase in (cutoff, cutoff + horizon_days]" read from ``orders``, so
-        ``cutoff + horizon_days <= as_of``.
-    labels
-        Known outcomes (True = lost) indexed by customer_id, e.g. from a simulation's truth; replaces the
-        outcome read from the orders.
-    expected_orders
-        BG/NBD expected orders at ``cutoff`` (otherwise fitted at ``cutoff`` with ``clv_params``).
-    population
-        ``all`` customers with a purchase by ``cutoff``, or ``active`` ones only (an order within
-        ``lapsed_days``): the harder test, where the early warning matters; or a list of both (rows for each).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per population and method (``risk_score``, ``no_order_rule``, ``expected_orders``): ``auc``,
-        ``precision_top_10``, ``precision_top_20``, ``n_customers``, ``n_lost``, ``base_rate``, ``cutoff``,
-        ``horizon_days``, ``population``; ``attrs["method"]`` is the risk model's method. Empty when no customer had
-        bought by ``cutoff``.
-    """
-    from crmlib.churn import backtesting as churn_backtest
-
-    p = _params({**(params or {}), **({"horizon_days": horizon_days} if horizon_days else {})})
-    return churn_backtest.evaluate(orders, as_of=_ts(as_of), cutoff=None if cutoff is None else _ts(cutoff),
-                                   tables=tables, params=p, clv_params=clv_params,
-                                   expected_orders=expected_orders, labels=labels, population=population)

@@ -21,6 +21,7 @@ from crmlib.core import params as params_mod
 from crmlib.core import registry
 from crmlib.data import tables
 from crmlib.data import validate as validation
+from crmlib.data.read import REQUIRED
 from crmlib.errors import DataError
 from crmlib.report.exports import csv_dialect, write_csv
 
@@ -129,6 +130,10 @@ class Context:
     def data_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last order date used (after the as-of cut)."""
         return self.orders["order_date"].min(), self.orders["order_date"].max()
+
+    def required_columns(self, table: str) -> tuple[str, ...]:
+        """The columns ``table`` cannot do without (the contract's bold ones)."""
+        return REQUIRED.get(table, ("customer_id",))
 
     def has(self, table: str, *columns: str) -> bool:
         """Whether an optional table is present (and has every column named)."""

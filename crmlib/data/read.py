@@ -12,7 +12,7 @@ line 2 (blank lines inside a CSV are skipped by the reader and not counted).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,17 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from crmlib.data import sniff
+from crmlib.data import readers, sniff
+from crmlib.data.problems import (  # noqa: F401  (the message helpers, also reachable from here)
+    MAX_EXAMPLES,
+    Place,
+    SheetLine,
+    data_error,
+    format_rows,
+    line_number,
+    lines_of,
+    where,
+)
 from crmlib.errors import DataError, did_you_mean
 
 logger = logging.getLogger(__name__)
@@ -71,8 +81,6 @@ DEFAULT_TIMEZONE = "Europe/Istanbul"
 RULE_KEYS: tuple[str, ...] = ("drop_when", "return_when")
 FORMATS: dict[str, str] = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet",
                            ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx"}
-#: Examples quoted in a message.
-MAX_EXAMPLES = 5
 #: Rows whose distinct values feed decimal-mark detection before the whole column is consulted.
 DETECT_ROWS = 200_000
 #: Distinct numbers per column whose decimal mark is looked at (Python-level; a few are enough).
@@ -112,85 +120,6 @@ class RawTable:
     def place(self) -> Place:
         """The file (and sheet) for messages."""
         return Place(self.path, self.detected.get("sheet"))
-
-
-def line_number(detected: Mapping[str, Any], layout: Mapping[str, Any], position: int) -> int:
-    """Return the spreadsheet line of the row read at ``position`` (a :class:`SheetLine` across sheets)."""
-    lines = layout.get("lines")
-    if lines is not None:
-        sheets = detected.get("sheet") or []
-        return SheetLine(int(lines[int(position)]), sheets[int(layout["sheets_of_rows"][int(position)])])
-    return int(position) + int(detected.get("first_line", 2))
-
-
-class SheetLine(int):
-    """A spreadsheet line that also names its sheet (``12 of sheet '2025'``)."""
-
-    sheet: str
-
-    def __new__(cls, line: int, sheet: str) -> SheetLine:
-        out = super().__new__(cls, line)
-        out.sheet = sheet
-        return out
-
-    def __getnewargs__(self) -> tuple[int, str]:  # copies and pickles keep the sheet
-        return int(self), self.sheet
-
-    def __format__(self, spec: str) -> str:
-        return f"{int(self):{spec}} (sheet {self.sheet!r})"
-
-    def __repr__(self) -> str:
-        return format(self)
-
-
-class Place(str):
-    """A file path for messages that remembers the sheet it was read from."""
-
-    sheet: Any
-
-    def __new__(cls, path: Path | str, sheet: Any = None) -> Place:
-        out = super().__new__(cls, str(path))
-        out.sheet = sheet
-        return out
-
-
-# ------------------------------------------------------------------------------------------------ messages
-
-
-def where(table: str, path: Path | str, column: str | None = None, source: str | None = None) -> str:
-    """Return the 'where' part of a message: table, file and column (ours and the file's)."""
-    sheet = getattr(path, "sheet", None)
-    shown = (f", sheets {sheet}" if isinstance(sheet, list) else f", sheet {sheet!r}") if sheet else ""
-    text = f"Table {table!r} (file {str(path)!r}{shown})"
-    if column:
-        text += f", column {column!r}"
-        if source and source != column:
-            text += f" (in the file: {source!r})"
-    return text
-
-
-def format_rows(rows: Iterable[tuple[int, Any]]) -> str:
-    """Return ``line 5: '12,3,4'; line 9: 'abc'`` for up to five (line, value) pairs."""
-    return "; ".join(f"line {line}: {value!r}" for line, value in list(rows)[:MAX_EXAMPLES])
-
-
-def data_error(table: str, path: Path | str, what: str, todo: str, *, column: str | None = None,
-               source: str | None = None, rows: Sequence[tuple[int, Any]] = ()) -> DataError:
-    """Return the one :class:`DataError` for a problem: where, what (with rows and values), what to do."""
-    text = f"{where(table, path, column, source)}: {what}"
-    if rows:
-        text += f" First rows: {format_rows(rows)}."
-    return DataError(f"{text} What to do: {todo}")
-
-
-def lines_of(series: pd.Series, values: Iterable[Any]) -> list[tuple[int, Any]]:
-    """Return (spreadsheet line, value) of the first row holding each of ``values``."""
-    out = []
-    for value in list(values)[:MAX_EXAMPLES]:
-        hits = series.index[(series == value).fillna(False).to_numpy(dtype=bool)]
-        if len(hits):
-            out.append((int(hits[0]) + 2, value))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- mapping
@@ -365,8 +294,6 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
     if fmt is None:
         raise data_error(name, shown, f"the extension {path.suffix!r} is not supported.",
                          "give a .csv, .parquet or .xlsx file.")
-    from crmlib.data import readers  # imports this module's message helpers
-
     _check_read_options(name, read)
     detected: dict[str, Any] = {"format": fmt, "given": sorted(k for k, v in read.items() if v is not None),
                                 "timezone": read.get("timezone") or DEFAULT_TIMEZONE}

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crmlib.data import sniff
-from crmlib.data.read import MAX_EXAMPLES, data_error
+from crmlib.data.problems import MAX_EXAMPLES, data_error
 from crmlib.errors import DataError, did_you_mean
 
 #: Single-byte encodings that agree with ASCII, for which ASCII-only lines need no transcoding.

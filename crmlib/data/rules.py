@@ -19,7 +19,10 @@ import pandas as pd
 
 from crmlib.data import sniff
 from crmlib.data.coerce import CURRENCY_MARKS, cell_text
-from crmlib.data.read import MAX_EXAMPLES, RawTable, data_error
+from crmlib.data.notes import Note
+from crmlib.data.problems import MAX_EXAMPLES, data_error
+from crmlib.data.read import RawTable
+from crmlib.errors import DataError
 
 #: A cell that labels a totals row of a report (TOPLAM, Genel Toplam, Ara Toplam, Total, Grand total).
 TOTAL_WORDS = re.compile(r"^(genel|ara|grand|sub)?\s*-?\s*(toplam|toplamlar|total|totals|sum)\s*:?$", re.IGNORECASE)
@@ -37,8 +40,6 @@ def _fold(value: Any) -> str:
 
 
 def _note(*args: Any, **kwargs: Any) -> Any:
-    from crmlib.data.validate import Note
-
     return Note(*args, **kwargs)
 
 
@@ -372,14 +373,10 @@ def analysis_date(dates: pd.Series, lines: Callable[[np.ndarray], list[Any]], *,
     examples = [(line, f"{dates.iloc[p]:%Y-%m-%d}") for line, p in zip(lines(positions), positions, strict=True)]
     shown = "; ".join(f"line {line}: {value!r}" for line, value in examples)
     if count > FUTURE_MAX and count > FUTURE_TOLERANCE * len(dates):
-        from crmlib.errors import DataError
-
         raise DataError(f"Table 'orders'{where}, column 'order_date': {count:,} of {len(dates):,} lines are dated "
                         f"after today ({today:%Y-%m-%d}), too many to be typos. First rows: {shown}. What to "
                         "do: correct the dates (or read.date_format), or set as_of to the analysis date.")
     if not (~future).any():
-        from crmlib.errors import DataError
-
         raise DataError(f"Table 'orders'{where}: every line is dated after today ({today:%Y-%m-%d}). First rows: "
                         f"{shown}. What to do: correct the dates, or set as_of.")
     cut = dates[~future].max().normalize()

@@ -35,6 +35,8 @@ import pandas as pd
 import pandera.pandas as pda
 
 from crmlib.data import coerce, rules
+from crmlib.data.notes import Note
+from crmlib.data.problems import line_number
 from crmlib.data.read import MAX_EXAMPLES, REQUIRED, TABLE_COLUMNS, RawTable, data_error, read_table
 from crmlib.errors import DataError, ParamsError, did_you_mean
 
@@ -62,41 +64,6 @@ _DTYPES = {"id": "str", "text": "str", "date": "datetime64[ns]", "month": "datet
 
 
 @dataclass
-class Note:
-    """Something the loader fixed, dropped or counted, for the data-quality section.
-
-    ``kind`` selects the catalogue message ``dq.note.<kind>`` (crmlib/locales/dq.yaml); ``examples`` are
-    (spreadsheet line, value) pairs; ``message`` is the English sentence for logs and the CLI.
-    """
-
-    table: str
-    column: str | None
-    kind: str
-    count: int
-    message: str
-    examples: list[tuple[int, Any]] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def text(self, lang: str, *, currency: str = "TRY") -> str:
-        """Return the note in ``lang`` from the message catalogue, numbers in that language's style."""
-        from crmlib.report import formatting
-        from crmlib.report.i18n import t
-
-        def shown(key: str, value: Any) -> Any:
-            if key == "total":
-                return formatting.money(value, lang, currency)
-            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-            return formatting.number(value, lang) if numeric else value
-
-        values = {k: shown(k, v) for k, v in self.values.items()}
-        from crmlib.report.i18n import field_label, table_label
-
-        return t(f"dq.note.{self.kind}", lang, table=table_label(self.table, lang),
-                 column=field_label(self.table, self.column or "", lang),
-                 count=formatting.number(self.count, lang), **values)
-
-
-@dataclass
 class ValidTable:
     """One validated table: typed frame with our column names (index 0..n-1) and the notes."""
 
@@ -112,8 +79,6 @@ class ValidTable:
 
     def lines(self, rows: np.ndarray) -> list[int]:
         """Return the spreadsheet lines of the given rows of :attr:`frame`."""
-        from crmlib.data.read import line_number
-
         positions = self.positions if self.positions is not None else np.arange(len(self.frame))
         return [line_number(self.detected, self.layout, int(positions[r])) for r in rows]
 

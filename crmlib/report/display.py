@@ -119,12 +119,10 @@ def bullets(items: Iterable[str]) -> None:
 
 def missing(ctx: Any, table: str, columns: Sequence[str] | None = None) -> None:
     """Say in one sentence which data would enable a section (missing optional table or column)."""
-    from crmlib.data.read import REQUIRED
-
     if columns and (table == "orders" or ctx.tables.get(table) is not None):
         message = t(ctx, "common.missing_column", table=table, column=", ".join(columns))
     else:
-        needed = list(columns or REQUIRED.get(table, ("customer_id",)))
+        needed = list(columns or ctx.required_columns(table))
         message = t(ctx, "common.missing_table", table=table, columns=", ".join(needed))
     _show(f"<p class='crm-note'>{esc(message)}</p>")
 
