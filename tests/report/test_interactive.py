@@ -13,7 +13,9 @@ from .headless import CHROMIUM, Browser
 
 
 def _ctx(lang: str, **report) -> SimpleNamespace:
-    return SimpleNamespace(lang=lang, currency="TRY", params={"report": {"max_rows": 3, **report}})
+    # contacts unmasked here, to see the hostile name escaped (the reports mask them by default)
+    return SimpleNamespace(lang=lang, currency="TRY",
+                           params={"report": {"max_rows": 3, "mask_pii_in_html": False, **report}})
 
 
 FRAME = pd.DataFrame({
