@@ -1,6 +1,7 @@
-"""Churn: churn early-warning signals: per customer, each signal's value and whether it fires.
+"""Churn early warning: signals per customer, an out-of-time risk score, the weekly call list, backtest and win-back.
 
-Submodules: actions, backtesting, calibration, model, plots, products, report, scoring, signals, weekly.
+Submodules: actions, backtesting, calibration, model, params, plots, products, report, scoring, signals, weekly. Parameters: ``params.DEFAULTS`` (documented) and
+``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
 from crmlib.churn import (

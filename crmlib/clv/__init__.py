@@ -1,6 +1,8 @@
-"""Clv: lifetimes' inputs built by crmlib (not by ``lifetimes.utils``, parts of which break under pandas 3): the
+"""Customer lifetime value: BG/NBD (how many more purchases) and Gamma-Gamma (how much per purchase), fitted
+with lifetimes on distinct rows; holdout validation, CLV by segment, CAC:LTV.
 
-Submodules: analysis, data, fit, model, plots.
+Submodules: analysis, data, fit, model, params, plots. Parameters: ``params.DEFAULTS`` (documented) and
+``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
 from crmlib.clv import analysis, choice, data, fit, model, params, plots, ranges

@@ -1,6 +1,7 @@
-"""Cross sell: cross-sell and upsell: association rules, next-best products, premium alternatives, bundles, pre-season.
+"""Cross-sell and upsell: association rules, next-best products, premium alternatives, bundles, pre-season.
 
-Submodules: families, plots, report, rules.
+Submodules: families, params, plots, report, rules. Parameters: ``params.DEFAULTS`` (documented) and
+``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
 from crmlib.cross_sell import families, params, plots, report, rules

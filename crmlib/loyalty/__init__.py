@@ -1,6 +1,7 @@
-"""Loyalty: loyalty levers: volume-discount tiers, payment terms, priority stock, special days, referral rewards.
+"""Loyalty levers: volume-discount tiers, payment terms, priority stock, special days, referral rewards.
 
-Submodules: offers, plots, programme.
+Submodules: offers, params, plots, programme. Parameters: ``params.DEFAULTS`` (documented) and
+``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
 from crmlib.loyalty import offers, params, plots, programme

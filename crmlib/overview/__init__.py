@@ -1,6 +1,7 @@
-"""Overview: the overview: what data the run saw, revenue over time, order values, and what the loader fixed.
+"""Overview: what data the run saw, KPIs, revenue over time, order values, and what the loader fixed.
 
-Submodules: changes, kpi_plots, kpis, plots, summary.
+Submodules: changes, kpi_plots, kpis, params, plots, summary. Parameters: ``params.DEFAULTS`` (documented) and
+``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
 from crmlib.overview import changes, kpi_plots, kpis, params, plots, summary
@@ -15,7 +16,6 @@ from crmlib.overview.kpis import (
     format_kpi,
     kpi_table,
     kpis_by_period,
-    logger,
     monthly_kpis,
     nps,
     repeat_customer_share,
@@ -58,7 +58,6 @@ __all__ = [
     "kpi_table",
     "kpis_by_period",
     "last_complete_month",
-    "logger",
     "missing_values",
     "monthly",
     "monthly_kpis",

@@ -1,6 +1,7 @@
-"""Segmentation: customer segmentation: RFM scores, the 11 named RFM segments, wholesale A/B/C tiers and value flags.
+"""Customer segmentation: RFM scores, the named RFM segments, wholesale A/B/C tiers and value flags.
 
-Submodules: actions, plots, rfm, tiers.
+Submodules: actions, params, plots, rfm, tiers. Parameters: ``params.DEFAULTS`` (documented) and
+``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
 from crmlib.segmentation import actions, params, plots, rfm, tiers

@@ -1,6 +1,7 @@
-"""Service: customer service: complaint handling metrics, recurring problems and this week's follow-up lists.
+"""Customer service: complaint handling metrics, recurring problems and this week's follow-up lists.
 
-Submodules: complaints, plots, triage.
+Submodules: complaints, params, plots, triage. Parameters: ``params.DEFAULTS`` (documented) and
+``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
 from crmlib.service import complaints, params, plots, triage
