@@ -41,8 +41,8 @@ table.crm-table th{background:#1f4e79;color:#fff;padding:.35em .7em;text-align:l
 table.crm-table td{padding:.3em .7em;border-bottom:1px solid #e3e8ee;text-align:left !important}
 table.crm-table td.num,table.crm-table th.num{text-align:right !important;white-space:nowrap}
 table.crm-table td.nw{white-space:nowrap}
-table.crm-table td.name{min-width:14em}
-table.crm-table td.long{min-width:20em}
+table.crm-table div.cw-name{min-width:13em}
+table.crm-table div.cw-long{min-width:20em}
 table.crm-table tr:nth-child(even) td{background:#f8fafc}
 .crm-more{font-family:sans-serif;color:#666;font-size:.85em}
 </style>
@@ -176,6 +176,21 @@ _LONG_TEXT = ("reasons_text", "message_text", "strategy", "message", "reason", "
 _NUMERIC_TEXT = re.compile(r"^[-–%+]?[\d.,\s%]*(TL|TRY|[€$£])?[\d.,\s%]*$")
 
 
+def cell_text(escaped: str, css: str) -> str:
+    """A cell's (escaped) text; names and long texts sit in a block with a minimum width, the one way a
+    browser keeps a table column from being squeezed to a word per line (min-width on a cell is ignored)."""
+    return f"<div class='cw-{css}'>{escaped}</div>" if css in ("name", "long") else escaped
+
+
+def _cell_classes(frame: pd.DataFrame, body: pd.DataFrame, numeric: set, formats: dict[str, Any]) -> dict[str, str]:
+    """CSS class per column: numbers right-aligned, dates and codes unbroken, names and long texts wide enough
+    to read (static and interactive tables alike)."""
+    nowrap = (set(formats.get("dates", ())) | set(formats.get("months", ())) | set(_NOWRAP)
+              | {c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
+    return {c: "num" if c in numeric else "nw" if c in nowrap else "name" if c in _NAMES else
+            "long" if c in _LONG_TEXT else "" for c in body.columns}
+
+
 def table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None,
                max_rows: int | None = None, **formats: Any) -> str:
     """Return an escaped, formatted HTML table (see :func:`table`)."""
@@ -187,15 +202,12 @@ def table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None =
                and not pd.api.types.is_bool_dtype(frame[c])}
     numeric |= set(formats.get("money", ())) | set(formats.get("pct", ()))
     body = format_frame(ctx, shown, **formats)
-    nowrap = (set(formats.get("dates", ())) | set(formats.get("months", ())) | set(_NOWRAP)
-              | {c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
-    css = {c: "num" if c in numeric else "nw" if c in nowrap else "name" if c in _NAMES else
-           "long" if c in _LONG_TEXT else "" for c in body.columns}
+    css = _cell_classes(frame, body, numeric, formats)
     head = "".join(f"<th class='{'num' if c in numeric else ''}'>{esc(_label(ctx, c, labels))}</th>"
                    for c in body.columns)
     rows = []
     for record in body.itertuples(index=False):
-        cells = "".join(f"<td class='{css[col]}'>{esc(value)}</td>"
+        cells = "".join(f"<td class='{css[col]}'>{cell_text(esc(value), css[col])}</td>"
                         for col, value in zip(body.columns, record, strict=True))
         rows.append(f"<tr>{cells}</tr>")
     more = ""
@@ -252,9 +264,7 @@ def interactive_table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, s
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])}
     numeric |= set(formats.get("money", ())) | set(formats.get("pct", ()))
-    nowrap = (set(formats.get("dates", ())) | set(formats.get("months", ())) | set(_NOWRAP)
-              | {c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
-    css = {c: "num" if c in numeric else ("nw" if c in nowrap else "") for c in body.columns}
+    css = _cell_classes(frame, body, numeric, formats)
     markup = interactive.table_html(head, body, headers=[_label(ctx, c, labels) for c in body.columns], css=css,
                                     lang=ctx.lang, total=len(frame),
                                     note=interactive.cap_note(ctx.lang, shown=len(head), total=len(frame)))
