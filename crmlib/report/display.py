@@ -218,8 +218,44 @@ def table_html(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None =
     return f"<table class='crm-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
 
+#: column units a practice declares (``units={"revenue": "money"}``) -> the format list they fill
+UNIT_FORMATS: dict[str, str] = {"money": "money", "pct": "pct", "int": "ints", "date": "dates", "month": "months"}
+
+
+def column_spec(frame: pd.DataFrame, *, ns: str | None = None, units: dict[str, str] | None = None,
+                labels: dict[str, str] | None = None, **formats: Any) -> tuple[dict[str, str], dict[str, Any]]:
+    """Labels and formats of ``frame``'s columns from a practice's namespace and column-unit map.
+
+    A column's header is ``labels[column]`` when given, else ``<ns>.col.<column>`` when the catalogue has it
+    (then ``col.<column>``, see :func:`table`). ``units`` maps columns to ``money``, ``pct``, ``int``,
+    ``date``, ``month`` or ``number:<digits>`` (as ``KPI_UNITS`` of :mod:`crmlib.overview.kpis` does);
+    explicit ``formats`` win.
+    """
+    labels = dict(labels or {})
+    if ns:
+        for col in frame.columns:
+            if col not in labels and i18n.has(f"{ns}.col.{col}"):
+                labels[col] = f"{ns}.col.{col}"
+    merged: dict[str, Any] = {key: list(value) if not isinstance(value, dict) else dict(value)
+                              for key, value in formats.items()}
+    taken = {c for value in formats.values() for c in value}
+    for col, unit in (units or {}).items():
+        if col not in frame.columns or col in taken:
+            continue
+        if unit.startswith("number"):
+            digits = int(unit.partition(":")[2] or 2)
+            merged.setdefault("decimals", {})[col] = digits
+        elif unit in UNIT_FORMATS:
+            merged.setdefault(UNIT_FORMATS[unit], []).append(col)
+        else:
+            raise ValueError(f"unknown column unit {unit!r} for {col!r}; use one of "
+                             f"{', '.join([*UNIT_FORMATS, 'number:<digits>'])}")
+    return labels, merged
+
+
 def table(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None, max_rows: int | None = None,
-          interactive: bool | None = None, **formats: Any) -> None:
+          interactive: bool | None = None, ns: str | None = None, units: dict[str, str] | None = None,
+          **formats: Any) -> None:
     """Show a table with labels from the catalogue, formatted money/dates/percentages, every cell escaped.
 
     Parameters
@@ -232,10 +268,14 @@ def table(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None
         Sortable, searchable and filterable in the browser (:mod:`crmlib.report.interactive`). By default a
         table longer than ``max_rows`` is interactive (up to ``report.interactive_max_rows`` rows) when
         ``report.interactive_tables`` is on; shorter summaries stay static.
+    ns, units
+        A practice's namespace (headers ``<ns>.col.<column>``, then ``col.<column>``) and its column-unit
+        map (:func:`column_spec`), so that a notebook needs neither a labels dict nor format lists.
     formats
         ``money=[...]``, ``dates=[...]``, ``months=[...]``, ``pct=[...]``, ``ints=[...]``,
         ``decimals={col: digits}``.
     """
+    labels, formats = column_spec(frame, ns=ns, units=units, labels=labels, **formats)
     report = ctx.params.get("report", {})
     limit = max_rows if max_rows is not None else int(report.get("max_rows", 25))
     if interactive is None:

@@ -57,3 +57,24 @@ def test_html_tables_mask_contacts_unless_mask_pii_in_html_is_false():
     assert "Yıldız" not in rp.table_html(ctx, frame)
     interactive = rp.interactive_table_html(_ctx("en"), frame)  # sortable tables mask the same way
     assert "Yıldız" not in interactive and "123 45" not in interactive and "Y***** T******" in interactive
+
+
+def test_practice_namespace_and_units_replace_labels_and_format_lists(capsys):
+    from crmlib.report import i18n
+
+    frame = pd.DataFrame({"name": ["Öz Ambalaj"], "rank": [1], "city": ["İzmir"], "revenue": [1234.5],
+                          "share": [0.25], "score": [0.123456]})
+    labels, formats = rp.column_spec(frame, ns="xsell", units={"revenue": "money", "share": "pct",
+                                                                "score": "number:3", "absent": "money"})
+    # <ns>.col.<column> first, then the shared col.<column> (no xsell.col.city: the shared one is used)
+    assert labels == {"name": "xsell.col.name", "rank": "xsell.col.rank", "score": "xsell.col.score"}
+    assert formats == {"money": ["revenue"], "pct": ["share"], "decimals": {"score": 3}}
+    out = rp.table_html(_ctx("en"), frame, labels=labels, max_rows=5, **formats)
+    assert f">{i18n.t('xsell.col.rank', 'en')}<" in out and f">{i18n.t('col.city', 'en')}<" in out
+    assert ">TRY 1,234<" in out and ">25.0%<" in out and ">0.123<" in out
+    # explicit formats win over the unit map; an unknown unit is refused
+    assert rp.column_spec(frame, units={"share": "pct"}, ints=["share"])[1] == {"ints": ["share"]}
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown column unit 'euro'"):
+        rp.column_spec(frame, units={"revenue": "euro"})
