@@ -84,7 +84,7 @@ def check(params: Mapping[str, Any]) -> None:
     c.number("preseason_min_index", low=0)
     c.number("bundle_closed_tolerance", low=0, high=1, high_open=True)
     c.number("bundle_discount_pct", low=0, high=100, high_open=True, what="a percentage in [0, 100)")
-    for key in ("min_orders", "min_customers"):
+    for key in ("min_orders", "min_customers", "min_products"):
         c.number(key, low=0, whole=True, what="a whole number >= 0 (0 = no rule)")
     words = c.get("premium_tier_words")
     if words is not None and (not isinstance(words, (list, tuple)) or not all(isinstance(w, str) for w in words)):

@@ -120,9 +120,16 @@ def test_cross_sell_thin_data_shows_best_sellers_and_no_rules():
     assert rich["method"] == "item_to_item" and len(rich["rules"]) == 2  # A→B and B→A (lift 1)
 
 
-def test_cross_sell_rule_bounds_are_checked():
-    with pytest.raises(ParamsError, match="cross_sell.min_orders must be a whole number ≥ 0"):
-        xs.merged_params({"min_orders": -1})
+@pytest.mark.parametrize("key", ["min_orders", "min_customers", "min_products"])
+def test_cross_sell_rule_bounds_are_checked(key):
+    with pytest.raises(ParamsError, match=rf"'cross_sell.{key}' must be a whole number >= 0 \(0 = no rule\), got -1"):
+        xs.merged_params({key: -1})
+
+
+@pytest.mark.parametrize("key", ["min_customers", "min_history_days", "min_repeat_customers"])
+def test_clv_rule_bounds_are_checked(key):
+    with pytest.raises(ParamsError, match=rf"'clv.{key}'"):
+        clv.resolve_params({key: -1})
 
 
 def test_churn_learned_score_rules_and_sentence():
