@@ -165,3 +165,14 @@ def test_one_did_you_mean_folds_case_accents_and_punctuation():
     assert did_you_mean("Sipariş Tarihi", ["siparis_tarihi", "tutar"]) == ["siparis_tarihi"]
     assert did_you_mean("min_suport", ["min_support", "min_lift"])[0] == "min_support"
     assert did_you_mean("zzz", ["min_support"]) == []
+
+
+def test_csv_dialect_is_checked_when_the_params_load():
+    from crmlib.core import params as params_mod
+    from crmlib.errors import ParamsError
+
+    assert params_mod.normalize({"data": {"orders": "o.csv"}})["report"]["csv_dialect"] is None
+    ok = params_mod.normalize({"data": {"orders": "o.csv"}, "report": {"csv_dialect": "excel-tr"}})
+    assert ok["report"]["csv_dialect"] == "excel-tr"
+    with pytest.raises(ParamsError, match="report.csv_dialect' must be excel-tr"):
+        params_mod.normalize({"data": {"orders": "o.csv"}, "report": {"csv_dialect": "excel"}})
