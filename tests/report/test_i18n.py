@@ -44,3 +44,13 @@ def test_catalogue_reads_the_same_with_the_pure_python_loader():
     for entry in i18n.catalogue_files():
         text = entry.read_text(encoding="utf-8")
         assert yaml.load(text, Loader=i18n._LOADER) == yaml.safe_load(text), entry.name
+
+
+def test_turkish_numbers_take_a_suffix_not_kadari_or_tanesi():
+    """"müşterilerin %27,2 kadarı", "1.953 tanesi" read as translations; Turkish says "%27,2'si", "1.953'ü"
+    (the ``{share:poss}`` spec, :func:`crmlib.report.formatting.suffix`)."""
+    import re
+
+    clumsy = re.compile(r"\}\s+(kadar[ıi]|kadarın|tanes)")
+    bad = [f"{key}: {texts['tr']}" for key, texts in i18n.catalogue().items() if clumsy.search(texts.get("tr", ""))]
+    assert not bad, "\n".join(bad)
