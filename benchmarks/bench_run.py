@@ -93,8 +93,12 @@ def report(out: Path, measured: dict[str, float], *, top: int = 3) -> None:
 
 
 def _csv(folder: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(folder / "exports" / name, encoding="utf-8-sig", dtype={"customer_id": str},
-                       low_memory=False)
+    """An export, in either CSV dialect (``;`` with decimal comma for Excel in Turkish, or standard)."""
+    path = folder / "exports" / name
+    with path.open(encoding="utf-8-sig") as handle:
+        turkish = ";" in handle.readline()
+    return pd.read_csv(path, encoding="utf-8-sig", dtype={"customer_id": str}, low_memory=False,
+                       **({"sep": ";", "decimal": ","} if turkish else {}))
 
 
 def _close(a: pd.Series, b: pd.Series) -> bool:
