@@ -97,13 +97,18 @@ def table_html(frame: pd.DataFrame, shown: pd.DataFrame, *, headers: list[str], 
         for col, value in zip(shown.columns, record, strict=True):
             key = _order_key(raw.at[i, col]) if col in raw.columns else ""
             order = f" data-order='{html.escape(key, quote=True)}'" if key else ""
-            cells.append(f"<td class='{css.get(col, '')}'{order}>{html.escape(str(value), quote=True)}</td>")
+            text = html.escape(str(value), quote=True)
+            if css.get(col) in ("name", "long"):  # a block with a minimum width, as in the static tables
+                text = f"<div class='cw-{css[col]}'>{text}</div>"
+            cells.append(f"<td class='{css.get(col, '')}'{order}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     panes = [j for j, col in enumerate(shown.columns)
              if col in raw.columns and not pd.api.types.is_numeric_dtype(raw[col])
              and not pd.api.types.is_datetime64_any_dtype(raw[col]) and 1 < raw[col].nunique() <= PANE_MAX_VALUES]
     options = {
         "language": _language(lang), "order": [], "pageLength": 25, "lengthMenu": [10, 25, 50, 100],
+        # the browser's own table layout, so that names and long texts keep the minimum width of their blocks
+        "autoWidth": False,
         "columnDefs": [{"searchPanes": {"show": True}, "targets": panes},
                        {"searchPanes": {"show": False}, "targets": "_all"}],
         "searchPanes": {"initCollapsed": True, "cascadePanes": True, "layout": "columns-3"},
@@ -116,8 +121,10 @@ def table_html(frame: pd.DataFrame, shown: pd.DataFrame, *, headers: list[str], 
         f"{{new DT(el,{json.dumps(options, ensure_ascii=False)});}}}})();</script>"
     )
     more = f"<div class='crm-more'>{html.escape(note)}</div>" if note else ""
-    return (f"<table id='{table_id}' class='crm-table crm-dt display compact'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>{more}{init}")
+    return (f"<div style='overflow-x:auto;max-width:100%'>"
+            f"<table id='{table_id}' class='crm-table crm-dt display compact' style='width:auto'>"
+            f"<thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>{more}{init}")
 
 
 def cap_note(lang: str, *, shown: int, total: int) -> str:
