@@ -1,13 +1,16 @@
-"""Command line: ``python -m crmlib run|validate|init|sample|forget`` (also installed as ``crm``).
+"""Command line: ``python -m crmlib run|validate|init|sample|forget|runs`` (also installed as ``crm``).
 
 The CLI only parses options, calls one function and maps failures to exit codes: 0 success, 1 a notebook
-failed (its failure page is written), 2 bad params or bad data (one message, no traceback, nothing written).
+failed or ran over its time limit (its failure page is written), 2 bad params or bad data (one message, no
+traceback, nothing written), 75 another run holds the reports folder and ``--no-wait`` was given, 130/143
+stopped by SIGINT/SIGTERM (nothing published). See docs/SCHEDULING.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -23,7 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (names without number)")
     run.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD", help="analysis date")
     run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--no-progress", action="store_true",
+                     help="one line per notebook instead of a progress bar (the default off a terminal)")
+    run.add_argument("--timeout", type=float, default=None, metavar="MINUTES",
+                     help="stop a notebook running longer (default report.timeout_minutes, 60)")
+    run.add_argument("--no-wait", dest="wait", action="store_false",
+                     help="when another run is writing into the same reports folder, exit 75 instead of waiting")
     val = sub.add_parser("validate", help="load and check the data, print what was found")
     val.add_argument("params", type=Path)
     val.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD")
@@ -39,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--synonyms", type=Path, action="append", default=[],
                       help="a YAML file of your own header names (laid out like crmlib/data/synonyms.yaml)")
     init.add_argument("--force", action="store_true", help="overwrite an existing params file")
+    runs = sub.add_parser("runs", help="list the runs of a reports folder, newest first; --keep N prunes")
+    runs.add_argument("params", type=Path, nargs="?", help="params YAML file (its report.dir)")
+    runs.add_argument("--reports", type=Path, default=None, help="the reports folder (instead of PARAMS)")
+    runs.add_argument("--keep", type=int, default=None, metavar="N",
+                      help="keep the newest N runs, delete the others (default report.keep_runs; none if unset)")
     sample = sub.add_parser("sample", help="write a synthetic wholesale dataset with truth.csv")
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--customers", type=int, default=5000)
@@ -105,6 +118,9 @@ def _init(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    from crmlib.core.locking import EXIT_LOCKED, RunLocked, RunStopped
+
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -112,7 +128,13 @@ def main(argv: list[str] | None = None) -> int:
             from crmlib.core.run import run
 
             return run(args.params, out=args.out, only=args.only, as_of=args.as_of, workers=args.workers,
-                       progress=not args.no_progress)
+                       progress=False if args.no_progress else None, timeout=args.timeout, wait=args.wait,
+                       command=[sys.executable, "-m", "crmlib", *argv])
+        if args.command == "runs":
+            from crmlib.core.run import runs_command
+
+            print(runs_command(args.params, reports=args.reports, keep=args.keep))
+            return 0
         if args.command == "validate":
             return _validate(args)
         if args.command == "forget":
@@ -130,9 +152,15 @@ def main(argv: list[str] | None = None) -> int:
             written = generate(args.out, customers=args.customers, seed=args.seed)
             print(f"sample written to {args.out} ({len(written)} files)")
             return 0
+    except RunLocked as err:
+        print(f"busy: {err}", file=sys.stderr)
+        return EXIT_LOCKED
     except CrmError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except RunStopped as stop:
+        print(f"stopped ({signal.Signals(stop.signum).name}): nothing was published", file=sys.stderr)
+        return stop.exit_code
     except KeyboardInterrupt:
         print("interrupted: nothing was published", file=sys.stderr)
         return 130

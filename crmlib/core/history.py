@@ -3,7 +3,12 @@
 Notebooks never write it. The runner snapshots what earlier runs recorded into the run's context before the
 notebooks start (:func:`snapshot`), and records what this run staged when it publishes (:func:`record`):
 into a copy of the database that replaces the original in one rename, so an interrupted run leaves the
-history as it was.
+history as it was. The runner holds the reports folder's lock meanwhile, so no two runs write it at once.
+
+Each as-of date has one set of records per table: re-running an as_of replaces that as_of's earlier records
+(the newest run wins), so migration, win-back and "first run" read the same after one run or five. The
+``runs`` table lists the published runs; pruning a run (:func:`forget_runs`) removes it there, while the
+records of its as_of stay (the analysis history does not depend on which report folders are kept).
 """
 
 from __future__ import annotations
@@ -49,6 +54,42 @@ def snapshot(db_path: Path, *, as_of: pd.Timestamp, out_dir: Path) -> list[str]:
     return written
 
 
+def run_ids(db_path: Path) -> set[str]:
+    """The ids of the runs recorded in the history (empty without one)."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        return set()
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'runs'").fetchone()[0]:
+            return set()
+        return {r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()}
+    finally:
+        con.close()
+
+
+def forget_runs(db_path: Path, ids: set[str]) -> None:
+    """Remove runs from the ``runs`` table, atomically (their as_of's records stay: see the module docstring)."""
+    db_path = Path(db_path)
+    if not db_path.exists() or not ids:
+        return
+    mode = db_path.stat().st_mode & 0o777
+    tmp = db_path.with_name(db_path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    shutil.copyfile(db_path, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(RUNS_DDL)
+        for run_id in sorted(ids):
+            con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+    os.chmod(tmp, mode)
+    os.replace(tmp, db_path)
+
+
 def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Timestamp, fingerprint: str,
            staged: dict[str, pd.DataFrame], file_mode: int = 0o600) -> None:
     """Add this run's staged frames to the history, atomically (copy, write, rename); the file gets ``file_mode``."""
@@ -81,7 +122,8 @@ def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Times
             for col in frame.columns:
                 if col not in have:
                     con.execute(f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(col)} {types[col]}")
-            con.execute(f"DELETE FROM {_quote(name)} WHERE run_id = ?", [run_id])
+            # one set of records per as_of: the newest run replaces earlier runs of the same date
+            con.execute(f"DELETE FROM {_quote(name)} WHERE run_id = ? OR as_of = ?", [run_id, as_of.date()])
             con.execute(f"INSERT INTO {_quote(name)} BY NAME SELECT * FROM staged")
             con.unregister("staged")
         con.execute("CHECKPOINT")

@@ -7,14 +7,14 @@ so an interrupted run never damages the last good report; the run history is upd
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import importlib.metadata
 import json
 import logging
-import multiprocessing
 import os
 import platform
 import shutil
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
+from crmlib.core import catalog, history, privacy, registry, retention, suppression
 from crmlib.core import context as context_mod
 from crmlib.core import forget as forget_mod
-from crmlib.core import history, privacy, registry, retention, suppression
 from crmlib.core import params as params_mod
 from crmlib.errors import ParamsError, did_you_mean
 from crmlib.report import exports, formatting, i18n, render
@@ -80,22 +80,11 @@ def kernel_name() -> str:
 
 
 def execute_notebook(source: str, target: str, parameters: dict[str, Any], cwd: str) -> dict[str, Any]:
-    """Execute one notebook with papermill (in a worker process); never raises."""
-    import papermill as pm
+    """Execute one notebook with papermill in this process; never raises."""
+    from crmlib.core import worker
 
-    started = time.perf_counter()
-    try:
-        pm.execute_notebook(source, target, parameters=parameters, progress_bar=False, log_output=False,
-                            cwd=cwd, kernel_name=kernel_name(), start_timeout=300,  # a busy machine starts kernels slowly
-                            # the kernel listens on loopback only; its start-up chatter is not for readers
-                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
-        return {"status": "ok", "seconds": time.perf_counter() - started, "error": ""}
-    except pm.PapermillExecutionError as err:
-        return {"status": "failed", "seconds": time.perf_counter() - started,
-                "error": f"{err.ename}: {err.evalue}"}
-    except Exception as err:  # a kernel that died, a notebook that cannot be read: still a failure page
-        return {"status": "failed", "seconds": time.perf_counter() - started,
-                "error": f"{type(err).__name__}: {err}"}
+    return worker.execute({"source": source, "target": target, "parameters": parameters, "cwd": cwd,
+                           "kernel": kernel_name()})
 
 
 def cell_times(executed: Path) -> list[dict[str, Any]]:
@@ -130,15 +119,12 @@ def _publish(build: Path, out: Path) -> None:
 
 
 def _remove_stale_builds(root: Path) -> None:
-    """Remove half-built runs left by a process that was killed (its pid no longer runs)."""
-    for folder in root.glob(".building-*"):
-        try:
-            pid = int(folder.name.rsplit("-", 1)[1])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (ValueError, IndexError, PermissionError):
-            continue
+    """Remove half-built runs left by a process that was killed (called holding the folder's lock, so no
+    other run is building there)."""
+    for folder in [*root.glob(".building-*"), *root.glob(".replaced-*")]:
+        shutil.rmtree(folder, ignore_errors=True)
+    for tmp in root.glob("history.duckdb.tmp*"):
+        tmp.unlink(missing_ok=True)
 
 
 def prepare(params_path: Path, *, as_of: str | None = None) -> tuple[dict[str, Any], context_mod.Context]:
@@ -148,39 +134,95 @@ def prepare(params_path: Path, *, as_of: str | None = None) -> tuple[dict[str, A
     return params, ctx
 
 
+def report_dir(params: dict[str, Any], params_path: Path) -> Path:
+    """Where runs are published: ``report.dir`` relative to the params file, else ``reports/`` beside it."""
+    folder = params["report"].get("dir")
+    if folder is not None and (not isinstance(folder, str) or not folder.strip()):
+        raise ParamsError(f"Params key 'report.dir' must be a folder path (relative to the params file), got "
+                          f"{folder!r}.")
+    base = params_path.resolve().parent
+    return (base / Path(folder).expanduser()).resolve() if folder else base / "reports"
+
+
+def timeout_minutes(params: dict[str, Any], given: float | None = None) -> float:
+    """The per-notebook time limit: ``--timeout``, else ``report.timeout_minutes`` (60)."""
+    value = given if given is not None else params["report"].get("timeout_minutes")
+    where = "--timeout" if given is not None else "Params key 'report.timeout_minutes'"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ParamsError(f"{where} must be a number of minutes above 0, got {value!r}.")
+    return float(value)
+
+
+def _new_run_id(root: Path, as_of: pd.Timestamp, created: pd.Timestamp, taken: set[str]) -> str:
+    """``<as_of>_<created>``; a counter is added when that name is already a run (called under the lock)."""
+    base = f"{as_of:%Y-%m-%d}_{created:%Y%m%d-%H%M%S}"
+    run_id, n = base, 1
+    while run_id in taken or (root / run_id).exists():
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
+
+
 def run(params_path: str | Path, *, out: str | Path | None = None, only: list[str] | None = None,
         as_of: str | None = None, workers: int = 2, notebooks_dir: Path | None = None,
-        progress: bool = True) -> int:
+        progress: bool | None = None, timeout: float | None = None, wait: bool = True,
+        command: list[str] | None = None) -> int:
     """Run the workbook; return 0 when every notebook ran, 1 when one failed.
+
+    Parameters
+    ----------
+    progress
+        A progress bar (``True``), one line per notebook (``False``); ``None``: a bar only on a terminal.
+    timeout
+        Minutes a notebook may run (``--timeout``); default ``report.timeout_minutes``.
+    wait
+        When another run holds the reports folder: wait for it (``True``) or raise :class:`RunLocked`.
 
     Raises
     ------
     ParamsError, DataError
         Before anything is written (the CLI turns them into exit code 2).
+    RunLocked
+        With ``wait=False`` when another run is publishing into the same folder (exit code 75).
+    RunStopped
+        On SIGTERM or SIGINT: the notebooks and their kernels are ended, nothing is published.
     """
+    from crmlib.core import locking
+
     timings: dict[str, float] = {}
     started = time.perf_counter()
     params_path = Path(params_path)
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     available = tuple(p.stem for p in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb")))
     stems = select_notebooks(only, available=available)
-    params, ctx = prepare(params_path, as_of=as_of)
-    timings["load_and_validate"] = time.perf_counter() - started
-    lang = params["language"]
+    with locking.stop_on_signals():
+        params, ctx = prepare(params_path, as_of=as_of)
+        limit = timeout_minutes(params, timeout)
+        keep_runs(params)
+        root = Path(out).resolve().parent if out else report_dir(params, params_path)
+        timings["load_and_validate"] = time.perf_counter() - started
+        privacy.make_dir(root, privacy.modes(params["report"]))  # owner-only unless report.share_with_group
+        with locking.reports_lock(root, wait=wait):
+            return _run_locked(params, ctx, params_path, root, out, stems, notebooks_dir, workers,
+                               progress, limit, command, timings, started)
 
-    created = pd.Timestamp.now().floor("s")
-    run_id = f"{ctx.as_of:%Y-%m-%d}_{created:%Y%m%d-%H%M%S}"
-    out = Path(out) if out else Path.cwd() / "reports" / run_id
-    out = out.resolve()
-    root = out.parent
+
+def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: Path, root: Path,
+                out: str | Path | None, stems: list[str], notebooks_dir: Path, workers: int,
+                progress: bool | None, limit: float, command: list[str] | None, timings: dict[str, float],
+                started: float) -> int:
+    """The run, holding the reports folder's lock."""
+    from crmlib.core import locking
+
+    lang = params["language"]
     mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
-    privacy.make_dir(root, mode)
     _remove_stale_builds(root)
     forget_mod.recover(root)  # an erasure interrupted after its commit is finished first
     suppression.apply(ctx, suppression.load(root))  # customers erased on request stay out (counted, not named)
-    build = root / f".building-{out.name}-{os.getpid()}"
-    if build.exists():
-        shutil.rmtree(build)
+    created = pd.Timestamp.now()
+    run_id = _new_run_id(root, ctx.as_of, created, history.run_ids(root / "history.duckdb"))
+    out = Path(out).resolve() if out else root / run_id
+    build = root / f".building-{run_id}-{os.getpid()}"
     privacy.make_dir(build, mode)
     work = build / "_work"
     export_dir = build / "exports"
@@ -203,7 +245,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
 
         step = time.perf_counter()
         results = _execute_all(stems, notebooks_dir, build, work, export_dir, params, params_path, workers,
-                               progress)
+                               progress, limit=limit)
         timings["notebooks"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -216,13 +258,17 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
             if result["status"] == "ok":
                 try:
                     render.render_html(build / f"{stem}.ipynb", build / f"{stem}.html", title=title, lang=lang,
-                                       footer=footer)
+                                       footer=footer, links=render.run_links(lang))
                     continue
                 except Exception as err:
                     result.update(status="failed", error=f"rendering failed: {type(err).__name__}: {err}")
             executed = build / f"{stem}.ipynb"
-            render.render_failure(executed if executed.exists() else None, build / f"{stem}.html", title=title,
-                                  lang=lang, error=result["error"])
+            minutes = formatting.number(limit, lang, digits=0 if float(limit).is_integer() else 2)
+            error = (i18n.t("run.stopped_after", lang, minutes=minutes)
+                     if result.get("timed_out") else result["error"])
+            render.render_failure(executed if executed.exists() and not result.get("timed_out") else None,
+                                  build / f"{stem}.html", title=title, lang=lang, error=error,
+                                  links=render.run_links(lang))
         export_failures = _assemble_exports(work / "context" / "staging", export_dir, lang=lang, currency=ctx.currency,
                                             max_rows=params["report"].get("max_list_rows"))
         timings["render_and_exports"] = time.perf_counter() - step
@@ -233,12 +279,15 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         status = 0 if all(results[s]["status"] == "ok" for s in stems) and not export_failures else 1
         record = {
             "run_id": run_id,
-            "created": created.isoformat(),
+            "created": created.floor("s").isoformat(),
             "created_display": created.strftime("%Y-%m-%d %H:%M"),
             "as_of": f"{ctx.as_of:%Y-%m-%d}",
             "as_of_display": f"{ctx.as_of:%Y-%m-%d}",
+            "language": lang,
             "customers_display": f"{len(ctx.customer_summary):,}",
             "params_file": str(params_path.resolve()),
+            "host": socket.gethostname(),
+            "command": list(command) if command is not None else [sys.executable, *sys.argv],
             "params": params,
             "data": {"fingerprint": ctx.meta.get("fingerprint"), "files": ctx.meta.get("files"),
                      "rows": ctx.meta.get("rows"), "detected": ctx.meta.get("detected"),
@@ -246,6 +295,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
                      "window": [f"{d:%Y-%m-%d}" for d in ctx.data_window]},
             "quality": ctx.quality,
             "versions": _versions(),
+            "timeout_minutes": limit,
             "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
             "notebooks": [{"name": s, **results[s]} for s in stems],
             "exports": sorted(p.name for p in export_dir.glob("*") if p.is_file()),
@@ -258,15 +308,20 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         render.render_run_index(record, build / "index.html", lang=lang,
                                 descriptions=registry.export_descriptions(lang))
         privacy.restrict(build, mode)
-        _publish(build, out)
-        history.record(root / "history.duckdb", run_id=run_id, as_of=ctx.as_of, created=created,
-                       fingerprint=str(ctx.meta.get("fingerprint")), staged=staged, file_mode=mode[1])
-        retention.apply(root, params["report"], keep=out)  # report.keep_days: old runs and their history go
-        render.render_reports_index(root, lang=lang, file_mode=mode[1])
+        with locking.signals_deferred():  # publish, history and list of runs: all or nothing
+            _publish(build, out)
+            history.record(root / "history.duckdb", run_id=run_id, as_of=ctx.as_of, created=created,
+                           fingerprint=str(ctx.meta.get("fingerprint")), staged=staged, file_mode=mode[1])
+            retention.apply(root, params["report"], keep=out)  # report.keep_days: old runs and their history go
+            keep = keep_runs(params)
+            if keep:
+                catalog.prune_runs(root, keep=keep, protect={out.name})
+            render.render_reports_index(root, lang=lang, file_mode=mode[1])
     finally:
-        if build.exists():
-            shutil.rmtree(build, ignore_errors=True)
-    print(f"report: {out / 'index.html'}")
+        with locking.signals_deferred():
+            if build.exists():
+                shutil.rmtree(build, ignore_errors=True)
+    print(f"report: {out / 'index.html'}", flush=True)
     for stem in stems:
         if results[stem]["status"] != "ok":
             print(f"FAILED {stem}: {results[stem]['error']} (see {out / (stem + '.html')})", file=sys.stderr)
@@ -310,27 +365,118 @@ def _staged_history(folder: Path, failures: list[dict[str, str]]) -> dict[str, p
     return staged
 
 
+def _worker_job(stem: str, notebooks_dir: Path, build: Path, work: Path, parameters: dict[str, Any]) -> Path:
+    job = work / "jobs" / f"{stem}.json"
+    job.parent.mkdir(parents=True, exist_ok=True)
+    job.write_text(json.dumps({"source": str(notebooks_dir / f"{stem}.ipynb"), "target": str(build / f"{stem}.ipynb"),
+                               "parameters": parameters, "cwd": str(notebooks_dir), "kernel": kernel_name(),
+                               "parent_pid": os.getpid()}), encoding="utf-8")
+    return job
+
+
 def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path, export_dir: Path,
-                 params: dict[str, Any], params_path: Path, workers: int, progress: bool) -> dict[str, dict]:
+                 params: dict[str, Any], params_path: Path, workers: int, progress: bool | None, *,
+                 limit: float = 60.0) -> dict[str, dict]:
+    """Execute the notebooks, ``workers`` at a time, each in its own process (see :mod:`crmlib.core.worker`).
+
+    A notebook running longer than ``limit`` minutes is ended with its kernel (``timed_out``). When this
+    function is left early (SIGTERM, SIGINT), every worker and kernel is ended before it returns.
+    """
+    from crmlib.core import locking
+    from crmlib.core.worker import kill_tree
+
     export_dir.mkdir(parents=True, exist_ok=True)
-    base = {"params_file": str(params_path.resolve()), "context_dir": str(work / "context"),
-            "export_dir": str(export_dir)}
-    results: dict[str, dict] = {}
+    parameters = {"params_file": str(params_path.resolve()), "context_dir": str(work / "context"),
+                  "export_dir": str(export_dir)}
+    if progress is None:
+        progress = sys.stderr.isatty()
     from tqdm import tqdm
 
-    bar = tqdm(total=len(stems), desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
-    mp = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=mp) as pool:
-        futures = {pool.submit(execute_notebook, str(notebooks_dir / f"{stem}.ipynb"), str(build / f"{stem}.ipynb"),
-                               base, str(notebooks_dir)): stem for stem in stems}
-        for future in cf.as_completed(futures):
-            stem = futures[future]
-            results[stem] = future.result()
-            results[stem]["cells"] = cell_times(build / f"{stem}.ipynb")
-            bar.set_postfix_str(f"{stem} {results[stem]['status']}")
-            bar.update(1)
-    bar.close()
+    bar = tqdm(total=len(stems), desc="notebooks", unit="nb", file=sys.stderr) if progress else None
+    results: dict[str, dict] = {}
+    pending = list(stems)
+    running: dict[str, tuple[subprocess.Popen, float, Path]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, workers):
+                stem = pending.pop(0)
+                job = _worker_job(stem, notebooks_dir, build, work, parameters)
+                with open(job.with_suffix(".log"), "wb") as log_file:
+                    proc = subprocess.Popen([sys.executable, "-m", "crmlib.core.worker", str(job)],
+                                            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+                running[stem] = (proc, time.monotonic(), job)
+            time.sleep(0.1)
+            for stem, (proc, began, job) in list(running.items()):
+                seconds = time.monotonic() - began
+                if proc.poll() is not None:
+                    done = job.with_suffix(".result.json")
+                    if done.exists():
+                        result = json.loads(done.read_text(encoding="utf-8"))
+                    else:
+                        tail = job.with_suffix(".log").read_text(encoding="utf-8", errors="replace")[-500:]
+                        result = {"status": "failed", "seconds": seconds,
+                                  "error": f"the notebook's process ended with code {proc.returncode}: {tail}"}
+                elif seconds > limit * 60:
+                    kill_tree(proc.pid)
+                    proc.wait()
+                    result = {"status": "failed", "seconds": seconds, "timed_out": True,
+                              "error": f"stopped after {limit:g} minutes (report.timeout_minutes or --timeout)"}
+                else:
+                    continue
+                del running[stem]
+                result["cells"] = cell_times(build / f"{stem}.ipynb")
+                results[stem] = result
+                if bar is not None:
+                    bar.set_postfix_str(f"{stem} {result['status']}")
+                    bar.update(1)
+                else:
+                    print(f"{stem} {result['status']} {result['seconds']:.0f}s", flush=True)
+    finally:
+        with locking.signals_deferred():  # a second Ctrl-C does not interrupt the clean-up
+            for proc, _, _ in running.values():
+                kill_tree(proc.pid)
+                proc.wait()
+            if bar is not None:
+                bar.close()
     return results
+
+
+def keep_runs(params: dict[str, Any], given: int | None = None) -> int | None:
+    """How many runs to keep: ``--keep``, else ``report.keep_runs``; ``None`` keeps every run."""
+    value = given if given is not None else params["report"].get("keep_runs")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        where = "--keep" if given is not None else "Params key 'report.keep_runs'"
+        raise ParamsError(f"{where} must be a whole number of runs (1 or more) or null, got {value!r}.")
+    return value
+
+
+def runs_command(params_path: str | Path | None, *, reports: str | Path | None = None,
+                 keep: int | None = None) -> str:
+    """``python -m crmlib runs``: list the runs of the reports folder and prune to the newest ``keep``."""
+    from crmlib.core import locking
+
+    params = params_mod.load(Path(params_path)) if params_path else None
+    if reports is None and params is None:
+        raise ParamsError("Give a params file (its report.dir is the reports folder) or --reports DIR.")
+    root = Path(reports).resolve() if reports else report_dir(params, Path(params_path))
+    keep = keep_runs(params or {"report": {}}, keep)
+    if not root.is_dir():
+        raise ParamsError(f"The reports folder {str(root)!r} does not exist: nothing has been published there.")
+    lines = []
+    if keep:
+        with locking.reports_lock(root, wait=True):
+            removed = catalog.prune_runs(root, keep=keep)
+            remaining = catalog.list_runs(root)
+            if removed and remaining:  # the list of runs in the newest run's language and file modes
+                newest = remaining[0]
+                mode = privacy.modes(share_with_group=bool((newest.get("file_modes") or {}).get("shared_with_group")))
+                render.render_reports_index(root, lang=newest.get("language") or "en", file_mode=mode[1])
+        lines.append(f"removed {len(removed)} run(s), kept the newest {keep}" +
+                     (": " + ", ".join(removed) if removed else ""))
+    return "\n".join([f"reports: {root}", catalog.describe(catalog.list_runs(root)), *lines])
 
 
 def validate(params_path: str | Path, *, as_of: str | None = None) -> str:

@@ -49,6 +49,15 @@ def report_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return out
 
 
+def run_links(lang: str) -> list[tuple[str, str]]:
+    """The links every report page carries: its run's index and the list of runs (relative, offline)."""
+    return [("index.html", i18n.t("run.this_run", lang)), ("../index.html", i18n.t("run.all_runs", lang))]
+
+
+def _links_html(links: list[tuple[str, str]] | None) -> str:
+    return " · ".join(f"<a href='{html.escape(href)}'>{html.escape(text)}</a>" for href, text in links or [])
+
+
 @functools.lru_cache(maxsize=4)
 def _exporter(lang: str) -> Any:
     """One HTML exporter per language and process: its templates are compiled once, not per report."""
@@ -63,12 +72,14 @@ def _exporter(lang: str) -> Any:
     return exporter
 
 
-def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer: str = "") -> Path:
-    """Render an executed notebook to self-contained HTML without code."""
+def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer: str = "",
+                links: list[tuple[str, str]] | None = None) -> Path:
+    """Render an executed notebook to self-contained HTML without code (``links``: shown with the footer)."""
     nb = nbformat.read(nb_path, as_version=4)
     nb = report_notebook(nb)
     nb.metadata["title"] = title
-    body, _ = _exporter(lang).from_notebook_node(nb, resources={"language_code": lang, "crm_footer": footer})
+    body, _ = _exporter(lang).from_notebook_node(nb, resources={"language_code": lang, "crm_footer": footer,
+                                                                   "crm_links": list(links or [])})
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(body, encoding="utf-8")
     return html_path
@@ -101,7 +112,8 @@ pre{{background:#f6f6f6;padding:1em;overflow:auto;font-size:.85em}} .muted{{colo
 """
 
 
-def render_failure(nb_path: Path | None, html_path: Path, *, title: str, lang: str, error: str = "") -> Path:
+def render_failure(nb_path: Path | None, html_path: Path, *, title: str, lang: str, error: str = "",
+                   links: list[tuple[str, str]] | None = None) -> Path:
     """Write a readable failure page for a notebook that raised: what failed, where, and what to do."""
     summary, trace, cell_index = _error_of(nb_path)
     summary = summary or error
@@ -118,6 +130,8 @@ def render_failure(nb_path: Path | None, html_path: Path, *, title: str, lang: s
     if trace:
         parts.append(f"<details><summary>{html.escape(i18n.t('run.failed_details', lang))}</summary>"
                      f"<pre>{html.escape(trace)}</pre></details>")
+    if links:
+        parts.append(f"<p class='muted'>{_links_html(links)}</p>")
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(PAGE.format(lang=lang, title=html.escape(title), body="\n".join(parts)),
                          encoding="utf-8")
@@ -193,6 +207,13 @@ def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str,
     return html_path
 
 
+def _language_name(run: dict[str, Any], lang: str) -> str:
+    """The run's report language, named in ``lang``."""
+    code = run.get("language") or (run.get("params") or {}).get("language") or ""
+    key = f"run.language_{code}"
+    return i18n.t(key, lang) if i18n.has(key) else code
+
+
 def render_reports_index(root: Path, *, lang: str, file_mode: int = 0o600) -> Path:
     """Write ``<root>/index.html`` listing every published run, newest first (the file gets ``file_mode``)."""
     runs = []
@@ -211,9 +232,12 @@ def render_reports_index(root: Path, *, lang: str, file_mode: int = 0o600) -> Pa
         rows.append(f"<tr><td><a href='{html.escape(folder)}/index.html'>{html.escape(folder)}</a></td>"
                     f"<td>{html.escape(_when(run.get('as_of', ''), lang))}</td>"
                     f"<td>{html.escape(_when(run.get('created', ''), lang, time=True))}</td>"
-                    f"<td class='{status}'>{ok}/{total}</td></tr>")
+                    f"<td class='{status}'>{ok}/{total}</td>"
+                    f"<td>{html.escape(_language_name(run, lang))}</td>"
+                    f"<td class='muted'>{html.escape(str(run.get('params_file', '')))}</td></tr>")
     body = (f"<h1>{t('run.all_runs')}</h1><table><tr><th>{t('run.run')}</th><th>{t('common.as_of')}</th>"
-            f"<th>{t('run.created')}</th><th>{t('run.status')}</th></tr>{''.join(rows)}</table>"
+            f"<th>{t('run.created')}</th><th>{t('run.status')}</th><th>{t('run.language')}</th>"
+            f"<th>{t('run.params_file')}</th></tr>{''.join(rows)}</table>"
             f"<p class='muted'>{t('run.index_updated', when=_when(dt.datetime.now().isoformat(), lang, time=True))}</p>")
     path = root / "index.html"
     tmp = root / ".index.html.tmp"

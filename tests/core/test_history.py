@@ -61,3 +61,28 @@ def test_failed_record_leaves_history_unchanged(tmp_path, monkeypatch):
 
 def test_snapshot_without_database_is_empty(tmp_path):
     assert history.snapshot(tmp_path / "none.duckdb", as_of=pd.Timestamp("2026-01-01"), out_dir=tmp_path / "s") == []
+
+
+def test_rerunning_an_as_of_replaces_its_records_so_later_runs_see_one_set(tmp_path):
+    """The same as_of recorded by two runs: the newest run's rows replace the earlier run's, for every table
+    it recorded; tables it did not record keep their rows."""
+    db = tmp_path / "h.duckdb"
+    day = pd.Timestamp("2026-01-11")
+    history.record(db, run_id="r1", as_of=day, created=pd.Timestamp("2026-01-12 06:00"), fingerprint="f",
+                   staged={"segments": _segments(["a", "b"], ["x", "y"]), "flags": _segments(["a"], ["f"])})
+    once = tmp_path / "once"
+    history.snapshot(db, as_of=pd.Timestamp("2026-02-01"), out_dir=once)
+    history.record(db, run_id="r2", as_of=day, created=pd.Timestamp("2026-01-12 07:00"), fingerprint="f",
+                   staged={"segments": _segments(["a", "b"], ["x", "y"])})
+    twice = tmp_path / "twice"
+    history.snapshot(db, as_of=pd.Timestamp("2026-02-01"), out_dir=twice)
+    segments = pd.read_parquet(twice / "segments.parquet")
+    assert len(segments) == 2 and set(segments["run_id"]) == {"r2"}
+    cols = ["customer_id", "rfm_segment"]
+    pd.testing.assert_frame_equal(segments[cols], pd.read_parquet(once / "segments.parquet")[cols])
+    assert pd.read_parquet(twice / "flags.parquet")["run_id"].tolist() == ["r1"]
+    assert history.run_ids(db) == {"r1", "r2"}
+    history.forget_runs(db, {"r1"})
+    assert history.run_ids(db) == {"r2"}
+    history.snapshot(db, as_of=pd.Timestamp("2026-02-01"), out_dir=tmp_path / "pruned")
+    assert len(pd.read_parquet(tmp_path / "pruned" / "flags.parquet")) == 1  # the as_of's records stay

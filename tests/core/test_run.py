@@ -248,6 +248,15 @@ def test_customer_supplied_strings_are_escaped_in_every_report(sample_dir, sampl
     assert shown > 0, "the hostile name should appear, escaped, in at least one report"
 
 
+def _running(proc) -> bool:
+    import psutil
+
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def test_a_run_killed_mid_way_leaves_the_previous_report_and_is_cleaned_up_later(sample_params, tmp_path):
     import os
     import signal
@@ -263,8 +272,16 @@ def test_a_run_killed_mid_way_leaves_the_previous_report_and_is_cleaned_up_later
     while time.monotonic() < deadline and not list(out.parent.glob(".building-*/_work/context/context.json")):
         time.sleep(0.2)
     time.sleep(2)  # notebooks are running now
+    import psutil
+
+    below = psutil.Process(process.pid).children(recursive=True)  # workers and kernels
+    assert below
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    deadline = time.monotonic() + 20
+    while (alive := [p for p in below if _running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert not alive, [p.pid for p in alive]  # nothing is left behind
     assert _tree(out) == before
     assert run(sample_params, out=out, only=["overview"], progress=False) == 0
     assert not list(out.parent.glob(".building-*"))
