@@ -82,9 +82,11 @@ def signals_deferred() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def reports_lock(root: Path, *, wait: bool = True) -> Iterator[FileLock]:
-    """Hold the lock of the reports folder ``root``; wait for it (with a message) or raise :class:`RunLocked`."""
-    lock = FileLock(str(Path(root) / LOCK_NAME))
+def reports_lock(root: Path, *, wait: bool = True, file_mode: int = 0o600) -> Iterator[FileLock]:
+    """Hold the lock of the reports folder ``root``; wait for it (with a message) or raise :class:`RunLocked`.
+
+    The lock file gets ``file_mode`` (owner-only unless ``report.share_with_group``)."""
+    lock = FileLock(str(Path(root) / LOCK_NAME), mode=file_mode)
     try:
         lock.acquire(timeout=0)
     except Timeout:

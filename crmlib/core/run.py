@@ -201,8 +201,9 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         keep_runs(params)
         root = Path(out).resolve().parent if out else report_dir(params, params_path)
         timings["load_and_validate"] = time.perf_counter() - started
-        privacy.make_dir(root, privacy.modes(params["report"]))  # owner-only unless report.share_with_group
-        with locking.reports_lock(root, wait=wait):
+        mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
+        privacy.make_dir(root, mode)
+        with locking.reports_lock(root, wait=wait, file_mode=mode[1]):
             return _run_locked(params, ctx, params_path, root, out, stems, notebooks_dir, workers,
                                progress, limit, command, timings, started)
 
