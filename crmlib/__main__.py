@@ -38,8 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--json", action="store_true", help="print one JSON object (for schedulers and pipelines)")
     forget = sub.add_parser("forget", help="erase customers from stored runs and history; later runs leave them out")
     forget.add_argument("ids", nargs="+", metavar="CUSTOMER_ID")
-    forget.add_argument("--reports", type=Path, default=Path("reports"),
-                        help="the reports folder (runs and history.duckdb; default ./reports)")
+    forget.add_argument("--reports", type=Path, default=None,
+                        help="the reports folder (runs and history.duckdb)")
+    forget.add_argument("--params", type=Path, default=None,
+                        help="or a params file: its report.dir is the reports folder")
     init = sub.add_parser("init", help="write a commented params file from your exports")
     init.add_argument("exports", type=Path, nargs="+", metavar="EXPORT", help="the exports (.csv .xlsx .parquet)")
     init.add_argument("--out", type=Path, default=Path("params/mine.yaml"), help="params file to write")
@@ -116,6 +118,21 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reports_folder(params_path: Path | None, reports: Path | None) -> Path:
+    """The reports folder of ``forget``: ``--reports``, else the params file's ``report.dir``; never the
+    current directory by default."""
+    from crmlib.core import params as params_mod
+    from crmlib.core.run import report_dir
+    from crmlib.errors import ParamsError
+
+    if reports is not None:
+        return reports
+    if params_path is None:
+        raise ParamsError("Say which reports folder to erase from: --reports DIR, or --params PARAMS.yaml "
+                          "(its report.dir).")
+    return report_dir(params_mod.load(params_path), params_path)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     from crmlib.core.locking import EXIT_LOCKED, RunLocked, RunStopped
@@ -140,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "forget":
             from crmlib.core.forget import forget
 
-            print(forget(args.ids, reports=args.reports).text())
+            print(forget(args.ids, reports=_reports_folder(args.params, args.reports)).text())
             return 0
         if args.command == "init":
             return _init(args)

@@ -195,3 +195,10 @@ def test_forget_on_three_runs_and_a_later_run_leaves_the_customer_out(sample_dir
     assert [q["count"] for q in record["quality"] if q["kind"] == "erased_customers"] == [1]
     assert record["data"]["customers"] == json.loads((root / "w0" / "run.json").read_text())["data"]["customers"] - 1
     assert "1 customers erased on request were left out" in (root / "after" / "00_overview.html").read_text()
+
+
+def test_forget_never_defaults_to_the_current_directory(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "crmlib", "forget", "C1"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode == 2 and "--reports DIR, or --params" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "reports").exists()
