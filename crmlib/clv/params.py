@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     # purchase model: auto = the best of BG/NBD, MBG/NBD and Pareto/NBD on the holdout (crmlib/clv/choice.py)
     "model": "auto",
     "pareto_max_rows": 20_000,    # distinct (x, t_x, T) rows above which Pareto/NBD is not fitted (slow)
+    "compare_max_customers": 20_000,  # the holdout comparison runs on a random subset of this many customers
     # CLV on "revenue" (default) or "margin": margin uses margin_rate if set, else the data's margin share
     # (sum of margin / sum of revenue) when costs are known.
     "value": "revenue",
@@ -80,6 +81,7 @@ def check(params: Mapping[str, Any]) -> None:
     c.choice("value", ("revenue", "margin"))
     c.choice("model", ("auto", "bgnbd", "mbgnbd", "pareto"))
     c.positive("pareto_max_rows")
+    c.positive("compare_max_customers")
     c.share("margin_rate", optional=True, example=0.25)
     c.share("correlation_threshold")
     c.positive("min_repeat_buyers")
