@@ -32,12 +32,17 @@ def _bgnbd_counts(n: int, *, seed: int, t_obs: float = 39.0, t_next: float = 39.
     return pd.DataFrame({"frequency": x, "recency": last, "T": t_obs, "monetary_value": 0.0, "future": future})
 
 
-def test_models_are_compared_on_the_holdout_and_the_generating_model_family_wins():
-    sim = _bgnbd_counts(4000, seed=2)
-    validation = SimpleNamespace(
+def _validation(sim: pd.DataFrame) -> SimpleNamespace:
+    """What the comparison reads of a holdout check: calibration inputs, groups, holdout purchases."""
+    return SimpleNamespace(
         lt=sim[["frequency", "recency", "T", "monetary_value"]], holdout_days=39 * 7,
         customers=pd.DataFrame({"group": analysis.frequency_group(sim["frequency"]),
                                 "actual_orders": sim["future"].astype(float)}))
+
+
+def test_models_are_compared_on_the_holdout_and_the_generating_model_family_wins():
+    sim = _bgnbd_counts(4000, seed=2)
+    validation = _validation(sim)
     params = clv.resolve_params({"time_unit": "W"})
     table = choice.compare_models(validation, params=params).set_index("model")
     assert list(table.index) == ["bgnbd", "mbgnbd", "pareto"]
@@ -51,10 +56,7 @@ def test_models_are_compared_on_the_holdout_and_the_generating_model_family_wins
 
 def test_pareto_is_skipped_when_too_large_and_the_model_setting_is_checked():
     sim = _bgnbd_counts(300, seed=4)
-    validation = SimpleNamespace(
-        lt=sim[["frequency", "recency", "T", "monetary_value"]], holdout_days=39 * 7,
-        customers=pd.DataFrame({"group": analysis.frequency_group(sim["frequency"]),
-                                "actual_orders": sim["future"].astype(float)}))
+    validation = _validation(sim)
     params = clv.resolve_params({"time_unit": "W", "pareto_max_rows": 10})
     table = choice.compare_models(validation, params=params).set_index("model")
     assert table.loc["pareto", "status"] == "too_large"
