@@ -13,9 +13,11 @@ records of its as_of stay (the analysis history does not depend on which report 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -90,18 +92,31 @@ def forget_runs(db_path: Path, ids: set[str]) -> None:
     os.replace(tmp, db_path)
 
 
-def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Timestamp, fingerprint: str,
-           staged: dict[str, pd.DataFrame], file_mode: int = 0o600) -> None:
-    """Add this run's staged frames to the history, atomically (copy, write, rename); the file gets ``file_mode``."""
+@contextlib.contextmanager
+def rewrite(db_path: Path, *, file_mode: int = 0o600) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a copy of the history that replaces the original in one rename when the block ends
+    without an error (an interrupted change leaves the history as it was); the file gets ``file_mode``."""
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(db_path.name + ".tmp")
-    if tmp.exists():
-        tmp.unlink()
+    tmp.unlink(missing_ok=True)
     if db_path.exists():
         shutil.copyfile(db_path, tmp)
     con = duckdb.connect(str(tmp))
     try:
+        yield con
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+    os.chmod(tmp, file_mode)
+    os.replace(tmp, db_path)
+
+
+def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Timestamp, fingerprint: str,
+           staged: dict[str, pd.DataFrame], file_mode: int = 0o600) -> None:
+    """Add this run's staged frames to the history, atomically (copy, write, rename); the file gets ``file_mode``."""
+    with rewrite(db_path, file_mode=file_mode) as con:
         con.execute(RUNS_DDL)
         con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
         con.execute("INSERT INTO runs VALUES (?, ?, ?, ?)", [run_id, as_of.date(), created.to_pydatetime(),
@@ -126,14 +141,6 @@ def record(db_path: Path, *, run_id: str, as_of: pd.Timestamp, created: pd.Times
             con.execute(f"DELETE FROM {_quote(name)} WHERE run_id = ? OR as_of = ?", [run_id, as_of.date()])
             con.execute(f"INSERT INTO {_quote(name)} BY NAME SELECT * FROM staged")
             con.unregister("staged")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    wal = tmp.with_name(tmp.name + ".wal")
-    if wal.exists():
-        wal.unlink()
-    os.chmod(tmp, file_mode)
-    os.replace(tmp, db_path)
 
 
 def delete_runs(db_path: Path, run_ids: list[str], *, file_mode: int = 0o600) -> int:
@@ -144,12 +151,8 @@ def delete_runs(db_path: Path, run_ids: list[str], *, file_mode: int = 0o600) ->
     db_path = Path(db_path)
     if not db_path.exists() or not run_ids:
         return 0
-    tmp = db_path.with_name(db_path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    shutil.copyfile(db_path, tmp)
     removed = 0
-    con = duckdb.connect(str(tmp))
-    try:
+    with rewrite(db_path, file_mode=file_mode) as con:
         names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
         for name in names:
             cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
@@ -157,13 +160,5 @@ def delete_runs(db_path: Path, run_ids: list[str], *, file_mode: int = 0o600) ->
             if "run_id" in cols:
                 removed += con.execute(f"DELETE FROM {_quote(name)} WHERE run_id IN (SELECT unnest(?::VARCHAR[]))",
                                        [list(run_ids)]).fetchone()[0]
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    wal = tmp.with_name(tmp.name + ".wal")
-    if wal.exists():
-        wal.unlink()
-    os.chmod(tmp, file_mode)
-    os.replace(tmp, db_path)
     return removed
 
