@@ -145,6 +145,10 @@ class Context:
             return False
         return all(col in frame.columns and frame[col].notna().any() for col in columns)
 
+    def column_units(self, ns: str) -> dict[str, str]:
+        """The column-unit map of practice ``ns`` (``UNITS`` in its ``report.py``), for ``rp.table(ns=...)``."""
+        return registry.column_units(ns)
+
     # -- results shared between practices, computed once per run (providers named in the registry) ------
     def product(self, name: str) -> Any:
         """A result one practice provides to the others (``segments``, ``clv_model``), computed once."""

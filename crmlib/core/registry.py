@@ -61,6 +61,8 @@ class Practice:
     needs: tuple[str, ...] = ()
     provides: dict[str, Provider] = field(default_factory=dict)
     exports: tuple[Export, ...] = ()
+    #: key prefixes of its catalogue (``churn.``, ``xsell.``); its tables' headers are ``<ns>.col.<column>``
+    namespaces: tuple[str, ...] = ()
 
     @property
     def package(self) -> str:
@@ -75,11 +77,11 @@ class Practice:
 
 PRACTICES: tuple[Practice, ...] = (
     Practice(
-        name="overview", notebook="00_overview", params_section=None,
+        name="overview", namespaces=("ov", "kpi"), notebook="00_overview", params_section=None,
         catalogues=("messages.yaml", "kpi_messages.yaml"),
     ),
     Practice(
-        name="segmentation", notebook="01_segmentation", params_section="segmentation",
+        name="segmentation", namespaces=("seg",), notebook="01_segmentation", params_section="segmentation",
         needs=("segments",),
         provides={"segments": Provider(build="crmlib.segmentation.rfm:segment_table")},
         exports=(
@@ -90,7 +92,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="churn", notebook="02_churn_early_warning", params_section="churn",
+        name="churn", namespaces=("churn",), notebook="02_churn_early_warning", params_section="churn",
         needs=("clv_model",),
         exports=(
             Export("churn_risk.csv", en="Every active customer's churn risk and reasons",
@@ -110,7 +112,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="clv", notebook="03_lifetime_value", params_section="clv",
+        name="clv", namespaces=("clv",), notebook="03_lifetime_value", params_section="clv",
         needs=("clv_model", "segments"),
         provides={"clv_model": Provider(build="crmlib.clv.model:fit_for_run",
                                         restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True)},
@@ -122,7 +124,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="cross_sell", notebook="04_cross_sell", params_section="cross_sell",
+        name="cross_sell", namespaces=("xsell",), notebook="04_cross_sell", params_section="cross_sell",
         exports=(
             Export("cross_sell.csv", en="Product suggestions per customer", tr="Müşteri başına ürün önerileri"),
             Export("association_rules.csv", en="Products bought together (all rules)",
@@ -133,7 +135,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="loyalty", notebook="05_loyalty_and_service", params_section="loyalty",
+        name="loyalty", namespaces=("loy",), notebook="05_loyalty_and_service", params_section="loyalty",
         exports=(
             Export("discount_upsell.csv", en="Customers close to the next volume-discount tier",
                    tr="Bir sonraki hacim indirimi kademesine yakın müşteriler"),
@@ -147,7 +149,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="service", notebook="05_loyalty_and_service", params_section="service",
+        name="service", namespaces=("svc",), notebook="05_loyalty_and_service", params_section="service",
         exports=(
             Export("open_complaints.csv", en="Open complaints, oldest first",
                    tr="Açık şikâyetler, en eskiden başlayarak"),
@@ -217,6 +219,20 @@ def exports() -> tuple[Export, ...]:
 def export_descriptions(lang: str) -> dict[str, str]:
     """``{file name: description in lang}`` of every registered export (for the run index)."""
     return {e.file: e.description(lang) for e in exports()}
+
+
+def column_units(ns: str) -> dict[str, str]:
+    """The column-unit map (``UNITS`` of the practice's ``report.py``) for tables of catalogue namespace ``ns``.
+
+    ``{}`` when no practice has the namespace or its report module declares no ``UNITS``.
+    """
+    for entry in PRACTICES:
+        if ns in entry.namespaces:
+            try:
+                return dict(load(f"{entry.package}.report:UNITS"))
+            except (ImportError, AttributeError):
+                return {}
+    return {}
 
 
 def load(target: str) -> Any:

@@ -270,11 +270,14 @@ def table(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None
         ``report.interactive_tables`` is on; shorter summaries stay static.
     ns, units
         A practice's namespace (headers ``<ns>.col.<column>``, then ``col.<column>``) and its column-unit
-        map (:func:`column_spec`), so that a notebook needs neither a labels dict nor format lists.
+        map (:func:`column_spec`), so that a notebook needs neither a labels dict nor format lists. Without
+        ``units``, the practice's own map is used: ``UNITS`` in ``crmlib/<ns>/report.py``.
     formats
         ``money=[...]``, ``dates=[...]``, ``months=[...]``, ``pct=[...]``, ``ints=[...]``,
         ``decimals={col: digits}``.
     """
+    if units is None and ns and hasattr(ctx, "column_units"):  # the practice's UNITS (its report.py)
+        units = ctx.column_units(ns)
     labels, formats = column_spec(frame, ns=ns, units=units, labels=labels, **formats)
     report = ctx.params.get("report", {})
     limit = max_rows if max_rows is not None else int(report.get("max_rows", 25))

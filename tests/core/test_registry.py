@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,15 @@ def test_unknown_names_are_refused():
         registry.practice("pricing")
     assert registry.practice("churn").params_module == "crmlib.churn.params"
     assert registry.load("crmlib.clv.model:ClvModel.from_dict").__name__ == "from_dict"
+
+
+def test_column_units_come_from_the_practice_that_owns_the_namespace(monkeypatch):
+    import types
+
+    fake = types.ModuleType("crmlib.churn.report")
+    fake.UNITS = {"value_at_stake": "money"}
+    monkeypatch.setitem(sys.modules, "crmlib.churn.report", fake)
+    assert registry.column_units("churn") == {"value_at_stake": "money"}
+    assert registry.column_units("nobody") == {}
+    namespaces = [ns for p in registry.PRACTICES for ns in p.namespaces]
+    assert len(namespaces) == len(set(namespaces)) and all(p.namespaces for p in registry.PRACTICES)
