@@ -1,4 +1,4 @@
-"""The orders table and the per-customer table, defined once in engine-neutral SQL (``crmlib/sql``).
+"""The orders table and the per-customer table, defined once in engine-neutral SQL (``crmlib/data/sql``, run by :mod:`crmlib.data.engine`).
 
 DuckDB runs the definitions here, in process, straight on Arrow/pandas frames; the same SQL files run on
 Spark SQL for the largest users (define ``days_between(a, b)`` as ``datediff(b, a)`` there).
@@ -7,12 +7,12 @@ Spark SQL for the largest users (define ``days_between(a, b)`` as ``datediff(b, 
 from __future__ import annotations
 
 import logging
-from importlib import resources
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from crmlib.data.engine import DuckDBEngine, sql_text
 
 log = logging.getLogger(__name__)
 
@@ -20,15 +20,8 @@ ORDER_LINE_COLUMNS: tuple[str, ...] = ("customer_id", "order_id", "order_date", 
 
 
 def sql(name: str) -> str:
-    """Return the text of ``crmlib/sql/<name>.sql``."""
-    return (resources.files("crmlib.data") / "sql" / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
-    con.execute("SET threads TO 2")
-    con.execute("CREATE MACRO days_between(a, b) AS date_diff('day', CAST(a AS DATE), CAST(b AS DATE))")
-    return con
+    """Return the text of ``crmlib/data/sql/<name>.sql``."""
+    return sql_text(name)
 
 
 def _to_arrow(frame: pd.DataFrame, columns: tuple[str, ...]) -> pa.Table:
@@ -69,12 +62,14 @@ def build_orders(order_lines: pd.DataFrame | pa.Table) -> pd.DataFrame:
         returns_amount, has_return, is_purchase.
     """
     table = order_lines if isinstance(order_lines, pa.Table) else _to_arrow(order_lines, ORDER_LINE_COLUMNS)
-    con = _connect()
-    try:
-        con.register("order_lines", table)
-        out = con.sql(sql("orders")).to_arrow_table().to_pandas()
-    finally:
-        con.close()
+    with DuckDBEngine() as eng:
+        eng.register("order_lines", table)
+        out = eng.fetch("orders")
+    return orders_types(out)
+
+
+def orders_types(out: pd.DataFrame) -> pd.DataFrame:
+    """The canonical dtypes of the orders table (whichever engine computed it)."""
     out = _dates_to_datetime(out, ["order_date"])
     out["n_lines"] = out["n_lines"].astype("int64")
     for col in ("amount", "cost", "margin", "quantity", "returns_amount"):
@@ -98,14 +93,15 @@ def build_customer_summary(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> p
         One row per customer with a purchase on or before ``as_of``; columns as documented in
         ``docs/ARCHITECTURE.md`` (durations in days).
     """
-    as_of = pd.Timestamp(as_of).normalize()
-    con = _connect()
-    try:
-        con.register("orders", pa.Table.from_pandas(orders, preserve_index=False))
-        con.execute("CREATE TABLE run_params AS SELECT CAST(? AS DATE) AS as_of", [as_of.date()])
-        out = con.sql(sql("customer_summary")).to_arrow_table().to_pandas()
-    finally:
-        con.close()
+    with DuckDBEngine() as eng:
+        eng.register("orders", orders)
+        eng.set_as_of(as_of)
+        out = eng.fetch("customer_summary")
+    return summary_types(out)
+
+
+def summary_types(out: pd.DataFrame) -> pd.DataFrame:
+    """The canonical dtypes of the per-customer table (whichever engine computed it)."""
     out = _dates_to_datetime(out, ["first_order_date", "last_order_date"])
     for col in ("n_orders", "n_order_days", "frequency", "recency_days", "tenure_days", "recency", "T"):
         out[col] = out[col].astype("int64")
@@ -118,13 +114,9 @@ def build_customer_summary(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> p
 def query(name: str, *, as_of: pd.Timestamp | str | None = None, **views: pd.DataFrame) -> pd.DataFrame:
     """Run ``sql/<name>.sql`` on the given frames (registered as views under their keyword names) and, when
     ``as_of`` is given, a one-row ``run_params(as_of DATE)`` view; return the result as a pandas frame."""
-    con = _connect()
-    try:
+    with DuckDBEngine() as eng:
         for view, frame in views.items():
-            con.register(view, pa.Table.from_pandas(frame, preserve_index=False))
+            eng.register(view, frame)
         if as_of is not None:
-            con.execute("CREATE TABLE run_params AS SELECT CAST(? AS DATE) AS as_of",
-                        [pd.Timestamp(as_of).normalize().date()])
-        return con.sql(sql(name)).to_arrow_table().to_pandas()
-    finally:
-        con.close()
+            eng.set_as_of(as_of)
+        return eng.fetch(name)
