@@ -37,6 +37,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_order_id": "no order number found: one order per customer and day",
         "unrecognised": "not recognised as a table of the workbook; map it by hand if it is one",
         "missing": "NOT FOUND: write the file's header here (the file has: {headers})",
+        "rows": "{rows} rows",
     },
     "tr": {
         "head": "Bu ayar dosyası `python -m crmlib init` ile {date} tarihinde şu dosyalardan yazıldı: {files}.",
@@ -54,6 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_order_id": "sipariş numarası bulunamadı: müşteri ve gün başına bir sipariş",
         "unrecognised": "çalışma kitabının bir tablosu olarak tanınmadı; öyleyse elle eşleyin",
         "missing": "BULUNAMADI: dosyadaki sütun adını buraya yazın (dosyadaki sütunlar: {headers})",
+        "rows": "{rows} satır",
     },
 }
 
@@ -94,8 +96,11 @@ def _pad(text: str, comment: str, width: int = 44) -> str:
 
 def propose_params(exports: Sequence[Path], out: Path, *, language: str = "tr",
                    synonyms: Sequence[Path] = ()) -> Written:
-    """Return the commented params text for ``exports`` (paths written relative to ``out``'s folder)."""
-    words = TEXT[language]
+    """Return the commented params text for ``exports`` (paths written relative to ``out``'s folder).
+
+    The comments (evidence included) are in ``language``; the terminal's messages stay in English.
+    """
+    words = {**TEXT[language], "lang": language}
     table = propose.load_synonyms(synonyms)
     proposals: list[propose.Proposal] = []
     unrecognised: list[Path] = []
@@ -147,7 +152,8 @@ def _write_table(doc: _Doc, proposal: propose.Proposal, base: Path, words: dict[
     profile = proposal.profile
     rel = os.path.relpath(profile.path.resolve(), base)
     doc.add(f"  {name}:", name)
-    doc.add(_pad(f"    path: {_q(rel)}", f"{profile.rows:,} rows"), f"{name}.path")
+    rows = f"{profile.rows:,}".replace(",", "." if words["lang"] == "tr" else ",")
+    doc.add(_pad(f"    path: {_q(rel)}", words["rows"].format(rows=rows)), f"{name}.path")
     doc.add("    columns:", f"{name}.columns")
     for role in propose.TABLE_COLUMNS[name]:
         choice = proposal.choices.get(role)
@@ -161,10 +167,10 @@ def _write_table(doc: _Doc, proposal: propose.Proposal, base: Path, words: dict[
                 messages.append(f"{name}.{role}: no header or values fit; write the file's header at line "
                                 f"{doc.keys[f'{name}.columns.{role}']} (headers: {headers}).")
             continue
-        doc.add(_pad(f"      {role}: {_q(choice.header)}", choice.evidence), f"{name}.columns.{role}")
+        doc.add(_pad(f"      {role}: {_q(choice.header)}", choice.describe(words["lang"])), f"{name}.columns.{role}")
         for alt in proposal.alternatives.get(role, []):
             note = words["tie"] if alt.weight == choice.weight else words["alternative"]
-            doc.add(_pad(f"      # {role}: {_q(alt.header)}", f"{note}: {alt.evidence}"))
+            doc.add(_pad(f"      # {role}: {_q(alt.header)}", f"{note}: {alt.describe(words['lang'])}"))
         if role in proposal.ties:
             rival = proposal.alternatives[role][0].header
             messages.append(f"{name}.{role}: {choice.header!r} and {rival!r} fit equally; {choice.header!r} was "

@@ -253,11 +253,22 @@ def _profile_columns(frame: pd.DataFrame, read: dict[str, Any]) -> dict[str, Col
 
 @dataclass
 class Candidate:
-    """One header considered for a role, with its score and the evidence for it."""
+    """One header considered for a role, with its score and the facts behind it (:meth:`describe`)."""
 
     header: str
     weight: int  # header synonym weight (0: chosen from the values alone)
-    evidence: str
+    role: str
+    kind: str
+    column: ColumnProfile
+
+    @property
+    def evidence(self) -> str:
+        """The evidence in English (the terminal's messages)."""
+        return self.describe("en")
+
+    def describe(self, lang: str) -> str:
+        """The evidence for this header in ``lang`` (``tr`` or ``en``): what its values look like."""
+        return _evidence(self.role, self.kind, self.column, by_values=self.weight == 0, lang=lang)
 
 
 @dataclass
@@ -282,19 +293,50 @@ _KIND_GATE = {"date": lambda p: p.date_share >= VALUE_SHARE, "month": lambda p: 
               "text": lambda p: p.filled > 0, "bool": lambda p: p.distinct <= 4 and p.filled > 0}
 
 
-def _evidence(role: str, kind: str, prof: ColumnProfile, rows: int) -> str:
+#: the evidence's phrases; numbers are written the language's way (:func:`_n`, :func:`_pct`)
+EVIDENCE: dict[str, dict[str, str]] = {
+    "en": {"date": "{h}: {share} of {n} values are dates", "layout": ", layout {layout}",
+           "number": "{h}: {share} of {n} values are numbers",
+           "amount": ", {decimals} with decimals, {negative} negative",
+           "id": "{h}: {distinct} distinct codes over {n} lines, {how}", "repeats": "repeats across lines",
+           "once": "each value once", "text": "{h}: {distinct} distinct values",
+           "by_values": " (chosen by its values: no header synonym)"},
+    "tr": {"date": "{h}: {n} değerin {share} kadarı tarih", "layout": ", biçim {layout}",
+           "number": "{h}: {n} değerin {share} kadarı sayı",
+           "amount": ", {decimals} kadarı küsuratlı, {negative} kadarı eksi",
+           "id": "{h}: {n} satırda {distinct} farklı kod, {how}", "repeats": "satırlar arasında tekrarlanıyor",
+           "once": "her değer bir kez", "text": "{h}: {distinct} farklı değer",
+           "by_values": " (değerlerine göre seçildi: başlığı eş anlamlılar listesinde yok)"},
+}
+
+
+def _n(value: int, lang: str) -> str:
+    return f"{value:,}".replace(",", "." if lang == "tr" else ",")
+
+
+def _pct(share: float, lang: str, digits: int = 0) -> str:
+    text = f"{share * 100:.{digits}f}"
+    return f"%{text.replace('.', ',')}" if lang == "tr" else f"{text}%"
+
+
+def _evidence(role: str, kind: str, prof: ColumnProfile, *, by_values: bool = False, lang: str = "en") -> str:
+    words = EVIDENCE[lang]
+    h, n = f"'{prof.header}'", _n(prof.filled, lang)
     if kind == "date":
-        shown = f", layout {prof.date_format}" if prof.date_format else ""
-        return f"'{prof.header}': {prof.date_share:.0%} of {prof.filled:,} values are dates{shown}"
-    if kind == "number":
-        parts = f"'{prof.header}': {prof.number_share:.0%} of {prof.filled:,} values are numbers"
+        text = words["date"].format(h=h, share=_pct(prof.date_share, lang), n=n)
+        if prof.date_format:
+            text += words["layout"].format(layout=prof.date_format)
+    elif kind == "number":
+        text = words["number"].format(h=h, share=_pct(prof.number_share, lang), n=n)
         if role == "amount":
-            parts += f", {1 - prof.whole_share:.0%} with decimals, {prof.negative_share:.1%} negative"
-        return parts
-    if kind == "id":
-        how = "repeats across lines" if prof.repeats else "each value once"
-        return f"'{prof.header}': {prof.distinct:,} distinct codes over {prof.filled:,} lines, {how}"
-    return f"'{prof.header}': {prof.distinct:,} distinct values"
+            text += words["amount"].format(decimals=_pct(1 - prof.whole_share, lang),
+                                           negative=_pct(prof.negative_share, lang, 1))
+    elif kind == "id":
+        text = words["id"].format(h=h, distinct=_n(prof.distinct, lang), n=n,
+                                  how=words["repeats"] if prof.repeats else words["once"])
+    else:
+        text = words["text"].format(h=h, distinct=_n(prof.distinct, lang))
+    return text + (words["by_values"] if by_values else "")
 
 
 def propose_table(table: str, profile: FileProfile, synonyms: Mapping[str, Any]) -> Proposal:
@@ -320,7 +362,7 @@ def propose_table(table: str, profile: FileProfile, synonyms: Mapping[str, Any])
                 continue
             weight = header_weight(header, spellings.get(role, {}))
             if weight and gate(prof):
-                scored.append(Candidate(header, weight, _evidence(role, kind, prof, profile.rows)))
+                scored.append(Candidate(header, weight, role, kind, prof))
         if not scored and role in ("order_date", "amount", "date", "opened_at", "due_date"):
             scored = _by_values(role, kind, profile, used)
         if not scored:
@@ -348,8 +390,7 @@ def _by_values(role: str, kind: str, profile: FileProfile, used: set[str]) -> li
         fits = [p for p in fits if p.whole_share < 0.9 and p.date_share < VALUE_SHARE]
     if kind == "date":
         fits = [p for p in fits if p.number_share < VALUE_SHARE or p.date_format]
-    return [Candidate(p.header, 0, _evidence(role, kind, p, profile.rows) + " (chosen by its values: no header "
-                      "synonym)") for p in fits]
+    return [Candidate(p.header, 0, role, kind, p) for p in fits]
 
 
 def _status_rules(proposal: Proposal, used: set[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import openpyxl
@@ -96,6 +97,10 @@ def test_netsis_like_csv_without_order_ids_prefers_the_net_amount(tmp_path: Path
     text = out.read_text(encoding="utf-8")
     assert '# amount: "Toplam"' in text and "# order_id: sipariş numarası bulunamadı" in text
     assert params["language"] == "tr"
+    # the evidence is in Turkish too, numbers written the Turkish way; nothing English is left in the comments
+    assert "'KDV Hariç Tutar': 3 değerin %100 kadarı sayı, %0 kadarı küsuratlı, %0,0 kadarı eksi" in text
+    assert "'Fiş Tarihi': 3 değerin %100 kadarı tarih" in text and "3 satır" in text
+    assert not re.search(r"values are|distinct|rows|with decimals|alternative", text)
     figures = check.summary(out)
     assert (figures["orders"], figures["customers"], figures["revenue"]) == (2, 2, 160.0)
 
