@@ -1,0 +1,49 @@
+"""``ctx.view(name)``: computed by DuckDB over the saved context's Parquet files, cached in its folder and
+read back by the next notebook; at another date from the orders; from the frames without a folder."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from crmlib.core.context import load_saved
+from crmlib.data import tables, views
+
+
+def test_a_view_is_computed_from_the_saved_files_cached_and_read_back(sample_ctx, tmp_path, monkeypatch):
+    sample_ctx.save(tmp_path / "ctx")
+    first = load_saved(tmp_path / "ctx")
+    first.order_lines = None  # the view reads order_lines.parquet, never the frame
+    rhythm = first.view("product_rhythm")
+    assert (tmp_path / "ctx" / "views" / "product_rhythm.parquet").exists()
+    assert first.view("product_rhythm") is rhythm
+    expected = views.canonical("product_rhythm", tables.query(
+        "product_rhythm", as_of=sample_ctx.as_of, order_lines=sample_ctx.order_lines))
+    pdt.assert_frame_equal(rhythm.sort_values(["customer_id", "product_id"]).reset_index(drop=True),
+                           expected.sort_values(["customer_id", "product_id"]).reset_index(drop=True))
+
+    monkeypatch.setattr(views, "compute", lambda *a, **k: pytest.fail("recomputed instead of read"))
+    again = load_saved(tmp_path / "ctx").view("product_rhythm")  # another notebook of the same run
+    pdt.assert_frame_equal(again, rhythm)
+
+
+def test_the_per_customer_table_at_an_earlier_date_comes_from_the_orders(sample_ctx, tmp_path):
+    sample_ctx.save(tmp_path / "ctx")
+    ctx = load_saved(tmp_path / "ctx")
+    pdt.assert_frame_equal(ctx.view("customer_summary"), sample_ctx.customer_summary)
+    cut = sample_ctx.as_of - pd.Timedelta(days=180)
+    earlier = ctx.view("customer_summary", as_of=cut)
+    expected = tables.build_customer_summary(sample_ctx.orders[sample_ctx.orders["order_date"] <= cut], cut)
+    pdt.assert_frame_equal(earlier, expected)
+    assert (tmp_path / "ctx" / "views" / f"customer_summary.as_of-{cut:%Y-%m-%d}.parquet").exists()
+    assert len(earlier) < len(sample_ctx.customer_summary)
+
+
+def test_without_a_context_folder_views_come_from_the_frames(sample_ctx):
+    ctx = dataclasses.replace(sample_ctx, context_dir=None, _views={})
+    orders = ctx.view("orders")
+    pdt.assert_frame_equal(orders, sample_ctx.orders)
+    assert ctx.view("orders") is orders
