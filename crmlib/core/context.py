@@ -183,8 +183,9 @@ class Context:
         return self._segments
 
     # -- engine-neutral SQL views of the order lines (crmlib.data.views) --------------------------------
-    def view(self, name: str, *, as_of: Any = None) -> pd.DataFrame:
-        """The registered SQL view ``name`` (:mod:`crmlib.data.views`) at ``as_of`` (default: the run's).
+    def view(self, name: str, *, as_of: Any = None, **values: int) -> pd.DataFrame:
+        """The registered SQL view ``name`` (:mod:`crmlib.data.views`) at ``as_of`` (default: the run's),
+        with its parameters' ``values`` (e.g. ``lead_days=56``).
 
         Read from ``<context_dir>/views/`` when a notebook of the run computed it already; otherwise computed
         by DuckDB over the saved context's Parquet files (the order lines are never loaded into pandas for
@@ -196,10 +197,10 @@ class Context:
 
         at = self.as_of if as_of is None else pd.Timestamp(as_of).normalize()
         other = None if at == self.as_of else at
-        key = views.cache_key(name, other)
+        key = views.cache_key(name, other, values)
         if key in self._views:
             return self._views[key]
-        path = views.cache_path(self.context_dir, name, other) if self.context_dir is not None else None
+        path = views.cache_path(self.context_dir, name, other, values) if self.context_dir is not None else None
         if path is not None and path.exists():
             frame = views.read_cached(path, name)
         else:
@@ -207,7 +208,7 @@ class Context:
             if other is not None:  # the saved as_of-dependent views hold the run's date, not this one
                 sources = {n: s for n, s in sources.items() if n in views.INPUTS or not views.depends_on_as_of(n)}
             with DuckDBEngine() as eng:
-                frame = views.compute(eng, name, sources=sources, as_of=at)
+                frame = views.compute(eng, name, sources=sources, as_of=at, values=values)
             if path is not None:
                 views.write_atomic(frame, path)
         self._views[key] = frame
@@ -215,14 +216,19 @@ class Context:
 
     def _view_sources(self) -> dict[str, Any]:
         """The relations views read: the saved Parquet files when there are, else the frames in memory."""
+        from crmlib.data import views
+
         folder = self.context_dir
         if folder is not None and (folder / "order_lines.parquet").exists():
-            files = {"order_lines": folder / "order_lines.parquet", "orders": folder / "orders.parquet",
-                     "customer_summary": folder / "customer_summary.parquet"}
+            files: dict[str, Any] = {"order_lines": folder / "order_lines.parquet", "orders": folder / "orders.parquet",
+                                     "customer_summary": folder / "customer_summary.parquet"}
             for name in ("products", "customers"):
                 files[name] = folder / f"table_{name}.parquet"
-            return {n: p for n, p in files.items() if p.exists()}
-        frames = {"order_lines": self.order_lines, "orders": self.orders, "customer_summary": self.customer_summary}
+            files = {n: p for n, p in files.items() if p.exists()}
+            files["order_lines"] = views.line_source(files["order_lines"])
+            return files
+        frames = {"order_lines": views.with_line_columns(self.order_lines), "orders": self.orders,
+                  "customer_summary": self.customer_summary}
         frames.update({n: self.tables.get(n) for n in ("products", "customers")})
         return {n: f for n, f in frames.items() if f is not None}
 

@@ -24,11 +24,12 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as pads
 
 #: the engines ``params["engine"]`` may name
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
-Source = pd.DataFrame | pa.Table | str | Path
+Source = pd.DataFrame | pa.Table | pads.Dataset | str | Path
 
 
 def sql_text(name: str) -> str:
@@ -42,7 +43,7 @@ class Engine(Protocol):
     name: str
 
     def register(self, name: str, source: Source) -> None:
-        """Make ``source`` (frame, Arrow table, Parquet file or folder of Parquet files) the relation ``name``."""
+        """Make ``source`` (frame, Arrow table or dataset, Parquet file or folder of Parquet files) the relation ``name``."""
 
     def set_as_of(self, as_of: pd.Timestamp | str) -> None:
         """(Re)define ``run_params`` as one row holding ``as_of`` (a DATE)."""
@@ -78,7 +79,8 @@ class DuckDBEngine:
             self.con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT * FROM read_parquet({literal}, "
                              f"hive_partitioning = {'true' if path.is_dir() else 'false'})")
             return
-        table = source if isinstance(source, pa.Table) else pa.Table.from_pandas(source, preserve_index=False)
+        table = (source if isinstance(source, (pa.Table, pads.Dataset))  # a dataset is scanned, not loaded
+                 else pa.Table.from_pandas(source, preserve_index=False))
         self.con.register(name, table)
 
     def set_as_of(self, as_of: pd.Timestamp | str) -> None:

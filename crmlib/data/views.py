@@ -27,13 +27,23 @@ from collections.abc import Callable, Collection, Mapping
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 
 from crmlib.data import tables
 from crmlib.data.engine import Engine, Source
 
 #: input relations a view may read (the context's tables, registered by name)
 INPUTS: tuple[str, ...] = ("order_lines", "products", "customers")
+#: the order-line columns the views read, with their Arrow types; the optional ones absent from a file are
+#: given as nulls (:func:`line_schema`), so that every view runs on every data set
+LINE_COLUMNS: dict[str, pa.DataType] = {
+    "customer_id": pa.string(), "order_id": pa.string(), "order_date": pa.timestamp("ns"),
+    "amount": pa.float64(), "product_id": pa.string(), "quantity": pa.float64(), "cost": pa.float64()}
+OPTIONAL_LINE_COLUMNS: tuple[str, ...] = ("product_id", "quantity", "cost")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +64,9 @@ class View:
         One line: the grain and what it holds.
     types
         Turns the engine's result into the canonical dtypes (default: dates to ``datetime64[ns]``).
+    parameters
+        Names of whole-number settings the SQL reads from the one-row relation ``view_params`` (e.g.
+        ``lead_days``); :func:`compute` takes their values and the cache key names them.
     """
 
     name: str
@@ -62,6 +75,7 @@ class View:
     as_of: bool
     description: str
     types: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    parameters: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, View] = {}
@@ -117,7 +131,8 @@ def depends_on_as_of(name: str) -> bool:
 
 
 def compute(engine: Engine, name: str, *, sources: Mapping[str, Source] | None = None,
-            ready: Collection[str] = (), as_of: pd.Timestamp | str | None = None) -> pd.DataFrame:
+            ready: Collection[str] = (), as_of: pd.Timestamp | str | None = None,
+            values: Mapping[str, int] | None = None) -> pd.DataFrame:
     """Run the view ``name`` on ``engine`` and return it as a pandas frame with canonical dtypes.
 
     Parameters
@@ -133,6 +148,8 @@ def compute(engine: Engine, name: str, *, sources: Mapping[str, Source] | None =
         Relations already on ``engine`` (registered or materialised by the caller).
     as_of
         The analysis date; required when the view depends on it.
+    values
+        The view's :attr:`View.parameters`, each a whole number (registered as ``view_params``).
 
     Raises
     ------
@@ -148,8 +165,54 @@ def compute(engine: Engine, name: str, *, sources: Mapping[str, Source] | None =
         if as_of is None:
             raise ValueError(f"view {name!r} depends on the analysis date: pass as_of")
         engine.set_as_of(as_of)
+    settings = parameter_values(name, values)
+    if settings:
+        engine.register("view_params", pd.DataFrame({k: [v] for k, v in settings.items()}, dtype="int64"))
     _prepare(engine, view, sources, have)
     return canonical(view, engine.fetch(view.sql))
+
+
+def parameter_values(name: str, values: Mapping[str, int] | None) -> dict[str, int]:
+    """The values of the view's parameters, checked: each one given, a whole number, nothing else."""
+    view = get(name)
+    values = dict(values or {})
+    missing = [k for k in view.parameters if k not in values]
+    extra = [k for k in values if k not in view.parameters]
+    if missing or extra:
+        raise ValueError(f"view {name!r} takes the parameters {list(view.parameters)}; "
+                         f"missing {missing}, unknown {extra}")
+    out = {}
+    for key in view.parameters:
+        value = values[key]
+        if isinstance(value, bool) or int(value) != value:
+            raise ValueError(f"view {name!r}: parameter {key} must be a whole number, got {value!r}")
+        out[key] = int(value)
+    return out
+
+
+def line_schema(present: Collection[str]) -> pa.Schema | None:
+    """The Arrow schema that completes an order-line file with columns ``present``: its own columns as they
+    are plus the optional ones it lacks (read as nulls); ``None`` when nothing is missing."""
+    missing = [c for c in OPTIONAL_LINE_COLUMNS if c not in present]
+    return pa.schema([(c, LINE_COLUMNS[c]) for c in missing]) if missing else None
+
+
+def line_source(path: Path) -> Path | pads.Dataset:
+    """An order-line Parquet file as a view source: the file itself when it has every optional column, else
+    an Arrow dataset over it that reads the missing ones as nulls (scanned by the engine, never loaded)."""
+    schema = pq.read_schema(path)
+    extra = line_schema(schema.names)
+    return path if extra is None else pads.dataset(path, schema=pa.unify_schemas([schema, extra]))
+
+
+def with_line_columns(lines: pd.DataFrame) -> pd.DataFrame:
+    """``lines`` with the optional order-line columns it lacks added as nulls (nothing copied when complete)."""
+    missing = [c for c in OPTIONAL_LINE_COLUMNS if c not in lines.columns]
+    if not missing:
+        return lines
+    add = {c: (pd.Series(pd.NA, index=lines.index, dtype="string") if c == "product_id"
+               else pd.Series(np.nan, index=lines.index)) for c in missing}
+    return lines.assign(**add)
 
 
 def _prepare(engine: Engine, view: View, sources: dict[str, Source], have: set[str]) -> None:
@@ -178,6 +241,9 @@ def canonical(view: View | str, frame: pd.DataFrame) -> pd.DataFrame:
             sample = series.dropna()
             if len(sample) and isinstance(sample.iloc[0], dt.date):
                 frame[col] = pd.to_datetime(series).astype("datetime64[ns]")
+        elif pd.api.types.is_integer_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+            if series.dtype != "int64":
+                frame[col] = series.astype("int64")
         elif pd.api.types.is_datetime64_any_dtype(series.dtype) and series.dtype != "datetime64[ns]":
             frame[col] = series.dt.tz_localize(None).astype("datetime64[ns]") if getattr(
                 series.dt, "tz", None) is not None else series.astype("datetime64[ns]")
@@ -185,16 +251,21 @@ def canonical(view: View | str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- the cache under a run's context folder -------------------------------------------------------------
-def cache_key(name: str, as_of: pd.Timestamp | str | None = None) -> str:
-    """File stem of a cached view: ``name``, or ``name.as_of-YYYY-MM-DD`` at another analysis date."""
-    if as_of is None or not depends_on_as_of(name):
-        return name
-    return f"{name}.as_of-{pd.Timestamp(as_of):%Y-%m-%d}"
+def cache_key(name: str, as_of: pd.Timestamp | str | None = None, values: Mapping[str, int] | None = None) -> str:
+    """File stem of a cached view: ``name``, then ``.as_of-YYYY-MM-DD`` at another analysis date than the
+    run's (``as_of=None``), then ``.key-value`` per parameter."""
+    key = name
+    if as_of is not None and depends_on_as_of(name):
+        key += f".as_of-{pd.Timestamp(as_of):%Y-%m-%d}"
+    for param, value in parameter_values(name, values).items():
+        key += f".{param}-{value}"
+    return key
 
 
-def cache_path(folder: Path, name: str, as_of: pd.Timestamp | str | None = None) -> Path:
+def cache_path(folder: Path, name: str, as_of: pd.Timestamp | str | None = None,
+               values: Mapping[str, int] | None = None) -> Path:
     """``<folder>/views/<cache_key>.parquet``: where a context keeps the view."""
-    return Path(folder) / "views" / f"{cache_key(name, as_of)}.parquet"
+    return Path(folder) / "views" / f"{cache_key(name, as_of, values)}.parquet"
 
 
 def write_atomic(frame: pd.DataFrame, path: Path) -> Path:
@@ -229,6 +300,20 @@ def _register_defaults() -> None:
                   types=tables.summary_types))
     register(View("product_rhythm", "product_rhythm", ("order_lines",), True,
                   "one row per customer and product bought on two or more days: usual gap, days since, spend"))
+    register(View("customer_products", "customer_products", ("order_lines",), True,
+                  "one row per customer and product bought: orders, days, first/last date, amount, quantity"))
+    register(View("order_products", "order_products", ("order_lines",), True,
+                  "the baskets: one row per purchase order and product in it"))
+    register(View("preseason_items", "preseason_items", ("order_lines",), True,
+                  "one row per customer and product bought in last year's coming lead_days, with the "
+                  "product's orders in that window and in the year", parameters=("lead_days",)))
+    register(View("product_first_sales", "product_first_sales", ("order_lines",), True,
+                  "one row per product sold: first sale, and the first sale of any product (data_start)"))
+    register(View("early_buyers", "early_buyers", ("order_lines", "product_first_sales"), True,
+                  "one row per customer and product bought within early_days of its first sale: amount",
+                  parameters=("early_days",)))
+    register(View("customer_months", "customer_months", ("orders",), True,
+                  "one row per customer and month with an order: purchases, revenue, first purchase month"))
 
 
 _register_defaults()
