@@ -6,7 +6,7 @@ The numbers come from :mod:`crmlib.cross_sell.rules`; this module only selects, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -21,6 +21,7 @@ from crmlib.cross_sell.rules import (
     merged_params,
     premium_alternatives,
     preseason,
+    preseason_lead_days,
     reason_text,
     recommend,
 )
@@ -108,7 +109,7 @@ def selling_only(frame: pd.DataFrame | None, lapsed_ids: set[str]) -> pd.DataFra
 
 
 def analyse(
-    order_lines: pd.DataFrame,
+    order_lines: pd.DataFrame | None,
     *,
     as_of: Any,
     params: Mapping[str, Any] | None = None,
@@ -117,6 +118,7 @@ def analyse(
     lang: str = "en",
     customer_ids: Iterable[str] | None = None,
     lapsed_ids: Iterable[str] | None = None,
+    view: Callable[..., pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """Everything the cross-sell report shows, computed once: the notebook's single call.
 
@@ -125,7 +127,9 @@ def analyse(
     ``customer_ids`` limits the suggestions to those customers (e.g. the per-customer table's);
     ``lapsed_ids`` (no order for the run's lapsed limit) are left out of every selling list (next-best
     products, premium alternatives, pre-season), and counted in ``lapsed_left_out``. The rules, bundles and
-    the validation still learn from their history.
+    the validation still learn from their history. With ``view`` (the context's ``ctx.view``) every figure
+    comes from the SQL views (``customer_products`` at ``as_of`` and at the validation cut,
+    ``order_products``, ``preseason_items``) and ``order_lines`` is not read (pass ``None``).
 
     Returns
     -------
@@ -140,15 +144,26 @@ def analyse(
     """
     p = merged_params(params)
     as_of = pd.Timestamp(as_of)
-    order_lines = order_lines[order_lines["order_date"] <= as_of]
-    ready = data_readiness(order_lines, as_of=as_of, params=p)
+    cut = as_of - pd.Timedelta(days=int(p["validation_cut_days"]))
+    if view is not None:  # the aggregates, never the lines
+        items = view("customer_products")
+        baskets = view("order_products")
+        held: dict[str, Any] = {"items": items}
+        at_cut: dict[str, Any] = {"items_at_cut": view("customer_products", as_of=cut), "items_at_end": items}
+        season_from: dict[str, Any] = {"candidates": view("preseason_items", lead_days=preseason_lead_days(p))}
+        order_lines = None
+    else:
+        order_lines = order_lines[order_lines["order_date"] <= as_of]
+        baskets, held, at_cut, season_from = None, {}, {}, {}
+    ready = data_readiness(order_lines, as_of=as_of, params=p, baskets=baskets, **held)
     if ready.ready:
-        found = frequent_itemsets(order_lines, params=p)
+        found = frequent_itemsets(order_lines, params=p, baskets=baskets)
     else:  # too few orders or customers: no rules or bundles, best-seller suggestions (the rule-based view)
         found = (pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object)}), 0)
     method = "item_to_item" if ready.ready else "popularity"
     rules = association_rules(order_lines, params=p, products=products, itemsets=found)
-    recs = recommend(order_lines, customers=customer_ids, products=products, params=p, as_of=as_of, method=method)
+    recs = recommend(order_lines, customers=customer_ids, products=products, params=p, as_of=as_of, method=method,
+                     **held)
     recs["reason"] = reason_text(recs, lang=lang, products=products)
     premium = None
     if (
@@ -156,8 +171,7 @@ def analyse(
         and {"product_id", "category", "price"} <= set(products.columns)
         and products[["category", "price"]].notna().all(axis=1).any()
     ):
-        premium = premium_alternatives(order_lines, products, params=p, as_of=as_of)
-    cut = as_of - pd.Timedelta(days=int(p["validation_cut_days"]))
+        premium = premium_alternatives(order_lines, products, params=p, as_of=as_of, **held)
     evaluation = evaluate(
         order_lines,
         cut=cut,
@@ -165,9 +179,10 @@ def analyse(
         k=int(p["top_n"]),
         params=p,
         products=products,
+        **at_cut,
     )
     lapsed = {str(c) for c in (lapsed_ids if lapsed_ids is not None else [])}
-    season = preseason(order_lines, as_of=as_of, params=p, products=products)
+    season = preseason(order_lines, as_of=as_of, params=p, products=products, **season_from)
     suggested = set(recs["customer_id"].astype(str)) | set(season["customer_id"].astype(str)) | (
         set(premium["customer_id"].astype(str)) if premium is not None else set())
     lapsed_left_out = len(suggested & lapsed)

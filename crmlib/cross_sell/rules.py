@@ -1,7 +1,10 @@
 """Cross-sell and upsell: association rules, next-best products, premium alternatives, bundles, pre-season.
 
 Everything here works on the canonical ``order_lines`` frame and needs its ``product_id`` column; purchase
-lines are the lines with a positive amount (returns are not purchases, see ``docs/ARCHITECTURE.md``).
+lines are the lines with a positive amount (returns are not purchases, see ``docs/ARCHITECTURE.md``). The
+same figures come from the SQL views of :mod:`crmlib.data.views` instead of the lines: pass ``items=`` (the
+``customer_products`` view: the customer x product purchase table), ``baskets=`` (``order_products``) or
+``candidates=`` (``preseason_items``); the notebook reads only these aggregates (``ctx.view``).
 
 - Association rules and bundles: frequent item sets over orders (baskets) by FP-growth (Han, Pei & Yin 2000)
   and rules with support, confidence and lift (Agrawal, Imieliński & Swami 1993; Brin et al. 1997), both
@@ -51,19 +54,27 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], table: str, what: str)
         )
 
 
-def data_readiness(order_lines: pd.DataFrame, *, as_of: Any = None,
-                   params: Mapping[str, Any] | None = None) -> Readiness:
+def data_readiness(order_lines: pd.DataFrame | None, *, as_of: Any = None,
+                   params: Mapping[str, Any] | None = None, items: pd.DataFrame | None = None,
+                   baskets: pd.DataFrame | None = None) -> Readiness:
     """The minimum-data rules of the rules and the co-bought suggestions: ``min_orders`` purchase orders,
     ``min_customers`` customers and ``min_products`` different products, up to ``as_of``.
 
-    Required columns: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``.
+    Required columns: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``; or, instead
+    of the lines, ``items`` (the ``customer_products`` view) and ``baskets`` (``order_products``) at ``as_of``.
     """
     p = merged_params(params)
-    lines = purchase_lines(order_lines, as_of=as_of)
+    if items is not None and baskets is not None:
+        n_orders, n_customers = baskets["order_id"].nunique(), items["customer_id"].nunique()
+        n_products = items["product_id"].nunique()
+    else:
+        lines = purchase_lines(order_lines, as_of=as_of)
+        n_orders, n_customers = lines["order_id"].nunique(), lines["customer_id"].nunique()
+        n_products = lines["product_id"].nunique()
     return readiness("cross_sell", [
-        ("cross_sell.min_orders", p["min_orders"], lines["order_id"].nunique()),
-        ("cross_sell.min_customers", p["min_customers"], lines["customer_id"].nunique()),
-        ("cross_sell.min_products", p["min_products"], lines["product_id"].nunique()),
+        ("cross_sell.min_orders", p["min_orders"], n_orders),
+        ("cross_sell.min_customers", p["min_customers"], n_customers),
+        ("cross_sell.min_products", p["min_products"], n_products),
     ])
 
 
@@ -130,7 +141,8 @@ def baskets(order_lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def frequent_itemsets(
-    order_lines: pd.DataFrame, *, params: Mapping[str, Any] | None = None
+    order_lines: pd.DataFrame | None, *, params: Mapping[str, Any] | None = None,
+    baskets: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, int]:
     """Frequent item sets of the purchase orders by FP-growth (Han, Pei & Yin 2000; mlxtend ``fpgrowth``).
 
@@ -138,7 +150,8 @@ def frequent_itemsets(
     its rarest item), which keeps the dense frame small. Pass the result to :func:`association_rules` and
     :func:`bundles` as ``itemsets=`` to mine once.
 
-    Required columns: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``.
+    Required columns: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``; or, instead
+    of the lines, ``baskets`` (the ``order_products`` view: ``order_id``, ``product_id``).
 
     Returns
     -------
@@ -148,7 +161,7 @@ def frequent_itemsets(
     from mlxtend.frequent_patterns import fpgrowth  # lazy: mlxtend sets warning filters when imported
 
     p = merged_params(params)
-    lines = purchase_lines(order_lines)
+    lines = baskets if baskets is not None else purchase_lines(order_lines)
     m, _, items = _matrix(lines["order_id"], lines["product_id"])
     n_orders = m.shape[0]
     counts = np.asarray(m.sum(axis=0)).ravel()
@@ -339,7 +352,6 @@ def customer_items(
     pandas.DataFrame
         customer_id, product_id, n_orders, first_date, last_date, amount, regular.
     """
-    p = merged_params(params)
     lines = purchase_lines(order_lines, as_of=as_of)
     as_of = pd.Timestamp(as_of) if as_of is not None else lines["order_date"].max()
     out = (
@@ -352,21 +364,34 @@ def customer_items(
         )
         .reset_index()
     )
+    return regular_items(out, as_of=as_of, params=params)
+
+
+def regular_items(
+    items: pd.DataFrame, *, as_of: Any = None, params: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """:func:`customer_items` from the customer x product purchase table (the ``customer_products`` view,
+    or any frame with customer_id, product_id, n_orders, first_date, last_date, amount) at ``as_of``."""
+    p = merged_params(params)
+    out = items[["customer_id", "product_id", "n_orders", "first_date", "last_date", "amount"]]
+    out = out.sort_values(["customer_id", "product_id"], kind="mergesort", ignore_index=True)
+    as_of = pd.Timestamp(as_of) if as_of is not None else out["last_date"].max()
     recent = out["last_date"] > as_of - pd.Timedelta(days=int(p["regular_recent_days"]))
     out["regular"] = (out["n_orders"] >= int(p["regular_min_orders"])) | recent
     return out
 
 
 def _candidates(
-    lines: pd.DataFrame,
+    held: pd.DataFrame,
     items: pd.Index,
     as_of: pd.Timestamp,
     p: Mapping[str, Any],
     products: pd.DataFrame | None,
 ) -> np.ndarray:
-    """Boolean mask over ``items``: sold in the last ``candidate_recent_days`` days and in the catalogue."""
+    """Boolean mask over ``items``: sold in the last ``candidate_recent_days`` days (some customer's last
+    purchase of it is that recent) and in the catalogue."""
     since = as_of - pd.Timedelta(days=int(p["candidate_recent_days"]))
-    ok = items.isin(lines.loc[lines["order_date"] > since, "product_id"].unique())
+    ok = items.isin(held.loc[held["last_date"] > since, "product_id"].unique())
     if products is not None and "product_id" in products.columns:
         ok &= items.isin(products["product_id"].astype(str))
     return np.asarray(ok)
@@ -433,13 +458,14 @@ def _anchors(held: sp.csr_matrix, sim: np.ndarray, r_idx: np.ndarray, c_idx: np.
 
 
 def recommend(
-    order_lines: pd.DataFrame,
+    order_lines: pd.DataFrame | None,
     *,
     customers: Iterable[str] | None = None,
     products: pd.DataFrame | None = None,
     params: Mapping[str, Any] | None = None,
     as_of: Any = None,
     method: str = "item_to_item",
+    items: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Next-best products per customer: the ``top_n`` items that co-occur with what the customer buys.
 
@@ -456,7 +482,7 @@ def recommend(
     scored in blocks.
 
     Required columns of ``order_lines``: ``customer_id``, ``order_id``, ``order_date``, ``amount``,
-    ``product_id``.
+    ``product_id``; or, instead of the lines, ``items`` (the ``customer_products`` view at ``as_of``).
 
     Returns
     -------
@@ -467,14 +493,21 @@ def recommend(
     if method not in ("item_to_item", "popularity"):
         raise ParamsError(f"recommend: method must be 'item_to_item' or 'popularity', got {method!r}.")
     p = merged_params(params)
-    lines = purchase_lines(order_lines, as_of=as_of)
-    if lines.empty:
+    if items is None:
+        lines = purchase_lines(order_lines, as_of=as_of)
+        latest = lines["order_date"]
+    else:
+        latest = items["last_date"]
+    if latest.empty:
         raise DataError(
             "Cross-sell found no purchase lines with a product up to the as-of date "
             f"{as_of}; check the orders table's product_id and amount columns."
         )
-    as_of = pd.Timestamp(as_of) if as_of is not None else lines["order_date"].max()
-    held = customer_items(lines, as_of=as_of, params=p)
+    as_of = pd.Timestamp(as_of) if as_of is not None else latest.max()
+    if items is None:
+        held = customer_items(lines, as_of=as_of, params=p)
+    else:
+        held = regular_items(items, as_of=as_of, params=p)
     b, users, items = _matrix(held["customer_id"], held["product_id"])
     rr = held[held["regular"]]
     regular = sp.csr_matrix(
@@ -493,7 +526,7 @@ def recommend(
         rows = np.arange(len(users))
     n_users = len(users)
     popularity = np.asarray(b.sum(axis=0)).ravel() / max(n_users, 1)
-    allowed = _candidates(lines, items, as_of, p, products)
+    allowed = _candidates(held, items, as_of, p, products)
 
     co = (b.T @ b).toarray().astype(float)
     buyers = np.diag(co).copy()
@@ -534,11 +567,12 @@ def recommend(
 
 
 def premium_alternatives(
-    order_lines: pd.DataFrame,
+    order_lines: pd.DataFrame | None,
     products: pd.DataFrame,
     *,
     params: Mapping[str, Any] | None = None,
     as_of: Any = None,
+    items: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Upsell: for each product a customer buys regularly, a premium version of the same item.
 
@@ -555,6 +589,7 @@ def premium_alternatives(
 
     - ``order_lines``: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``
     - ``products``: ``product_id``, ``category``, ``price`` (optional ``unit_cost``, ``name``)
+    - or, instead of the lines, ``items`` (the ``customer_products`` view at ``as_of``)
 
     Returns
     -------
@@ -564,7 +599,10 @@ def premium_alternatives(
     """
     p = merged_params(params)
     _require(products, ["product_id", "category", "price"], "products", "Premium alternatives")
-    held = customer_items(order_lines, as_of=as_of, params=p)
+    if items is None:
+        held = customer_items(order_lines, as_of=as_of, params=p)
+    else:
+        held = regular_items(items, as_of=as_of, params=p)
     cat = products.dropna(subset=["product_id", "category", "price"]).copy()
     cat["product_id"] = cat["product_id"].astype(str)
     cat = cat.drop_duplicates("product_id").set_index("product_id")
@@ -636,11 +674,12 @@ def premium_alternatives(
 
 
 def preseason(
-    order_lines: pd.DataFrame,
+    order_lines: pd.DataFrame | None,
     *,
     as_of: Any = None,
     params: Mapping[str, Any] | None = None,
     products: pd.DataFrame | None = None,
+    candidates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Pre-season suggestions: what each customer bought in the coming weeks last year, not yet this season.
 
@@ -653,7 +692,8 @@ def preseason(
     ``top_n`` items per customer by last year's amount.
 
     Required columns of ``order_lines``: ``customer_id``, ``order_id``, ``order_date``, ``amount``,
-    ``product_id`` (optional ``quantity``).
+    ``product_id`` (optional ``quantity``); or, instead of the lines, ``candidates`` (the ``preseason_items``
+    view at ``as_of`` with ``lead_days`` = 7 × ``preseason_lead_weeks``, see :func:`preseason_lead_days`).
 
     Returns
     -------
@@ -663,9 +703,11 @@ def preseason(
         product_name when known.
     """
     p = merged_params(params)
+    lead = pd.Timedelta(weeks=int(p["preseason_lead_weeks"]))
+    if candidates is not None:
+        return _preseason_picks(candidates, lead=lead, params=p, products=products)
     lines = purchase_lines(order_lines, as_of=as_of)
     as_of = pd.Timestamp(as_of) if as_of is not None else lines["order_date"].max()
-    lead = pd.Timedelta(weeks=int(p["preseason_lead_weeks"]))
     start = as_of - pd.Timedelta(days=365)
     last_year = lines[(lines["order_date"] > start) & (lines["order_date"] <= start + lead)]
     this_season = lines.loc[
@@ -689,6 +731,29 @@ def preseason(
     window_share = last_year.groupby("product_id")["order_id"].nunique() / year
     index = (window_share / (lead.days / 365)).rename("seasonal_index")
     picks = picks.join(index, on="product_id")
+    return _preseason_rank(picks, params=p, products=products)
+
+
+def preseason_lead_days(params: Mapping[str, Any] | None = None) -> int:
+    """The ``lead_days`` of the ``preseason_items`` view: ``preseason_lead_weeks`` in days."""
+    return int(pd.Timedelta(weeks=int(merged_params(params)["preseason_lead_weeks"])).days)
+
+
+def _preseason_picks(candidates: pd.DataFrame, *, lead: pd.Timedelta, params: Mapping[str, Any],
+                     products: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`preseason` from the ``preseason_items`` view."""
+    cols = ["customer_id", "product_id", "last_year_date", "last_year_orders", "last_year_amount",
+            "last_year_quantity"]
+    picks = candidates.loc[~candidates["bought_this_season"].astype(bool)]
+    share = picks["window_orders"].astype(float) / picks["year_orders"].astype(float)
+    picks = picks[cols].assign(seasonal_index=(share / (lead.days / 365)).to_numpy())
+    picks = picks.sort_values(["customer_id", "product_id"], kind="mergesort", ignore_index=True)
+    return _preseason_rank(picks, params=params, products=products)
+
+
+def _preseason_rank(picks: pd.DataFrame, *, params: Mapping[str, Any],
+                    products: pd.DataFrame | None) -> pd.DataFrame:
+    p = params
     picks = picks[picks["seasonal_index"] >= float(p["preseason_min_index"])]
     picks = picks.sort_values(
         ["customer_id", "last_year_amount", "product_id"], ascending=[True, False, True]
@@ -706,13 +771,15 @@ def preseason(
 
 
 def evaluate(
-    order_lines: pd.DataFrame,
+    order_lines: pd.DataFrame | None,
     *,
     cut: Any,
     horizon_days: int,
     k: int = 5,
     params: Mapping[str, Any] | None = None,
     products: pd.DataFrame | None = None,
+    items_at_cut: pd.DataFrame | None = None,
+    items_at_end: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Hit rate@k and recall@k of the suggestions on a time split, against the popularity baseline.
 
@@ -721,6 +788,8 @@ def evaluate(
     won). Over the customers with history before the cut and at least one test item:
     hit rate@k = share with at least one of their top-k suggestions among their test items;
     recall@k = mean over customers of |top-k ∩ test items| / |test items| (Deshpande & Karypis 2004).
+    Instead of the lines: ``items_at_cut`` and ``items_at_end``, the ``customer_products`` view at ``cut`` and
+    at ``cut + horizon_days`` (a test item is a pair whose last purchase by the end is after the cut).
 
     Returns
     -------
@@ -732,15 +801,24 @@ def evaluate(
     """
     p = {**merged_params(params), "top_n": int(k)}
     cut = pd.Timestamp(cut)
-    lines = purchase_lines(order_lines)
-    train = lines[lines["order_date"] <= cut]
-    test = lines[(lines["order_date"] > cut) & (lines["order_date"] <= cut + pd.Timedelta(days=horizon_days))]
-    if train.empty:
+    if items_at_cut is not None and items_at_end is not None:
+        train = None
+        test = items_at_end.loc[items_at_end["last_date"] > cut]
+        empty = items_at_cut.empty
+    else:
+        lines = purchase_lines(order_lines)
+        train = lines[lines["order_date"] <= cut]
+        test = lines[(lines["order_date"] > cut) & (lines["order_date"] <= cut + pd.Timedelta(days=horizon_days))]
+        empty = train.empty
+    if empty:
         out = pd.DataFrame([{"method": m, "k": int(k), "n_customers": 0, "hit_rate": np.nan, "recall": np.nan}
                             for m in ("item_to_item", "popularity")])
         out.attrs["status"] = "no_training"
         return out
-    held = customer_items(train, as_of=cut, params=p)
+    if train is None:
+        held = regular_items(items_at_cut, as_of=cut, params=p)
+    else:
+        held = customer_items(train, as_of=cut, params=p)
     truth = test[["customer_id", "product_id"]].drop_duplicates()
     truth = truth.merge(
         held.loc[held["regular"], ["customer_id", "product_id"]].assign(_reg=True),
@@ -757,7 +835,8 @@ def evaluate(
                 {"method": method, "k": int(k), "n_customers": 0, "hit_rate": np.nan, "recall": np.nan}
             )
             continue
-        recs = recommend(train, customers=who, products=products, params=p, as_of=cut, method=method)
+        recs = recommend(train, customers=who, products=products, params=p, as_of=cut, method=method,
+                         items=items_at_cut if train is None else None)
         hits = recs.merge(truth[["customer_id", "product_id"]], on=["customer_id", "product_id"], how="inner")
         n_hits = hits.groupby("customer_id").size().reindex(who, fill_value=0)
         rows.append(

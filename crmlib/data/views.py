@@ -250,6 +250,28 @@ def canonical(view: View | str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def viewer(sources: Mapping[str, Source], *, as_of: pd.Timestamp | str) -> Callable[..., pd.DataFrame]:
+    """A ``view(name, *, as_of=None, **values)`` function over ``sources`` (frames or Parquet files by
+    relation name), like a context's ``ctx.view`` without its cache: each call runs on a new DuckDB engine.
+    ``as_of`` is the default analysis date; order lines lacking optional columns get them as nulls."""
+    from crmlib.data.engine import DuckDBEngine
+
+    sources = dict(sources)
+    lines = sources.get("order_lines")
+    if isinstance(lines, pd.DataFrame):
+        sources["order_lines"] = with_line_columns(lines)
+    elif isinstance(lines, (str, Path)) and Path(lines).is_file():
+        sources["order_lines"] = line_source(Path(lines))
+
+    def view(name: str, *, as_of: pd.Timestamp | str | None = None, **values: int) -> pd.DataFrame:
+        with DuckDBEngine() as eng:
+            return compute(eng, name, sources=sources, as_of=default_as_of if as_of is None else as_of,
+                           values=values)
+
+    default_as_of = as_of
+    return view
+
+
 # -- the cache under a run's context folder -------------------------------------------------------------
 def cache_key(name: str, as_of: pd.Timestamp | str | None = None, values: Mapping[str, int] | None = None) -> str:
     """File stem of a cached view: ``name``, then ``.as_of-YYYY-MM-DD`` at another analysis date than the
