@@ -6,16 +6,13 @@ Pure functions on frames with the complete churn params; :mod:`crmlib.churn.scor
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from crmlib.churn.signals import SIGNALS, purchases, require_columns
-from crmlib.errors import ParamsError
-from crmlib.report import formatting as fmt
-from crmlib.report import i18n
+from crmlib.churn.signals import purchases, require_columns
 
 log = logging.getLogger(__name__)
 
@@ -131,30 +128,18 @@ def open_complaints(tickets: pd.DataFrame | None, *, as_of: Any, max_age_days: f
     return first[cols].reset_index(drop=True)
 
 
-def risk_text(score: float, level: str, lang: str) -> str:
-    """The level with the score as a whole percentage, never "100%": a model's probability is not a
-    certainty, so scores of 99.5% and above read "99%+" (catalogue ``churn.risk_text*``)."""
-    name = i18n.t(f"churn.level.{level}", lang) if level in ("low", "medium", "high", "critical") else level
-    if not np.isfinite(score):
-        return name
-    if score >= 0.995:
-        return i18n.t("churn.risk_text_max", lang, level=name, pct=fmt.pct(0.99, lang, 0))
-    return i18n.t("churn.risk_text", lang, level=name, pct=fmt.pct(max(float(score), 0.01), lang, 0))
-
-
-def build_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str, Any], lang: str,
-               customers: pd.DataFrame | None, next_orders: pd.DataFrame | None, mask_pii: bool,
-               reasons_text: Any, tickets: pd.DataFrame | None = None, contacts: pd.DataFrame | None = None,
-               as_of: Any = None) -> pd.DataFrame:
-    """The weekly at-risk list (see :func:`crmlib.churn.scoring.at_risk_list`).
+def build_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str, Any],
+               customers: pd.DataFrame | None, next_orders: pd.DataFrame | None,
+               contacts: pd.DataFrame | None = None, as_of: Any = None) -> pd.DataFrame:
+    """The weekly at-risk list (see :func:`crmlib.churn.scoring.at_risk_list`), in codes: the sentences
+    (``risk_text``, ``reasons_text``, ``action_text``, ``message_text``) and the masking of contacts are
+    added by :func:`crmlib.churn.report.worded_list`.
 
     The list takes at most ``calls_per_week`` customers (the team's capacity; ``list_size`` when null) and
     skips customers reached within ``min_days_between_calls`` (:func:`recently_contacted`); ``attrs``
     records ``deferred_recent_contact`` and ``cut_by_capacity`` (how many eligible customers each rule held
     back this week).
     """
-    from crmlib.report.display import mask_contacts
-
     listed = risk.loc[risk["risk_level"].isin(list(params["list_levels"])) & (risk["value_at_stake"] > 0)
                       & (risk["days_since_last_order"] < float(params["lapsed_days"]))]
     listed = listed.sort_values(["value_at_stake", "risk_score", "customer_id"], ascending=[False, False, True],
@@ -174,29 +159,11 @@ def build_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str
     out = listed[["customer_id", "risk_score", "risk_level", "value_at_stake", "reasons",
                   "days_since_last_order", "usual_gap_days"]].copy()
     out.insert(0, "rank", np.arange(1, len(out) + 1))
-    out.insert(out.columns.get_loc("risk_level") + 1, "risk_text",
-               [risk_text(sc, lv, lang) for sc, lv in zip(out["risk_score"], out["risk_level"], strict=True)])
     out["last_order_date"] = rows["last_order_date"].to_numpy()
-    out["reasons_text"] = [reasons_text(codes, row, lang) for codes, (_, row) in
-                           zip(out["reasons"], rows.iterrows(), strict=True)]
     pairs = [suggest(row, high_value=high_value, regular_min_orders=int(params["regular_min_orders"]))
              for _, row in rows.iterrows()]
     out["action_code"] = [a for a, _ in pairs]
     out["message_code"] = [m for _, m in pairs]
-    out["action_text"] = [i18n.t(f"churn.action.{a}", lang) for a in out["action_code"]]
-    complaints = open_complaints(tickets, as_of=as_of, max_age_days=params["tickets_open_max_age_days"])
-    if len(complaints):
-        named = complaints.set_index("customer_id")
-        for i in np.flatnonzero((out["action_code"] == "resolve_complaint").to_numpy()):
-            cid = str(out.at[i, "customer_id"])
-            if cid in named.index:
-                c = named.loc[cid]
-                what = c["category"] if isinstance(c["category"], str) and c["category"] else i18n.t(
-                    "churn.complaint_unnamed", lang)
-                out.at[i, "action_text"] = i18n.t("churn.action.resolve_complaint_named", lang, what=what,
-                                                  date=fmt.date(c["opened_at"], lang),
-                                                  ticket=c["ticket_id"] if isinstance(c["ticket_id"], str) else "")
-    out["message_text"] = [i18n.t(f"churn.message.{m}", lang) for m in out["message_code"]]
     if next_orders is not None:
         nxt = next_orders.set_index("customer_id")["expected_next_order_date"]
         out["expected_next_order_date"] = nxt.reindex(out["customer_id"]).to_numpy()
@@ -205,7 +172,7 @@ def build_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str
     if customers is not None and "customer_id" in customers.columns:
         cols = [c for c in ("name", "phone", "email", "city") if c in customers.columns]
         info = customers.assign(customer_id=customers["customer_id"].astype(str)).drop_duplicates("customer_id")
-        info = mask_contacts(info.set_index("customer_id")[cols], enabled=mask_pii)
+        info = info.set_index("customer_id")[cols]
         for col in cols:
             out[col] = info[col].reindex(out["customer_id"]).to_numpy()
     out = out[[c for c in LIST_COLUMNS if c in out.columns]]
@@ -241,50 +208,3 @@ def count_winback(flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: pd
     out = out.reset_index()
     out["n_won_back"] = out["n_won_back"].astype("int64")
     return out[columns]
-
-
-def _num(x: Any, lang: str, digits: int = 0) -> str:
-    return fmt.number(x, lang, digits)
-
-
-def reason_sentences(codes: str | Sequence[str], values: Mapping[str, Any], lang: str, *,
-                     params: Mapping[str, Any]) -> str:
-    """See :func:`crmlib.churn.scoring.reasons_text` (``params`` complete)."""
-    p = params
-    if isinstance(codes, str):
-        codes = [c for c in codes.split(";") if c]
-    if "overdue" in codes:  # its sentence already says how long nothing was ordered
-        codes = [c for c in codes if c != "no_order"]
-    parts = []
-    for code in codes:
-        if code not in SIGNALS:
-            raise ParamsError(f"Unknown churn reason code {code!r}; known: {', '.join(SIGNALS)}.")
-        v = values
-        kw: dict[str, Any] = {}
-        key = f"churn.reason.{code}"
-        if code in ("overdue", "no_order"):
-            gap = v.get("usual_gap_days")
-            kw = {"gap": _num(gap, lang), "days": _num(v.get("days_since_last_order"), lang)}
-            if code == "overdue" and gap is not None and not pd.isna(gap) and round(float(gap)) <= 1:
-                key = "churn.reason.overdue_daily"
-        elif code == "frequency_drop":
-            kw = {"recent": _num(v.get("orders_recent"), lang), "previous": _num(v.get("orders_previous"), lang),
-                  "window": p["frequency_window_days"]}
-        elif code == "aov_drop":
-            kw = {"pct": fmt.pct(-float(v.get("aov_change", np.nan)), lang, 0), "k": p["aov_recent_orders"]}
-        elif code == "late_payments":
-            kw = {"late": _num(v.get("invoices_late"), lang), "n": _num(v.get("invoices_recent"), lang),
-                  "days": _num(v.get("days_late_mean"), lang)}
-        elif code == "unanswered_outreach":
-            kw = {"n": _num(v.get("contacts_unanswered"), lang), "window": p["contacts_window_days"]}
-        elif code == "complaints":
-            kw = {"recent": _num(v.get("tickets_recent"), lang), "open": _num(v.get("tickets_open"), lang),
-                  "window": p["tickets_window_days"]}
-        elif code == "low_expected_orders":
-            n = float(v.get("expected_orders", np.nan))
-            kw = {"n": _num(n, lang, 1), "horizon": p["horizon_days"]}
-            if n < 0.05:
-                key = "churn.reason.low_expected_orders_none"
-                kw = {"horizon": p["horizon_days"]}
-        parts.append(i18n.t(key, lang, **kw))
-    return "; ".join(parts)

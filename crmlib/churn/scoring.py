@@ -11,7 +11,7 @@ earlier runs that ordered again). Signals live in :mod:`crmlib.churn.signals`, t
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +28,11 @@ from crmlib.churn.signals import SIGNALS, purchases, require_columns
 from crmlib.clv.model import fit_clv
 from crmlib.data import tables as tb
 from crmlib.errors import DataError
-from crmlib.report import i18n
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SIGNALS", "RiskModel", "compute_signals", "fit_risk_model", "risk_scores",
-           "reasons_text", "expected_next_order", "at_risk_list", "history_flags", "winback",
+           "expected_next_order", "at_risk_list", "history_flags", "winback",
            "expected_orders_at", "unavailable_signals", "WeeklyResult", "weekly_call_lists"]
 
 def _ts(value: Any) -> pd.Timestamp:
@@ -233,17 +232,6 @@ def risk_scores(signals: pd.DataFrame, *, params: Mapping[str, Any] | None = Non
     return out
 
 
-def reasons_text(codes: str | Sequence[str], values: Mapping[str, Any], lang: str, *,
-                 params: Mapping[str, Any] | None = None) -> str:
-    """Plain-language sentences for reason codes, joined by ``; ``.
-
-    ``values`` is the customer's row of :func:`compute_signals` (a Series or dict); ``params`` gives the
-    windows quoted in the sentences (defaults otherwise). Example (en): ``"usually orders every 4 days;
-    nothing for 21 days"``.
-    """
-    return ca.reason_sentences(codes, values, lang, params=_params(params))
-
-
 def expected_next_order(customer_summary: pd.DataFrame, *, as_of: Any, model: Any = None,
                         params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Expected date of each customer's next order, beside the usual gap between orders.
@@ -269,19 +257,17 @@ def expected_next_order(customer_summary: pd.DataFrame, *, as_of: Any, model: An
 
 
 def at_risk_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[str, Any] | None = None,
-                 lang: str = "tr", customers: pd.DataFrame | None = None,
-                 next_orders: pd.DataFrame | None = None, mask_pii: bool = False,
-                 tickets: pd.DataFrame | None = None, contacts: pd.DataFrame | None = None,
-                 as_of: Any = None) -> pd.DataFrame:
-    """The weekly at-risk list: customers at the ``list_levels`` ranked by value at stake.
+                 customers: pd.DataFrame | None = None, next_orders: pd.DataFrame | None = None,
+                 contacts: pd.DataFrame | None = None, as_of: Any = None) -> pd.DataFrame:
+    """The weekly at-risk list in codes: customers at the ``list_levels`` ranked by value at stake.
 
     Lapsed customers (no order for ``lapsed_days``) and customers with nothing at stake are left out.
 
-    Ties are broken by risk score, then customer_id. Each row has the reasons (codes and sentences), the
-    last order, the usual gap, the expected next order, contact details from ``customers`` (``name``,
-    ``phone``, ``email``, ``city``; masked when ``mask_pii``) and a suggested action and message
-    (:func:`crmlib.churn.actions.suggest`): codes in ``action_code`` / ``message_code``, sentences in
-    ``action_text`` / ``message_text`` (``lang``).
+    Ties are broken by risk score, then customer_id. Each row has the reason codes, the last order, the
+    usual gap, the expected next order, contact details from ``customers`` (``name``, ``phone``, ``email``,
+    ``city``, unmasked) and a suggested action and message (:func:`crmlib.churn.actions.suggest`) in
+    ``action_code`` / ``message_code``. :func:`crmlib.churn.report.at_risk_list` (``churn.at_risk_list``)
+    adds the sentences in a language and masks the contacts.
 
     Parameters
     ----------
@@ -291,17 +277,14 @@ def at_risk_list(risk: pd.DataFrame, signals: pd.DataFrame, *, params: Mapping[s
         From :func:`compute_signals` (same customers).
     next_orders
         From :func:`expected_next_order` (optional).
-    tickets
-        Optional: "resolve the complaint first" names the open complaint (category, opening date).
     contacts
         Optional outreach table with ``as_of``: customers reached within ``min_days_between_calls`` wait
         for a later week (:func:`crmlib.churn.actions.recently_contacted`); the list is cut at
         ``calls_per_week`` (the team's capacity) when set.
     """
     p = _params(params)
-    return ca.build_list(risk, signals, params=p, lang=lang, customers=customers, next_orders=next_orders,
-                         mask_pii=mask_pii, reasons_text=lambda c, v, lg: reasons_text(c, v, lg, params=p),
-                         tickets=tickets, contacts=contacts, as_of=as_of)
+    return ca.build_list(risk, signals, params=p, customers=customers, next_orders=next_orders,
+                         contacts=contacts, as_of=as_of)
 
 
 @dataclass
@@ -328,11 +311,11 @@ class WeeklyResult:
 
 
 def weekly_call_lists(risk: pd.DataFrame, signals: pd.DataFrame, *, flags: pd.DataFrame | None,
-                      orders: pd.DataFrame, as_of: Any, params: Mapping[str, Any] | None = None, lang: str = "tr",
+                      orders: pd.DataFrame, as_of: Any, params: Mapping[str, Any] | None = None,
                       customers: pd.DataFrame | None = None, next_orders: pd.DataFrame | None = None,
-                      contacts: pd.DataFrame | None = None, mask_pii: bool = False,
-                      tickets: pd.DataFrame | None = None) -> WeeklyResult:
-    """The weekly call list that remembers earlier weeks (:mod:`crmlib.churn.weekly`).
+                      contacts: pd.DataFrame | None = None) -> WeeklyResult:
+    """The weekly call list that remembers earlier weeks (:mod:`crmlib.churn.weekly`), in codes
+    (:func:`crmlib.churn.report.weekly_call_lists`, ``churn.weekly_call_lists``, adds the sentences).
 
     Customers on ``max_weeks_on_list`` consecutive earlier lists without ordering, and customers already in
     the win-back campaign, are left out of :func:`at_risk_list` (whose next candidates take their places)
@@ -351,17 +334,15 @@ def weekly_call_lists(risk: pd.DataFrame, signals: pd.DataFrame, *, flags: pd.Da
     state = wk.list_state(flags, orders, as_of=as_of)
     out = wk.excluded_from_call_list(state, max_weeks=int(p["max_weeks_on_list"]))
     candidates = risk.loc[~risk["customer_id"].astype(str).isin(out)]
-    call = at_risk_list(candidates, signals, params=p, lang=lang, customers=customers, next_orders=next_orders,
-                        mask_pii=mask_pii, tickets=tickets, contacts=contacts, as_of=as_of)
+    call = at_risk_list(candidates, signals, params=p, customers=customers, next_orders=next_orders,
+                        contacts=contacts, as_of=as_of)
     held_back = {"deferred_recent_contact": int(call.attrs.get("deferred_recent_contact", 0)),
                  "cut_by_capacity": int(call.attrs.get("cut_by_capacity", 0))}
     lists = wk.weekly_lists(call, risk, state, as_of=as_of, params=p, contacts=contacts)
     control = (lists.call["group"] == "control").to_numpy()
-    if control.any() and "action_text" in lists.call.columns:
+    if control.any() and "action_code" in lists.call.columns:
         lists.call.loc[control, "action_code"] = "control"
         lists.call.loc[control, "message_code"] = "control"
-        lists.call.loc[control, "action_text"] = i18n.t("churn.action.control", lang)
-        lists.call.loc[control, "message_text"] = i18n.t("churn.message.control", lang)
     rows = wk.history_rows(lists)
     earlier = flags if flags is not None and len(flags) else None
     current = rows.assign(as_of=as_of)

@@ -112,6 +112,13 @@ def paragraph(content: str, *, note: bool = False) -> None:
     _show(f"<p class='{'crm-note' if note else 'crm-p'}'>{esc(content)}</p>")
 
 
+def paragraphs(items: Iterable[str | None], *, note: bool = False) -> None:
+    """Show already translated paragraphs (escaped), one after another; empty items are skipped."""
+    for content in items:
+        if content:
+            paragraph(content, note=note)
+
+
 def bullets(items: Iterable[str]) -> None:
     """Show already translated bullet points (escaped)."""
     _show("<ul class='crm-p'>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>")

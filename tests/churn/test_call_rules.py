@@ -71,7 +71,7 @@ def test_risk_is_never_shown_as_100_percent():
                              lang="tr")
     assert out["risk_text"].tolist() == ["Kritik (%99 ve üzeri)", "Kritik (%99 ve üzeri)", "Kritik (%87)"]
     assert not out["risk_text"].str.contains("100").any()
-    assert churn.actions.risk_text(1.0, "critical", "en") == "Critical (99%+)"
+    assert churn.report.risk_text(1.0, "critical", "en") == "Critical (99%+)"
 
 
 def test_the_weekly_list_respects_the_team_capacity_and_a_contact_frequency_cap():
