@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,8 @@ def precision_at(y: np.ndarray, score: np.ndarray, share: float) -> float:
 def evaluate(orders: pd.DataFrame, *, as_of: pd.Timestamp, cutoff: pd.Timestamp | None,
              tables: Mapping[str, pd.DataFrame | None] | None, params: Mapping[str, Any],
              clv_params: Mapping[str, Any] | None, expected_orders: pd.Series | None, labels: pd.Series | None,
-             population: str | Sequence[str]) -> pd.DataFrame:
+             population: str | Sequence[str],
+             summaries: Callable[[pd.Timestamp], pd.DataFrame] | None = None) -> pd.DataFrame:
     """See :func:`backtest` (``params`` complete, dates normalized)."""
     p = params
     h = int(p["horizon_days"])
@@ -48,12 +49,12 @@ def evaluate(orders: pd.DataFrame, *, as_of: pd.Timestamp, cutoff: pd.Timestamp 
                         f"{(as_of - pd.Timedelta(days=h)).date()}.")
     past = orders.loc[orders["order_date"] <= cutoff]
     signals = snapshot_signals(past, as_of=cutoff, tables=tables, params=p, clv_params=clv_params,
-                               expected_orders=expected_orders)
+                               expected_orders=expected_orders, summaries=summaries)
     if signals.empty:
         columns = ["method", "auc", *(f"precision_top_{round(100 * s)}" for s in p["backtest_thresholds"]),
                    "n_customers", "n_lost", "base_rate", "cutoff", "horizon_days", "population"]
         return pd.DataFrame(columns=columns)
-    model = fit_risk_model(past, as_of=cutoff, tables=tables, params=p, clv_params=clv_params)
+    model = fit_risk_model(past, as_of=cutoff, tables=tables, params=p, clv_params=clv_params, summaries=summaries)
     risk = risk_scores(signals, params=p, model=model).set_index("customer_id").reindex(signals["customer_id"])
     if labels is None:
         y = pd.Series(no_purchase_between(orders, signals["customer_id"], cutoff, cutoff + pd.Timedelta(days=h)),
@@ -105,7 +106,8 @@ def _day(value: Any) -> pd.Timestamp:
 def backtest(orders: pd.DataFrame, *, as_of: Any, cutoff: Any = None, horizon_days: int | None = None,
              tables: Mapping[str, pd.DataFrame | None] | None = None, params: Mapping[str, Any] | None = None,
              clv_params: Mapping[str, Any] | None = None, expected_orders: pd.Series | None = None,
-             labels: pd.Series | None = None, population: str | Sequence[str] = "all") -> pd.DataFrame:
+             labels: pd.Series | None = None, population: str | Sequence[str] = "all",
+             summaries: Callable[[pd.Timestamp], pd.DataFrame] | None = None) -> pd.DataFrame:
     """Score the customers at ``cutoff`` and compare with what happened next.
 
     The risk model is trained out of time before ``cutoff`` (:func:`fit_risk_model` at ``cutoff``), then
@@ -129,6 +131,9 @@ def backtest(orders: pd.DataFrame, *, as_of: Any, cutoff: Any = None, horizon_da
     population
         ``all`` customers with a purchase by ``cutoff``, or ``active`` ones only (an order within
         ``lapsed_days``): the harder test, where the early warning matters; or a list of both (rows for each).
+    summaries
+        The per-customer table at a date (the context's ``summary_at``: the ``customer_summary`` view at
+        each snapshot, computed once per run); built from ``orders`` without it.
 
     Returns
     -------
@@ -141,4 +146,4 @@ def backtest(orders: pd.DataFrame, *, as_of: Any, cutoff: Any = None, horizon_da
     p = resolve_params({**(params or {}), **({"horizon_days": horizon_days} if horizon_days else {})})
     return evaluate(orders, as_of=_day(as_of), cutoff=None if cutoff is None else _day(cutoff),
                     tables=tables, params=p, clv_params=clv_params, expected_orders=expected_orders,
-                    labels=labels, population=population)
+                    labels=labels, population=population, summaries=summaries)

@@ -7,7 +7,7 @@ ordering in the following ``days`` is compared with whether they did, by decile 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,8 @@ COLUMNS: tuple[str, ...] = ("decile", "n_customers", "predicted", "observed")
 
 
 def p_order_calibration(orders: pd.DataFrame, *, as_of: Any, clv_params: Mapping[str, Any] | None,
-                        days: int = 30, bins: int = 10) -> pd.DataFrame:
+                        days: int = 30, bins: int = 10,
+                        summaries: Callable[[pd.Timestamp], pd.DataFrame] | None = None) -> pd.DataFrame:
     """Predicted against observed share ordering within ``days``, by decile of the prediction.
 
     Parameters
@@ -32,6 +33,8 @@ def p_order_calibration(orders: pd.DataFrame, *, as_of: Any, clv_params: Mapping
         ``is_purchase``, ...
     clv_params
         The merged ``clv`` section (the model is fitted as the run fits it).
+    summaries
+        The per-customer table at a date (the context's ``summary_at``); built from ``orders`` without it.
 
     Returns
     -------
@@ -46,7 +49,7 @@ def p_order_calibration(orders: pd.DataFrame, *, as_of: Any, clv_params: Mapping
     before = orders.loc[orders["order_date"] <= cutoff]
     if before.empty:
         return empty
-    summary = tables.build_customer_summary(before, cutoff)
+    summary = summaries(cutoff) if summaries is not None else tables.build_customer_summary(before, cutoff)
     if len(summary) < bins:
         return empty
     try:

@@ -24,8 +24,8 @@ from crmlib.data import tables
 COLUMNS: tuple[str, ...] = ("customer_id", "product_id", "usual_gap_days", "days_since", "value_at_stake")
 
 
-def lapsed_products(order_lines: pd.DataFrame, customer_summary: pd.DataFrame, *, as_of: Any,
-                    params: Mapping[str, Any]) -> pd.DataFrame:
+def lapsed_products(order_lines: pd.DataFrame | None, customer_summary: pd.DataFrame, *, as_of: Any,
+                    params: Mapping[str, Any], rhythm: pd.DataFrame | None = None) -> pd.DataFrame:
     """Products each active customer bought on a rhythm and has stopped buying.
 
     Parameters
@@ -34,6 +34,8 @@ def lapsed_products(order_lines: pd.DataFrame, customer_summary: pd.DataFrame, *
         ``customer_id``, ``product_id``, ``order_date``, ``amount`` (positive lines are purchases).
     customer_summary
         ``customer_id``, ``last_order_date``, ``recency_days``.
+    rhythm
+        Instead of the lines: the ``product_rhythm`` view at ``as_of`` (``ctx.view("product_rhythm")``).
     params
         Complete churn params: ``lapsed_product_min_days``, ``lapsed_product_min_gap_days``,
         ``lapsed_product_ratio``, ``lapsed_days``,
@@ -47,14 +49,16 @@ def lapsed_products(order_lines: pd.DataFrame, customer_summary: pd.DataFrame, *
         scaled to ``horizon_days``: what the line brought in such a period).
     """
     empty = pd.DataFrame(columns=[*COLUMNS, "n_purchase_days", "last_purchase_date", "amount_per_purchase"])
-    if "product_id" not in order_lines.columns or order_lines["product_id"].isna().all() or not len(order_lines):
-        return empty
-    lines = order_lines[["customer_id", "product_id", "order_date", "amount"]].assign(
-        customer_id=order_lines["customer_id"].astype(str), product_id=order_lines["product_id"].astype("string"))
-    rhythm = tables.query("product_rhythm", as_of=as_of, order_lines=lines)
+    if rhythm is None:
+        if "product_id" not in order_lines.columns or order_lines["product_id"].isna().all() or not len(order_lines):
+            return empty
+        lines = order_lines[["customer_id", "product_id", "order_date", "amount"]].assign(
+            customer_id=order_lines["customer_id"].astype(str),
+            product_id=order_lines["product_id"].astype("string"))
+        rhythm = tables.query("product_rhythm", as_of=as_of, order_lines=lines)
     if rhythm.empty:
         return empty
-    rhythm["last_purchase_date"] = pd.to_datetime(rhythm["last_purchase_date"])
+    rhythm = rhythm.assign(last_purchase_date=pd.to_datetime(rhythm["last_purchase_date"]).astype("datetime64[ns]"))
     cs = customer_summary.assign(customer_id=customer_summary["customer_id"].astype(str)).set_index("customer_id")
     last_order = cs["last_order_date"].reindex(rhythm["customer_id"]).to_numpy()
     recency = cs["recency_days"].reindex(rhythm["customer_id"]).to_numpy(dtype=float)

@@ -454,7 +454,7 @@ def analyse(ctx: Any) -> ChurnAnalysis:
     signals = scoring.compute_signals(ctx.customer_summary, ctx.orders, as_of=ctx.as_of, tables=ctx.tables,
                                       expected_orders=expected, params=p)
     risk_model = scoring.fit_risk_model(ctx.orders, as_of=ctx.as_of, tables=ctx.tables, params=p,
-                                        clv_params=clv_params)
+                                        clv_params=clv_params, summaries=ctx.summary_at)
     risk = scoring.risk_scores(signals, params=p, model=risk_model)
     next_orders = scoring.expected_next_order(ctx.customer_summary, as_of=ctx.as_of, model=model, params=p)
     week = weekly_call_lists(risk, signals, flags=ctx.history("churn_flags"), orders=ctx.orders, as_of=ctx.as_of,
@@ -463,17 +463,19 @@ def analyse(ctx: Any) -> ChurnAnalysis:
                              tickets=ctx.tables.get("tickets"))
     at_risk = week.at_risk
     metrics = backtest(ctx.orders, as_of=ctx.as_of, tables=ctx.tables, params=p, clv_params=clv_params,
-                       population=["active", "all"])
+                       population=["active", "all"], summaries=ctx.summary_at)
     flagged_now, current = flagged(risk, params=p), active(risk, params=p)
     rhythm = risk.loc[risk["usual_gap_days"].notna()]
     twice = rhythm.loc[rhythm["days_since_last_order"] > 2 * rhythm["usual_gap_days"], "customer_id"]
     p_order = model.probability_of_order(ctx.customer_summary, horizon_days=30) if model is not None else None
-    calibration = cal.p_order_calibration(ctx.orders, as_of=ctx.as_of, clv_params=ctx.params["clv"])
+    calibration = cal.p_order_calibration(ctx.orders, as_of=ctx.as_of, clv_params=ctx.params["clv"],
+                                          summaries=ctx.summary_at)
     ctx.export_csv("churn_risk", export_table(risk, signals, next_orders, lang=lang, params=p, p_order=p_order))
     ctx.export_action_list("at_risk", at_risk)
     ctx.export_action_list("winback_campaign", week.campaign)
     ctx.export_csv("winback", week.episodes)
-    lapsed_lines = cp.lapsed_products(ctx.order_lines, ctx.customer_summary, as_of=ctx.as_of, params=p)
+    lapsed_lines = cp.lapsed_products(None, ctx.customer_summary, as_of=ctx.as_of, params=p,
+                                      rhythm=ctx.view("product_rhythm"))
     ctx.export_action_list("lapsed_products", lapsed_lines)
     ctx.stage_history("churn_flags", week.flags)
 
@@ -490,7 +492,7 @@ def analyse(ctx: Any) -> ChurnAnalysis:
                     else i18n.t("churn.p.p_order_none", lang))
     weights = risk_model.summary()
     weights = weights.assign(signal=[i18n.t(f"churn.signal.{c}", lang, days=days) for c in weights["signal"]])
-    if "product_id" not in ctx.order_lines.columns:
+    if not ctx.has("orders", "product_id"):
         lapsed_text = i18n.t("churn.p.lapsed_products_need", lang)
     elif len(lapsed_lines):
         counts = {k: n(v) for k, v in cp.summary_counts(lapsed_lines).items() if k != "value"}

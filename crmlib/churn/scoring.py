@@ -11,7 +11,7 @@ earlier runs that ordered again). Signals live in :mod:`crmlib.churn.signals`, t
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,19 +123,24 @@ def expected_orders_at(customer_summary: pd.DataFrame, *, horizon_days: int,
 def snapshot_signals(orders: pd.DataFrame, *, as_of: pd.Timestamp,
                      tables: Mapping[str, pd.DataFrame | None] | None, params: Mapping[str, Any],
                      clv_params: Mapping[str, Any] | None,
-                     expected_orders: pd.Series | None = None) -> pd.DataFrame:
+                     expected_orders: pd.Series | None = None,
+                     summaries: Callable[[pd.Timestamp], pd.DataFrame] | None = None) -> pd.DataFrame:
     """Signals at ``as_of`` of every customer with a purchase by then (an earlier snapshot).
 
     ``orders`` are the canonical orders (all columns of ``crmlib.data.tables.build_orders`` when ``clv_params``
-    is given, since BG/NBD is then fitted on the per-customer table at ``as_of``).
+    is given, since BG/NBD is then fitted on the per-customer table at ``as_of``). ``summaries(date)`` gives
+    that table at a date (the context's ``summary_at``: the ``customer_summary`` view, cached per run);
+    without it the table is built from ``orders``.
     """
     p = params
     ids = purchases(orders, as_of)["customer_id"].astype(str).unique()
     summary = pd.DataFrame({"customer_id": np.sort(ids)})
     eo = expected_orders
     if eo is None and clv_params is not None and len(ids):
-        cut = orders.loc[orders["order_date"] <= as_of]
-        full = tb.build_customer_summary(cut, as_of)
+        if summaries is not None:
+            full = summaries(as_of)
+        else:
+            full = tb.build_customer_summary(orders.loc[orders["order_date"] <= as_of], as_of)
         try:
             eo = expected_orders_at(full, horizon_days=int(p["horizon_days"]), clv_params=clv_params)
         except (ValueError, ArithmeticError) as err:  # too little data to fit BG/NBD at this date
@@ -153,19 +158,21 @@ def no_purchase_between(orders: pd.DataFrame, ids: pd.Series, start: pd.Timestam
 
 def fit_risk_model(orders: pd.DataFrame, *, as_of: Any, tables: Mapping[str, pd.DataFrame | None] | None = None,
                    params: Mapping[str, Any] | None = None,
-                   clv_params: Mapping[str, Any] | None = None) -> RiskModel:
+                   clv_params: Mapping[str, Any] | None = None,
+                   summaries: Callable[[pd.Timestamp], pd.DataFrame] | None = None) -> RiskModel:
     """Fit the risk model out of time: signals at ``as_of - horizon_days``, label = no purchase in the
     ``horizon_days`` after it (from ``orders``), so that the label is known at ``as_of``.
 
     ``clv_params`` (the params' ``clv`` section) adds BG/NBD expected orders fitted at the earlier date;
     pass it exactly when the signals at ``as_of`` carry expected orders. Too few customers or outcomes →
-    the points score (:class:`RiskModel`).
+    the points score (:class:`RiskModel`). ``summaries``: see :func:`snapshot_signals`.
     """
     p = _params(params)
     as_of = _ts(as_of)
     start = as_of - pd.Timedelta(days=int(p["horizon_days"]))
     model = RiskModel(p)
-    signals = snapshot_signals(orders, as_of=start, tables=tables, params=p, clv_params=clv_params)
+    signals = snapshot_signals(orders, as_of=start, tables=tables, params=p, clv_params=clv_params,
+                               summaries=summaries)
     if signals.empty:
         model.why_points_ = f"no customer had a purchase by {start.date()}"
         return model

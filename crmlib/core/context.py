@@ -139,6 +139,10 @@ class Context:
     def has(self, table: str, *columns: str) -> bool:
         """Whether an optional table is present (and has every column named)."""
         if table == "orders":
+            from crmlib.data import views
+
+            if all(col in views.LINE_COLUMNS for col in columns):  # counted by SQL: the lines stay on disk
+                return views.has_line_values(self.view, *columns)
             frame = self.order_lines
         else:
             frame = self.tables.get(table)
@@ -213,6 +217,10 @@ class Context:
                 views.write_atomic(frame, path)
         self._views[key] = frame
         return frame
+
+    def summary_at(self, as_of: Any) -> pd.DataFrame:
+        """The per-customer table at another date (the ``customer_summary`` view): a backtest's snapshot."""
+        return self.view("customer_summary", as_of=as_of)
 
     def _view_sources(self) -> dict[str, Any]:
         """The relations views read: the saved Parquet files when there are, else the frames in memory."""

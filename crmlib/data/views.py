@@ -272,6 +272,12 @@ def viewer(sources: Mapping[str, Source], *, as_of: pd.Timestamp | str) -> Calla
     return view
 
 
+def has_line_values(view: Callable[..., pd.DataFrame], *columns: str) -> bool:
+    """Whether the order lines have a value in each of ``columns`` (some line each), from ``line_counts``."""
+    counts = view("line_counts").iloc[0]
+    return bool(counts["n_lines"] > 0) and all(int(counts[c]) > 0 for c in columns)
+
+
 # -- the cache under a run's context folder -------------------------------------------------------------
 def cache_key(name: str, as_of: pd.Timestamp | str | None = None, values: Mapping[str, int] | None = None) -> str:
     """File stem of a cached view: ``name``, then ``.as_of-YYYY-MM-DD`` at another analysis date than the
@@ -334,6 +340,11 @@ def _register_defaults() -> None:
     register(View("early_buyers", "early_buyers", ("order_lines", "product_first_sales"), True,
                   "one row per customer and product bought within early_days of its first sale: amount",
                   parameters=("early_days",)))
+    register(View("product_orders", "product_orders", ("order_lines",), True,
+                  "one row per product: distinct orders with it over the last lookback_days",
+                  parameters=("lookback_days",)))
+    register(View("line_counts", "line_counts", ("order_lines",), False,
+                  "one row: the number of order lines and of lines with a value in each column the views read"))
     register(View("customer_months", "customer_months", ("orders",), True,
                   "one row per customer and month with an order: purchases, revenue, first purchase month"))
 

@@ -230,37 +230,47 @@ def payment_terms(
 
 
 def product_launches(
-    order_lines: pd.DataFrame, *, as_of: pd.Timestamp, burn_in_days: int = DEFAULTS["burn_in_days"]
+    order_lines: pd.DataFrame | None, *, as_of: pd.Timestamp, burn_in_days: int = DEFAULTS["burn_in_days"],
+    first_sales: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """First sale date of every product, and whether it is a launch (first sold after the burn-in).
 
-    Required columns: ``product_id``, ``order_date``, ``amount``.
+    Required columns: ``product_id``, ``order_date``, ``amount``; or, instead of the lines, ``first_sales``
+    (the ``product_first_sales`` view at ``as_of``: product_id, first_sale, data_start).
 
     Returns
     -------
     DataFrame
         ``product_id``, ``first_sale``, ``is_launch``, ``days_on_sale`` (as_of - first sale + 1).
     """
-    require_columns(order_lines, ("product_id", "order_date", "amount"), "order_lines")
     as_of = pd.Timestamp(as_of).normalize()
-    sold = order_lines[(order_lines["amount"] > 0) & (order_lines["order_date"] <= as_of)]
-    if sold.empty:
-        return pd.DataFrame(columns=["product_id", "first_sale", "is_launch", "days_on_sale"])
-    first = sold.groupby("product_id")["order_date"].min().rename("first_sale").reset_index()
-    data_start = sold["order_date"].min()
+    if first_sales is not None:
+        if first_sales.empty:
+            return pd.DataFrame(columns=["product_id", "first_sale", "is_launch", "days_on_sale"])
+        first = first_sales[["product_id", "first_sale"]].sort_values("product_id", ignore_index=True)
+        data_start = first_sales["data_start"].iloc[0]
+    else:
+        require_columns(order_lines, ("product_id", "order_date", "amount"), "order_lines")
+        sold = order_lines[(order_lines["amount"] > 0) & (order_lines["order_date"] <= as_of)]
+        if sold.empty:
+            return pd.DataFrame(columns=["product_id", "first_sale", "is_launch", "days_on_sale"])
+        first = sold.groupby("product_id")["order_date"].min().rename("first_sale").reset_index()
+        data_start = sold["order_date"].min()
     first["is_launch"] = first["first_sale"] > data_start + pd.Timedelta(days=burn_in_days)
     first["days_on_sale"] = (as_of - first["first_sale"]).dt.days + 1
     return first
 
 
 def priority_stock(
-    order_lines: pd.DataFrame,
+    order_lines: pd.DataFrame | None,
     *,
     as_of: pd.Timestamp,
     new_product_days: int = DEFAULTS["new_product_days"],
     early_buyer_days: int = DEFAULTS["early_buyer_days"],
     burn_in_days: int = DEFAULTS["burn_in_days"],
     top_n: int = DEFAULTS["priority_top_n"],
+    first_sales: pd.DataFrame | None = None,
+    early_buyers: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The customers to offer new or scarce stock first, and the new products with their early buyers.
 
@@ -271,7 +281,9 @@ def priority_stock(
     Rogers' "innovators and early adopters" (*Diffusion of Innovations*, 5th ed., 2003, ch. 7), the
     customers who absorb scarce new stock fastest.
 
-    Required columns of ``order_lines``: ``customer_id``, ``product_id``, ``order_date``, ``amount``.
+    Required columns of ``order_lines``: ``customer_id``, ``product_id``, ``order_date``, ``amount``; or,
+    instead of the lines, ``first_sales`` and ``early_buyers`` (the ``product_first_sales`` view and the
+    ``early_buyers`` view with ``early_days`` = ``early_buyer_days``, both at ``as_of``).
 
     Returns
     -------
@@ -281,21 +293,30 @@ def priority_stock(
         ``new_products``: ``product_id``, ``first_sale``, ``early_buyers``, ``early_amount``,
         ``top_buyers`` (up to five ids, largest early spend first).
     """
-    require_columns(order_lines, ("customer_id", "product_id", "order_date", "amount"), "order_lines")
+    from_views = first_sales is not None and early_buyers is not None
+    if not from_views:
+        require_columns(order_lines, ("customer_id", "product_id", "order_date", "amount"), "order_lines")
     as_of = pd.Timestamp(as_of).normalize()
-    launches = product_launches(order_lines, as_of=as_of, burn_in_days=burn_in_days)
+    launches = product_launches(order_lines, as_of=as_of, burn_in_days=burn_in_days,
+                                first_sales=first_sales if from_views else None)
     launches = launches[launches["is_launch"].astype(bool)] if not launches.empty else launches
     priority_cols = ["customer_id", "launches_bought_early", "new_bought_early", "early_amount", "share_of_launches"]
     new_cols = ["product_id", "first_sale", "early_buyers", "early_amount", "top_buyers"]
     if launches.empty:
         return pd.DataFrame(columns=priority_cols), pd.DataFrame(columns=new_cols)
-    lines = order_lines[(order_lines["amount"] > 0) & (order_lines["order_date"] <= as_of)]
-    lines = lines.merge(launches[["product_id", "first_sale"]], on="product_id")
-    early = lines[lines["order_date"] < lines["first_sale"] + pd.Timedelta(days=early_buyer_days)]
-    early = early.assign(is_new=early["first_sale"] > as_of - pd.Timedelta(days=new_product_days))
-    per_pair = early.groupby(["customer_id", "product_id"], as_index=False).agg(
-        amount=("amount", "sum"), is_new=("is_new", "first"), first_sale=("first_sale", "first")
-    )
+    if from_views:  # one row per customer and product bought early already
+        early = early_buyers[early_buyers["product_id"].isin(launches["product_id"])]
+        per_pair = early[["customer_id", "product_id", "amount", "first_sale"]].sort_values(
+            ["customer_id", "product_id"], ignore_index=True)
+        per_pair.insert(3, "is_new", per_pair["first_sale"] > as_of - pd.Timedelta(days=new_product_days))
+    else:
+        lines = order_lines[(order_lines["amount"] > 0) & (order_lines["order_date"] <= as_of)]
+        lines = lines.merge(launches[["product_id", "first_sale"]], on="product_id")
+        early = lines[lines["order_date"] < lines["first_sale"] + pd.Timedelta(days=early_buyer_days)]
+        early = early.assign(is_new=early["first_sale"] > as_of - pd.Timedelta(days=new_product_days))
+        per_pair = early.groupby(["customer_id", "product_id"], as_index=False).agg(
+            amount=("amount", "sum"), is_new=("is_new", "first"), first_sale=("first_sale", "first")
+        )
     priority = per_pair.groupby("customer_id", as_index=False).agg(
         launches_bought_early=("product_id", "nunique"),
         new_bought_early=("is_new", "sum"),

@@ -180,13 +180,15 @@ def recurring_products(
     lookback_days: int = DEFAULTS["recurring_lookback_days"],
     min_complaints: int = DEFAULTS["recurring_min_complaints"],
     min_rate: float = DEFAULTS["recurring_min_rate"],
+    product_orders: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Products with repeated complaints in the last ``lookback_days`` (a product or supplier problem).
 
     Complaint rate = complaints / orders containing the product in the same window (orders rather than
     units: units differ between products, a box is not a kilo). A product is flagged when it has at least
     ``min_complaints`` complaints AND (its rate is at least ``min_rate`` or it had no sales to compare).
-    Without ``order_lines`` (or its ``product_id``) the rate is NaN and the count alone decides.
+    Without ``order_lines`` (or its ``product_id``) the rate is NaN and the count alone decides. Instead of
+    the lines, ``product_orders`` (the ``product_orders`` view with ``lookback_days``: product_id, orders).
 
     Required columns: ``tickets``: ``customer_id``, ``opened_at``, ``product_id``; ``order_lines``:
     ``order_id``, ``order_date``, ``product_id``.
@@ -203,9 +205,13 @@ def recurring_products(
     t = tickets[(tickets["opened_at"].dt.normalize() >= start) & (tickets["opened_at"] < as_of + pd.Timedelta(days=1))]
     t = t[t["product_id"].notna()]
     out = t.groupby("product_id").agg(complaints=("customer_id", "size"), customers=("customer_id", "nunique"))
-    if order_lines is not None and {"product_id", "order_id", "order_date"} <= set(order_lines.columns):
-        lines = order_lines[(order_lines["order_date"] >= start) & (order_lines["order_date"] <= as_of)]
-        orders = lines.groupby("product_id")["order_id"].nunique()
+    have_lines = order_lines is not None and {"product_id", "order_id", "order_date"} <= set(order_lines.columns)
+    if product_orders is not None or have_lines:
+        if product_orders is not None:
+            orders = product_orders.set_index("product_id")["orders"]
+        else:
+            lines = order_lines[(order_lines["order_date"] >= start) & (order_lines["order_date"] <= as_of)]
+            orders = lines.groupby("product_id")["order_id"].nunique()
         out["orders"] = orders.reindex(out.index).fillna(0).astype(int)
         rate = out["complaints"] / out["orders"].where(out["orders"] > 0)
         out["complaint_rate"] = rate
