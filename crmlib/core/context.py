@@ -109,7 +109,10 @@ class Context:
     _clv: Any = None
     _segments: pd.DataFrame | None = None
     _history: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
-    _views: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+    # views computed so far, and the folder whose Parquet files hold this context's frames (set when reopened
+    # from it): not copied by dataclasses.replace, whose frames may differ from the files
+    _views: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict, init=False, repr=False)
+    _view_folder: Path | None = dataclasses.field(default=None, init=False, repr=False)
 
     # -- conveniences ---------------------------------------------------------------------------------
     @property
@@ -191,10 +194,11 @@ class Context:
         """The registered SQL view ``name`` (:mod:`crmlib.data.views`) at ``as_of`` (default: the run's),
         with its parameters' ``values`` (e.g. ``lead_days=56``).
 
-        Read from ``<context_dir>/views/`` when a notebook of the run computed it already; otherwise computed
-        by DuckDB over the saved context's Parquet files (the order lines are never loaded into pandas for
-        it), or over the in-memory frames without a context folder, then cached (written atomically: several
-        notebooks run at once). A view at another analysis date reads the orders, never the run's summary.
+        A context reopened from its folder (:func:`load_saved`) reads ``<context_dir>/views/`` when a notebook
+        of the run computed the view already; otherwise DuckDB computes it over the folder's Parquet files (the
+        order lines are never loaded into pandas for it) and it is cached there (written atomically: several
+        notebooks run at once). Other contexts compute it over their frames in memory. A view at another
+        analysis date reads the orders, never the run's summary.
         """
         from crmlib.data import views
         from crmlib.data.engine import DuckDBEngine
@@ -204,7 +208,8 @@ class Context:
         key = views.cache_key(name, other, values)
         if key in self._views:
             return self._views[key]
-        path = views.cache_path(self.context_dir, name, other, values) if self.context_dir is not None else None
+        folder = self._view_folder
+        path = views.cache_path(folder, name, other, values) if folder is not None else None
         if path is not None and path.exists():
             frame = views.read_cached(path, name)
         else:
@@ -226,7 +231,7 @@ class Context:
         """The relations views read: the saved Parquet files when there are, else the frames in memory."""
         from crmlib.data import views
 
-        folder = self.context_dir
+        folder = self._view_folder
         if folder is not None and (folder / "order_lines.parquet").exists():
             files: dict[str, Any] = {"order_lines": folder / "order_lines.parquet", "orders": folder / "orders.parquet",
                                      "customer_summary": folder / "customer_summary.parquet"}
@@ -327,7 +332,7 @@ def load_saved(folder: Path, *, export_dir: Path | None = None) -> Context:
     frames = {name: None for name in OPTIONAL_TABLES}
     for name in meta.pop("tables", []):
         frames[name] = pd.read_parquet(folder / f"table_{name}.parquet")
-    return Context(
+    ctx = Context(
         params=meta.pop("params"),
         as_of=pd.Timestamp(meta.pop("as_of")),
         order_lines=pd.read_parquet(folder / "order_lines.parquet"),
@@ -339,6 +344,8 @@ def load_saved(folder: Path, *, export_dir: Path | None = None) -> Context:
         context_dir=folder,
         export_dir=Path(export_dir) if export_dir else None,
     )
+    ctx._view_folder = folder
+    return ctx
 
 
 def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_of: str | None = None,

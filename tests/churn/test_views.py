@@ -27,7 +27,7 @@ def test_lapsed_products_from_the_rhythm_view(sample_ctx):
 
 
 def test_backtest_and_calibration_snapshots_are_view_calls(sample_ctx, monkeypatch):
-    ctx = dataclasses.replace(sample_ctx, context_dir=None, _views={})
+    ctx = dataclasses.replace(sample_ctx)
     p = resolve(ctx.params.get("churn"))
     clv_params = ctx.params["clv"]
     asked: list[pd.Timestamp] = []

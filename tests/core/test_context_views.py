@@ -43,7 +43,16 @@ def test_the_per_customer_table_at_an_earlier_date_comes_from_the_orders(sample_
 
 
 def test_without_a_context_folder_views_come_from_the_frames(sample_ctx):
-    ctx = dataclasses.replace(sample_ctx, context_dir=None, _views={})
+    ctx = dataclasses.replace(sample_ctx)
     orders = ctx.view("orders")
     pdt.assert_frame_equal(orders, sample_ctx.orders)
     assert ctx.view("orders") is orders
+
+
+def test_a_context_copied_with_other_lines_computes_from_its_own_frames(sample_ctx, tmp_path):
+    sample_ctx.save(tmp_path / "ctx")
+    saved = load_saved(tmp_path / "ctx")
+    assert saved.has("orders", "product_id")  # cached in the folder by SQL
+    thin = dataclasses.replace(saved, order_lines=saved.order_lines.drop(columns="product_id"))
+    assert not thin.has("orders", "product_id") and thin.view("customer_products").empty
+    assert not saved.view("customer_products").empty

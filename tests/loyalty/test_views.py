@@ -64,9 +64,9 @@ def test_complaint_rates_from_the_product_orders_view(sample_ctx, lookback):
 def test_has_orders_columns_is_counted_by_sql(sample_ctx):
     import dataclasses
 
-    ctx = dataclasses.replace(sample_ctx, context_dir=None, _views={})
+    ctx = dataclasses.replace(sample_ctx)
     assert ctx.has("orders", "product_id") and ctx.has("orders", "quantity")
     bare = ctx.order_lines.drop(columns=["product_id", "quantity"])
-    ctx = dataclasses.replace(sample_ctx, context_dir=None, _views={}, order_lines=bare)
+    ctx = dataclasses.replace(sample_ctx, order_lines=bare)
     assert ctx.has("orders") and not ctx.has("orders", "product_id") and not ctx.has("orders", "quantity")
     assert ctx.has("orders", "amount")
