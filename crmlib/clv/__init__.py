@@ -1,30 +1,23 @@
 """Customer lifetime value: BG/NBD (how many more purchases) and Gamma-Gamma (how much per purchase), fitted
 with lifetimes on distinct rows; holdout validation, CLV by segment, CAC:LTV.
 
-Submodules: analysis, data, fit, model, params, plots. Parameters: ``params.DEFAULTS`` (documented) and
+Submodules: analysis, choice, data, fit, model, params, plots, ranges, report. Parameters: ``params.DEFAULTS`` (documented) and
 ``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.clv import analysis, choice, data, fit, model, params, plots, ranges
+from crmlib.clv import analysis, choice, data, fit, model, params, plots, ranges, report
 from crmlib.clv.analysis import (
     MAX_GROUP,
     MIN_CALIBRATION_CUSTOMERS,
     HoldoutResult,
     activity_bands,
-    band_label,
     cac_ltv,
-    channel_label,
     clv_by_group,
     clv_share_of_top,
-    fitted_model,
     frequency_group,
     holdout_validation,
     model_facts,
-    note_text,
     palive_matrix,
-    parameters_display,
-    signed_pct,
-    summary_lines,
     top_customers,
     value_to_date,
 )
@@ -63,6 +56,17 @@ from crmlib.clv.model import (
     resolve_params,
 )
 from crmlib.clv.params import DEFAULTS
+from crmlib.clv.report import (
+    ClvAnalysis,
+    analyse,
+    band_label,
+    channel_label,
+    fitted_model,
+    note_text,
+    parameters_display,
+    signed_pct,
+    summary_lines,
+)
 
 __all__ = [
     "analysis",
@@ -73,6 +77,9 @@ __all__ = [
     "params",
     "plots",
     "ranges",
+    "report",
+    "ClvAnalysis",
+    "analyse",
     "ClvModel",
     "DAYS_PER_MONTH",
     "DEFAULTS",

@@ -1,5 +1,5 @@
 """What the lifetime-value report shows around the model: holdout validation, value by group, top customers,
-CAC and LTV:CAC by acquisition channel, and the executive-summary sentences.
+CAC and LTV:CAC by acquisition channel (numbers; :mod:`crmlib.clv.report` puts them into words).
 
 The model itself (fit, predictions, persistence) is :mod:`crmlib.clv.model`.
 """
@@ -15,10 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.clv.model import UNITS, ClvModel, calibration_holdout, require_columns, resolve_params
-from crmlib.core.readiness import NotEnoughData, describe
 from crmlib.errors import DataError
-from crmlib.report import formatting as fmt
-from crmlib.report import i18n
 
 log = logging.getLogger(__name__)
 
@@ -273,74 +270,6 @@ def cac_ltv(marketing: pd.DataFrame, table: pd.DataFrame, *, customers: pd.DataF
         ["channel", "spend", "new_customers", "cac", "ltv", "ltv_to_cac", "below_target", "ltv_basis"]]
 
 
-# -- the executive summary --------------------------------------------------------------------------------------
-def summary_lines(table: pd.DataFrame, model: ClvModel, validation: HoldoutResult | None,
-                  cac: pd.DataFrame | None, *, customer_summary: pd.DataFrame, lang: str, currency: str,
-                  horizon_days: float, annual_discount_rate: float, min_ratio: float = 3.0) -> list[str]:
-    """The report's executive summary, in ``lang`` (catalogue keys ``clv.sum.*``).
-
-    The "still active" count is over repeat buyers only: BG/NBD gives every one-time buyer P(alive) = 1
-    (drop-out can only follow a repeat purchase; FHL 2005, assumption iv), which says nothing about them.
-    """
-    freq = table["customer_id"].map(customer_summary.set_index("customer_id")["frequency"])
-    repeat = table.loc[freq.to_numpy() > 0, "p_alive"]
-    lines = [
-        i18n.t("clv.sum.value", lang, n=fmt.number(len(table), lang), days=fmt.number(horizon_days, lang),
-               orders=fmt.number(table["expected_orders"].sum(), lang),
-               value=fmt.money(table["clv"].sum(), lang, currency),
-               rate=fmt.pct(annual_discount_rate, lang)),
-        i18n.t("clv.sum.top", lang, share=fmt.pct(clv_share_of_top(table, 0.1), lang)),
-        i18n.t("clv.sum.alive", lang, n=fmt.number(int((repeat >= 0.5).sum()), lang),
-               total=fmt.number(len(repeat), lang),
-               share=fmt.pct(float((repeat >= 0.5).mean()) if len(repeat) else float("nan"), lang)),
-    ]
-    if validation is not None and validation.status == "ok":
-        lines.append(i18n.t("clv.sum.validation", lang, days=fmt.number(validation.holdout_days, lang),
-                            predicted=fmt.number(validation.totals["predicted_orders"], lang),
-                            actual=fmt.number(validation.totals["actual_orders"], lang),
-                            error=signed_pct(validation.totals["orders_error"], lang)))
-    for key, values in model.notes():
-        if key in ("clv.note.bgnbd_penalized", "clv.note.gg_penalized", "clv.note.gg_failed",
-                   "clv.note.gg_too_few", "clv.note.correlation_high"):
-            lines.append(note_text(key, values, lang))
-    if cac is not None and len(cac):
-        low = cac.loc[cac["below_target"]]
-        if len(low):
-            names = ", ".join(channel_label(c, lang) for c in low["channel"])
-            lines.append(i18n.t("clv.sum.cac_low", lang, n=len(low), channels=names, target=fmt.number(min_ratio, lang, 1)))
-        elif cac["ltv_to_cac"].notna().any():
-            lines.append(i18n.t("clv.sum.cac_ok", lang, target=fmt.number(min_ratio, lang, 1)))
-    return lines
-
-
-def signed_pct(x: float, lang: str) -> str:
-    """A relative error as a signed percentage (``+11.2%``, ``-%4,0``)."""
-    text = fmt.pct(x, lang)
-    return f"+{text}" if x == x and x > 0 else text
-
-
-def note_text(key: str, values: Mapping[str, Any], lang: str) -> str:
-    """A model note (:meth:`ClvModel.notes`) as a sentence, numbers formatted for ``lang``."""
-    shown = {}
-    for name, value in values.items():
-        if name in ("rate",):
-            shown[name] = fmt.pct(value, lang)
-        elif name in ("r", "threshold"):
-            shown[name] = fmt.number(value, lang, 2)
-        elif name == "penalizer":
-            shown[name] = fmt.number(value, lang, 3)
-        elif isinstance(value, (int, np.integer)):
-            shown[name] = fmt.number(value, lang)
-        else:
-            shown[name] = value
-    return i18n.t(key, lang, **shown)
-
-
-def channel_label(channel: Any, lang: str) -> str:
-    """A channel name, or the catalogue's "all channels" for a marketing table without channels."""
-    return i18n.t("clv.all_channels", lang) if channel is None or channel != channel else str(channel)
-
-
 # -- the model in plain words -------------------------------------------------------------------------------------
 def model_facts(model: ClvModel) -> dict[str, float]:
     """Headline numbers of the fitted model.
@@ -359,14 +288,6 @@ def model_facts(model: ClvModel) -> dict[str, float]:
         "dropout": bg["a"] / (bg["a"] + bg["b"]),
         "mean_order_value": gg["p"] * gg["v"] / (gg["q"] - 1) if gg else float("nan"),
     }
-
-
-def parameters_display(model: ClvModel, lang: str) -> pd.DataFrame:
-    """:meth:`ClvModel.parameters_table` with the model names and a plain-words meaning in ``lang``."""
-    table = model.parameters_table()
-    table["model"] = [i18n.t(f"clv.model.{m}", lang) for m in table["model"]]
-    table.insert(2, "meaning", [i18n.t(f"clv.param.{p}", lang) for p in table["parameter"]])
-    return table
 
 
 def palive_matrix(model: ClvModel, customer_summary: pd.DataFrame) -> tuple[pd.DataFrame, float]:
@@ -424,25 +345,3 @@ def activity_bands(table: pd.DataFrame, customer_summary: pd.DataFrame, *,
     total = float(out["revenue"].sum())
     out["revenue_share"] = out["revenue"] / total if total > 0 else 0.0
     return out[["band", "low", "high", "n_customers", "customer_share", "revenue", "revenue_share", "clv"]]
-
-
-def band_label(low: float, high: float, lang: str) -> str:
-    """A P(alive) band's name for readers (``clv.band.<n>`` with its limits)."""
-    index = int(np.searchsorted(np.asarray(ACTIVITY_BANDS), low, side="right"))
-    return i18n.t(f"clv.band.{index}", lang, low=fmt.pct(low, lang, 0), high=fmt.pct(high, lang, 0))
-
-
-def fitted_model(ctx: Any) -> tuple[ClvModel | None, str | None]:
-    """The run's fitted model, or ``None`` and one sentence (in the report language) saying why not.
-
-    Lifetime value needs repeat purchases: a shop whose history has (almost) none gets a report that says
-    so instead of a failure page. Any other error still propagates.
-    """
-    try:
-        return ctx.clv_model(), None
-    except NotEnoughData as err:
-        return None, describe(err.readiness, ctx.lang, key="clv.txt.not_ready")
-    except DataError:
-        summary = ctx.customer_summary
-        return None, i18n.t("clv.txt.no_model", ctx.lang, customers=fmt.number(len(summary), ctx.lang),
-                            repeat=fmt.number(int((summary["frequency"] > 0).sum()), ctx.lang))

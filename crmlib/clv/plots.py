@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from crmlib.report import i18n
 from crmlib.report.charts import PALETTE, currency_unit, money_axis, new_axes, number_axis
@@ -33,6 +34,17 @@ def plot_holdout(by_frequency: pd.DataFrame, *, lang: str, currency: str = "TRY"
         ylabel = i18n.t("clv.axis.orders_per_customer", lang)
     ax.set(title=i18n.t(f"clv.chart.holdout_{what}", lang), xlabel=i18n.t("clv.axis.group", lang), ylabel=ylabel)
     return ax
+
+
+def plot_holdout_pair(by_frequency: pd.DataFrame, *, lang: str, currency: str = "TRY") -> Figure:
+    """The holdout check side by side: purchase days (left) and spend (right) per customer, predicted vs
+    actual, by calibration frequency group (:func:`plot_holdout`)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(14, 4.2), dpi=100)
+    plot_holdout(by_frequency, lang=lang, currency=currency, what="orders", ax=axes[0])
+    plot_holdout(by_frequency, lang=lang, currency=currency, what="spend", ax=axes[1])
+    return fig
 
 
 def plot_clv_distribution(clv: pd.Series, *, lang: str, currency: str, ax: Axes | None = None) -> Axes:
@@ -71,7 +83,7 @@ def plot_activity_bands(bands: pd.DataFrame, *, lang: str, ax: Axes | None = Non
     """Horizontal bars: repeat buyers per band of the probability of still being active (``bands`` from
     :func:`crmlib.clv.analysis.activity_bands`), likeliest active at the top; each bar labelled with its
     length (customers) and the band's share of revenue so far."""
-    from crmlib.clv.analysis import band_label
+    from crmlib.clv.report import band_label
     from crmlib.report import formatting as fmt
 
     ax = new_axes(ax, size=(9, 3.2))

@@ -14,6 +14,7 @@ import pytest
 from crmlib import clv as clv
 from crmlib.clv import analysis as clv_analysis
 from crmlib.clv import fit as clv_fit
+from crmlib.clv import report as clv_report
 from crmlib.data import tables
 from crmlib.errors import DataError, ParamsError
 
@@ -458,13 +459,13 @@ def test_summary_lines_in_both_languages(cdnow_model, cdnow_summary):
     table = clv.clv_table(cdnow_model, cdnow_summary, horizon_days=365, annual_discount_rate=0.1)
     cac = pd.DataFrame({"channel": ["Fuar"], "ltv_to_cac": [1.2], "below_target": [True]})
     for lang in ("tr", "en"):
-        lines = clv_analysis.summary_lines(table, cdnow_model, None, cac, customer_summary=cdnow_summary,
-                                           lang=lang, currency="TRY",
-                                           horizon_days=365, annual_discount_rate=0.1)
+        lines = clv_report.summary_lines(table, cdnow_model, None, cac, customer_summary=cdnow_summary,
+                                         lang=lang, currency="TRY",
+                                         horizon_days=365, annual_discount_rate=0.1)
         assert len(lines) == 4 and "Fuar" in lines[-1]
     assert lines[0].startswith("Over the next 365 days the 2,349 customers")
     for key, values in cdnow_model.notes():
-        assert clv_analysis.note_text(key, values, "tr")
+        assert clv_report.note_text(key, values, "tr")
 
 
 # -- the generated sample against its truth --------------------------------------------------------------------
@@ -496,8 +497,8 @@ def test_activity_bands_count_repeat_buyers_only_and_shares_add_up():
     assert bands["n_customers"].tolist() == [1, 1, 1, 2]  # f, a one-time buyer, is left out
     assert bands["revenue"].tolist() == [100.0, 300.0, 200.0, 400.0]
     assert bands["customer_share"].sum() == pytest.approx(1.0) and bands["revenue_share"].sum() == pytest.approx(1.0)
-    assert clv_analysis.band_label(0.0, 0.25, "tr") == "Büyük olasılıkla kaybedildi (%25'in altı)"
-    assert clv_analysis.band_label(0.75, 1.0, "en") == "Active (75% or more)"
+    assert clv_report.band_label(0.0, 0.25, "tr") == "Büyük olasılıkla kaybedildi (%25'in altı)"
+    assert clv_report.band_label(0.75, 1.0, "en") == "Active (75% or more)"
     from crmlib.clv import plots
 
     ax = plots.plot_activity_bands(bands, lang="tr")

@@ -7,6 +7,7 @@ import pytest
 
 from crmlib import clv as clv
 from crmlib.clv import analysis as clv_analysis
+from crmlib.clv import report as clv_report
 from crmlib.core.readiness import NotEnoughData, describe, readiness
 from crmlib.cross_sell import report as xr
 from crmlib.cross_sell import rules as xs
@@ -67,7 +68,7 @@ def test_clv_sentence_names_each_unmet_rule_in_both_languages():
 
 
 class _Ctx:
-    """The two attributes :func:`crmlib.clv.analysis.fitted_model` reads."""
+    """The two attributes :func:`crmlib.clv.report.fitted_model` reads."""
 
     lang = "en"
 
@@ -79,7 +80,7 @@ class _Ctx:
 
 
 def test_fitted_model_gives_the_sentence_instead_of_a_model():
-    model, sentence = clv_analysis.fitted_model(_Ctx(summary(3, repeaters=1, history_days=7)))
+    model, sentence = clv_report.fitted_model(_Ctx(summary(3, repeaters=1, history_days=7)))
     assert model is None and sentence.startswith("Lifetime-value forecasts are shown only when")
 
 

@@ -1,0 +1,67 @@
+"""``crmlib.clv.report.analyse``: the lifetime-value notebook's one call, on the sample and without a model."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from crmlib.clv import report as clv_report
+from crmlib.report import i18n
+from tests.conftest import write_sample_params
+from tests.thin.cuts import make_cut
+
+
+def _context(params_file, export_dir):
+    from crmlib.core import params
+    from crmlib.core.context import build_context
+
+    return build_context(params.load(params_file), params_dir=params_file.parent, export_dir=export_dir)
+
+
+@pytest.fixture(scope="module")
+def analysed(sample_params, tmp_path_factory):
+    exports = tmp_path_factory.mktemp("clv_exports")
+    ctx = _context(sample_params, exports)
+    return ctx, clv_report.analyse(ctx), exports
+
+
+def test_analyse_returns_every_section_and_agrees_with_the_exports(analysed):
+    ctx, res, exports = analysed
+    assert isinstance(res, clv_report.ClvAnalysis) and res.has_model and res.problem == []
+    table = pd.read_csv(exports / "clv.csv", dtype={"customer_id": str})
+    assert len(table) == len(res.clv) == len(ctx.customer_summary)
+    assert json.loads((exports / "clv_model.json").read_text(encoding="utf-8"))["bgnbd"]
+    # the segment table shares out all of the value; the top list is the export's largest values
+    assert res.by_segment["clv_share"].sum() == pytest.approx(1.0, abs=1e-9)
+    assert res.by_segment["n_customers"].sum() == len(table)
+    assert res.top["clv"].tolist() == table["clv"].nlargest(len(res.top)).tolist()
+    # every repeat buyer is in one activity band
+    assert res.bands_table["n_customers"].sum() == int((ctx.customer_summary["frequency"] > 0).sum())
+    assert res.has_validation and len(res.validation_lines) == 2 and res.has_comparison
+    assert set(res.comparison.columns) >= {"model", "status", "total_error"} and "seconds" not in res.comparison
+    assert len(res.summary) >= 4 and all(isinstance(line, str) and line for line in res.summary)
+    assert not res.parameters["meaning"].str.startswith("clv.").any()
+    assert res.has_cac and res.cac_missing == [] and len(res.cac_table) == len(res.cac_chart) > 0
+
+
+def test_every_table_column_has_a_unit_or_text(analysed):
+    _, res, _ = analysed
+    for frame in (res.parameters, res.comparison, res.by_segment, res.top, res.bands_table, res.cac_table):
+        for col in frame.columns:
+            if pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col]):
+                assert col in clv_report.UNITS, col
+            assert i18n.has(f"clv.col.{col}"), col
+
+
+def test_without_repeat_purchases_the_result_says_why_and_shows_value_to_date(sample_dir, tmp_path):
+    cut = make_cut(sample_dir, tmp_path / "data", "one_time")
+    ctx = _context(write_sample_params(cut, tmp_path / "thin.yaml"), None)
+    res = clv_report.analyse(ctx)
+    assert not res.has_model and len(res.problem) == 1 and res.summary == []
+    assert 0 < len(res.value_to_date) <= res.top_n
+    assert res.value_to_date["revenue"].is_monotonic_decreasing
+    for frame in (res.parameters, res.comparison, res.by_segment, res.top, res.bands_table, res.cac_table):
+        assert isinstance(frame, pd.DataFrame) and frame.empty
+    assert res.validation_lines == [] and not res.has_cac and res.cac_missing == []
