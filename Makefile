@@ -4,7 +4,7 @@ PARAMS  ?= params/default.yaml
 SAMPLE  := data/sample/orders.csv
 
 .DEFAULT_GOAL := help
-.PHONY: help venv kernel sample run run-tr validate test test-slow lint strip bench bench-full lab clean
+.PHONY: help venv kernel sample run run-tr validate test test-slow test-spark lint strip bench bench-full bench-engines lab clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,13 @@ test: venv ## lint, check the layer rules (import-linter) and run the test suite
 test-slow: venv ## run only the slow scale tests
 	$(PY) -m pytest -q -m slow
 
+.venv/.spark: .venv/.installed
+	$(PY) -m pip install --quiet -e '.[spark]'
+	touch $@
+
+test-spark: .venv/.spark ## the engine-parity tests: Spark against DuckDB on the sample (pyspark and Java 17)
+	$(PY) -m pytest -q -m spark tests/spark
+
 lint: venv ## ruff
 	$(PY) -m ruff check crmlib tests benchmarks
 
@@ -64,6 +71,9 @@ bench-full: venv benchmarks/data/orders.parquet benchmarks/data-clv/params.yaml 
 	$(PY) benchmarks/bench_run.py --data benchmarks/data
 	$(PY) benchmarks/bench_clv_run.py --data benchmarks/data-clv
 	$(PY) benchmarks/bench_load.py --only baseline_read_parquet baseline_duckdb_aggregate load_parquet_tables
+
+bench-engines: venv benchmarks/data/orders.parquet .venv/.spark ## the SQL part (orders, per-customer table) on DuckDB and on Spark, same data; prints the ratio
+	$(PY) benchmarks/bench_engines.py --data benchmarks/data
 
 lab: venv sample ## open JupyterLab on the notebooks (Run All uses params/default.yaml and the sample)
 	.venv/bin/jupyter lab --ServerApp.root_dir=notebooks

@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="one line per notebook instead of a progress bar (the default off a terminal)")
     run.add_argument("--timeout", type=float, default=None, metavar="MINUTES",
                      help="stop a notebook running longer (default report.timeout_minutes, 60)")
+    run.add_argument("--engine", choices=("duckdb", "spark"), default=None,
+                     help="where the heavy SQL runs (default params key engine, else duckdb; docs/SCALING.md)")
     run.add_argument("--no-wait", dest="wait", action="store_false",
                      help="when another run is writing into the same reports folder, exit 75 instead of waiting")
     val = sub.add_parser("validate", help="load and check the data, print what was found")
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run(args.params, out=args.out, only=args.only, as_of=args.as_of, workers=args.workers,
                        progress=False if args.no_progress else None, timeout=args.timeout, wait=args.wait,
-                       command=[sys.executable, "-m", "crmlib", *argv])
+                       engine=args.engine, command=[sys.executable, "-m", "crmlib", *argv])
         if args.command == "runs":
             from crmlib.core.run import runs_command
 

@@ -20,7 +20,8 @@ def _norm(spec: str) -> str:
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = {_norm(d) for d in project["dependencies"]} | {_norm(d) for d in project["optional-dependencies"]["dev"]}
+    wanted = {_norm(d) for d in project["dependencies"]} | {
+        _norm(d) for extra in ("dev", "spark") for d in project["optional-dependencies"][extra]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     have = {_norm(d) for d in pip if not d.startswith("-e")}

@@ -43,7 +43,12 @@ def summary(params_path: str | Path, *, as_of: str | None = None) -> dict[str, A
     """Load and check the data; return the figures ``validate`` prints (raises ParamsError or DataError)."""
     path = Path(params_path)
     params = params_mod.load(path)
-    ctx = context_mod.build_context(params, params_dir=path.resolve().parent, as_of=as_of)
+    if params["engine"] == "spark":  # the order lines checked on Spark, as the run does
+        from crmlib.core import spark_context
+
+        ctx = spark_context.build_context(params, params_dir=path.resolve().parent, as_of=as_of)
+    else:
+        ctx = context_mod.build_context(params, params_dir=path.resolve().parent, as_of=as_of)
     first, last = ctx.data_window
     detected = {}
     for name, found in (ctx.meta.get("detected") or {}).items():

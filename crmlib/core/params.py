@@ -60,6 +60,14 @@ TOP_LEVEL: dict[str, Any] = {
     "data": None,
     **{section: {} for section in SECTION_MODULES},
     "report": {},
+    "engine": "duckdb",  # where the heavy SQL runs: duckdb (embedded) | spark (docs/SCALING.md)
+    "spark": {},         # the Spark session (engine: spark): master, conf; defaults in crmlib.data.spark_engine
+}
+
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+SPARK_DEFAULTS: dict[str, Any] = {
+    "master": "local[2]",  # local[N]: N cores of this machine; a cluster: spark://host:7077, yarn, k8s://...
+    "conf": {},            # Spark configuration over the workbook's own (crmlib.data.spark_engine.BASE_CONF)
 }
 
 
@@ -351,11 +359,35 @@ def normalize(raw: dict[str, Any]) -> dict[str, Any]:
             check(out[section])
     out["report"] = merge_over_defaults(section_defaults("report"), raw.get("report"), where="report.")
     privacy.check_params(out["report"])
+    out["engine"], out["spark"] = _engine(raw)
     dialect = out["report"].get("csv_dialect")
     if dialect not in (None, "excel-tr", "standard"):
         raise ParamsError(f"Params key 'report.csv_dialect' must be excel-tr (';' and decimal comma, for Turkish "
                           f"Excel), standard (',' and decimal point) or null (by language), got {dialect!r}.")
     return out
+
+
+def _engine(raw: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The ``engine`` key (duckdb by default) and the merged, checked ``spark`` section."""
+    engine = raw.get("engine") or "duckdb"
+    if engine not in ENGINES:
+        close = did_you_mean(str(engine), list(ENGINES))
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParamsError(f"Params key 'engine' must be 'duckdb' or 'spark', got {engine!r}{hint}. For example: "
+                          "engine: duckdb. Fix it in the params file.")
+    spark = merge_over_defaults(SPARK_DEFAULTS, raw.get("spark"), where="spark.")
+    c = Check("spark", spark, SPARK_DEFAULTS)
+    if not isinstance(spark["master"], str) or not spark["master"].strip():
+        raise c.fail("master", "local[N] or a cluster URL (spark://host:7077, yarn, k8s://...)")
+    conf = spark["conf"]
+    if conf is None:
+        spark["conf"] = {}
+    elif not isinstance(conf, Mapping) or not all(
+            isinstance(k, str) and k.startswith("spark.") and isinstance(v, (str, int, float, bool))
+            for k, v in conf.items()):
+        raise c.fail("conf", "a mapping of Spark configuration keys (spark.*) to values",
+                     example={"spark.executor.memory": "8g"})
+    return str(engine), spark
 
 
 def load(path: str | Path) -> dict[str, Any]:

@@ -127,9 +127,17 @@ def _remove_stale_builds(root: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def prepare(params_path: Path, *, as_of: str | None = None) -> tuple[dict[str, Any], context_mod.Context]:
-    """Load the params and build the validated context (raises ParamsError or DataError)."""
+def prepare(params_path: Path, *, as_of: str | None = None,
+            engine: str | None = None) -> tuple[dict[str, Any], context_mod.Context]:
+    """Load the params and build the validated context (raises ParamsError or DataError); ``engine``
+    (``--engine``) overrides the params key."""
     params = params_mod.load(params_path)
+    if engine is not None:
+        params = {**params, "engine": engine}
+    if params["engine"] == "spark":  # the order lines read, checked and aggregated on Spark
+        from crmlib.core import spark_context
+
+        return params, spark_context.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
     ctx = context_mod.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
     return params, ctx
 
@@ -166,7 +174,7 @@ def _new_run_id(root: Path, as_of: pd.Timestamp, created: pd.Timestamp, taken: s
 def run(params_path: str | Path, *, out: str | Path | None = None, only: list[str] | None = None,
         as_of: str | None = None, workers: int = 2, notebooks_dir: Path | None = None,
         progress: bool | None = None, timeout: float | None = None, wait: bool = True,
-        command: list[str] | None = None) -> int:
+        command: list[str] | None = None, engine: str | None = None) -> int:
     """Run the workbook; return 0 when every notebook ran, 1 when one failed.
 
     Parameters
@@ -177,6 +185,8 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         Minutes a notebook may run (``--timeout``); default ``report.timeout_minutes``.
     wait
         When another run holds the reports folder: wait for it (``True``) or raise :class:`RunLocked`.
+    engine
+        ``--engine``: ``duckdb`` or ``spark``, over the params key ``engine`` (docs/SCALING.md).
 
     Raises
     ------
@@ -196,7 +206,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
     available = tuple(p.stem for p in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb")))
     stems = select_notebooks(only, available=available)
     with locking.stop_on_signals():
-        params, ctx = prepare(params_path, as_of=as_of)
+        params, ctx = prepare(params_path, as_of=as_of, engine=engine)
         limit = timeout_minutes(params, timeout)
         keep_runs(params)
         root = Path(out).resolve().parent if out else report_dir(params, params_path)

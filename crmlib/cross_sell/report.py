@@ -119,6 +119,7 @@ def analyse(
     customer_ids: Iterable[str] | None = None,
     lapsed_ids: Iterable[str] | None = None,
     view: Callable[..., pd.DataFrame] | None = None,
+    itemsets: tuple[pd.DataFrame, int] | None = None,
 ) -> dict[str, Any]:
     """Everything the cross-sell report shows, computed once: the notebook's single call.
 
@@ -130,6 +131,8 @@ def analyse(
     the validation still learn from their history. With ``view`` (the context's ``ctx.view``) every figure
     comes from the SQL views (``customer_products`` at ``as_of`` and at the validation cut,
     ``order_products``, ``preseason_items``) and ``order_lines`` is not read (pass ``None``).
+    ``itemsets``: the frequent item sets already mined for these lines
+    (:func:`~crmlib.cross_sell.rules.stored_itemsets`: on Spark), instead of mining them here.
 
     Returns
     -------
@@ -157,7 +160,7 @@ def analyse(
         baskets, held, at_cut, season_from = None, {}, {}, {}
     ready = data_readiness(order_lines, as_of=as_of, params=p, baskets=baskets, **held)
     if ready.ready:
-        found = frequent_itemsets(order_lines, params=p, baskets=baskets)
+        found = itemsets if itemsets is not None else frequent_itemsets(order_lines, params=p, baskets=baskets)
     else:  # too few orders or customers: no rules or bundles, best-seller suggestions (the rule-based view)
         found = (pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object)}), 0)
     method = "item_to_item" if ready.ready else "popularity"

@@ -175,6 +175,28 @@ def frequent_itemsets(
     return found.reset_index(drop=True), n_orders
 
 
+def stored_itemsets(meta: Mapping[str, Any], *,
+                    params: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, int] | None:
+    """The item sets mined for this run by another engine (``meta["cross_sell_itemsets"]``: the Spark build
+    runs Spark ML's FP-growth there, see docs/SCALING.md), in :func:`frequent_itemsets`' form; ``None`` when
+    there are none or they were mined with other ``min_support`` / ``max_len`` (then mine here).
+
+    ``meta["cross_sell_itemsets"]`` holds ``n_orders``, ``min_support``, ``max_len`` and ``itemsets``, a
+    list of [product ids, orders containing them].
+    """
+    stored = meta.get("cross_sell_itemsets")
+    p = merged_params(params)
+    if not stored or float(stored["min_support"]) != float(p["min_support"]) \
+            or int(stored["max_len"]) != int(p["max_len"]):
+        return None
+    n_orders = int(stored["n_orders"])
+    found = pd.DataFrame({
+        "support": pd.Series([count / n_orders for _, count in stored["itemsets"]], dtype=float),
+        "itemsets": pd.Series([frozenset(map(str, items)) for items, _ in stored["itemsets"]], dtype=object),
+    })
+    return found, n_orders
+
+
 def join_items(items: Iterable[str]) -> str:
     """An item set as readable text: the ids sorted and joined with ", " (``"A, B"``)."""
     return ", ".join(sorted(items))

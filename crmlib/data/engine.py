@@ -17,6 +17,7 @@ Usage::
 
 from __future__ import annotations
 
+import importlib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,4 +118,7 @@ def open_engine(params: dict[str, Any] | None = None) -> Any:
     name = (params or {}).get("engine") or "duckdb"
     if name == "duckdb":
         return DuckDBEngine()
+    if name == "spark":  # by name: pyspark is an optional extra, imported only for this engine
+        spark_engine = importlib.import_module("crmlib.data.spark_engine")
+        return spark_engine.SparkEngine((params or {}).get("spark"))
     raise ValueError(f"unknown engine {name!r}; use one of {', '.join(ENGINES)}")

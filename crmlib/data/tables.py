@@ -16,6 +16,11 @@ from crmlib.data.engine import DuckDBEngine, sql_text
 
 log = logging.getLogger(__name__)
 
+#: decimals kept of the sums and means the SQL returns: engines add floating-point numbers in different orders
+#: (DuckDB's threads, Spark's partitions), which changes the last bits; rounded, equal sums stay equal (and
+#: so do ties in every rank computed from them) whichever engine added them
+DECIMALS = 6
+
 ORDER_LINE_COLUMNS: tuple[str, ...] = ("customer_id", "order_id", "order_date", "amount", "cost", "quantity")
 
 
@@ -73,7 +78,7 @@ def orders_types(out: pd.DataFrame) -> pd.DataFrame:
     out = _dates_to_datetime(out, ["order_date"])
     out["n_lines"] = out["n_lines"].astype("int64")
     for col in ("amount", "cost", "margin", "quantity", "returns_amount"):
-        out[col] = out[col].astype("float64")
+        out[col] = out[col].astype("float64").round(DECIMALS)
     return out
 
 
@@ -107,7 +112,7 @@ def summary_types(out: pd.DataFrame) -> pd.DataFrame:
         out[col] = out[col].astype("int64")
     for col in ("revenue", "returns_amount", "cost", "margin", "avg_order_value", "mean_gap_days",
                 "median_gap_days", "monetary_value"):
-        out[col] = out[col].astype("float64")
+        out[col] = out[col].astype("float64").round(DECIMALS)
     return out.reset_index(drop=True)
 
 
