@@ -1,26 +1,17 @@
 """Customer segmentation: RFM scores, the named RFM segments, wholesale A/B/C tiers and value flags.
 
-Submodules: actions, params, plots, rfm, tiers. Parameters: ``params.DEFAULTS`` (documented) and
-``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
+Submodules: actions, params, plots, report (what the notebook shows: :func:`report.analyse`), rfm,
+tiers. Parameters: ``params.DEFAULTS`` (documented) and ``params.check``; the practice's registry entry is
+in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.segmentation import actions, params, plots, rfm, tiers
+from crmlib.segmentation import actions, params, plots, report, rfm, tiers
 from crmlib.segmentation.actions import (
-    CONTACT_COLUMNS,
     ENTERED,
     GONE,
     consent_given,
-    contact_list,
-    group_label,
-    mask_contacts,
     migration,
     missing_consent,
-    segment_label,
-    strategy_table,
-    summary_lines,
-    tier_label,
-    value_summary,
-    with_names,
 )
 from crmlib.segmentation.params import (
     DEFAULTS,
@@ -35,6 +26,21 @@ from crmlib.segmentation.params import (
     is_lapsed,
     lapsed_limit,
     resolve_params,
+)
+from crmlib.segmentation.report import (
+    CONTACT_COLUMNS,
+    UNITS,
+    SegmentationAnalysis,
+    analyse,
+    contact_list,
+    group_label,
+    mask_contacts,
+    segment_label,
+    strategy_table,
+    summary_lines,
+    tier_label,
+    value_summary,
+    with_names,
 )
 from crmlib.segmentation.rfm import (
     CONTRACT_COLUMNS,
@@ -55,6 +61,7 @@ __all__ = [
     "actions",
     "params",
     "plots",
+    "report",
     "rfm",
     "tiers",
     "CONTACT_COLUMNS",
@@ -67,6 +74,9 @@ __all__ = [
     "GONE",
     "SEGMENTS",
     "TIERS",
+    "UNITS",
+    "SegmentationAnalysis",
+    "analyse",
     "abc_table",
     "abc_tiers",
     "assign_segments",

@@ -11,7 +11,7 @@ from matplotlib.patches import Patch
 
 from crmlib.report import i18n
 from crmlib.report.charts import PALETTE, new_axes, pct_axis
-from crmlib.segmentation.actions import group_label, segment_label
+from crmlib.segmentation.report import group_label, segment_label
 
 #: one colour per segment, greens for the best, reds for those slipping away, greys for the dormant
 SEGMENT_COLORS: dict[str, str] = {
