@@ -1,17 +1,15 @@
 """Loyalty levers: volume-discount tiers, payment terms, priority stock, special days, referral rewards.
 
-Submodules: offers, params, plots, programme. Parameters: ``params.DEFAULTS`` (documented) and
+Submodules: offers, params, plots, programme, report
+(what the notebook shows: :func:`report.analyse`). Parameters: ``params.DEFAULTS`` (documented) and
 ``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.loyalty import offers, params, plots, programme
+from crmlib.loyalty import offers, params, plots, programme, report
 from crmlib.loyalty.offers import (
     contact_person,
     discount_economics,
     proposed_thresholds,
-    special_day_calls,
-    tier_label,
-    tier_names,
     tier_thresholds,
     without_lapsed,
 )
@@ -30,8 +28,13 @@ from crmlib.loyalty.programme import (
     special_days,
     tier_summary,
 )
+from crmlib.loyalty.report import UNITS, LoyaltyAnalysis, analyse, special_day_calls, tier_label, tier_names
 
 __all__ = [
+    "report",
+    "UNITS",
+    "LoyaltyAnalysis",
+    "analyse",
     "offers",
     "params",
     "plots",

@@ -18,7 +18,6 @@ import pandas as pd
 from crmlib.data.frames import require_columns
 from crmlib.errors import ParamsError
 from crmlib.loyalty.params import ARTICLE_THRESHOLDS, DEFAULTS, resolve
-from crmlib.report import i18n
 
 #: words of a Turkish (and common foreign) legal form: a customer named with one is a company, and a
 #: company has no birthday
@@ -130,26 +129,6 @@ def tier_thresholds(orders: pd.DataFrame, *, as_of: pd.Timestamp,
     return proposed_thresholds(spend, quantiles=p["tier_spend_quantiles"], min_customers=p["tier_min_customers"])
 
 
-def tier_label(lower: float, upper: float | None, *, lang: str, currency: str) -> str:
-    """The label of a spend band: ``"10.000-25.000 TL"``, or ``"50.000+ TL"`` (``"TRY 50,000+"``) for the
-    open top band."""
-    from crmlib.report import formatting as fmt
-
-    unit = fmt.CURRENCY_SYMBOLS.get(currency.upper(), currency)
-    unit = currency.upper() if lang != "tr" and unit == "TL" else unit
-    if upper is None or not math.isfinite(upper):
-        return i18n.t("loy.band.open", lang, lower=fmt.number(lower, lang), unit=unit)
-    return i18n.t("loy.band.closed", lang, lower=fmt.number(lower, lang), upper=fmt.number(upper, lang), unit=unit)
-
-
-def tier_names(thresholds: list[float], *, lang: str, currency: str) -> list[str]:
-    """The spend band of every tier, lowest first (tier 0 is below the first threshold): readers see
-    ``"10.000-25.000 TL"`` where the data says tier 1."""
-    lowers = [0.0, *map(float, thresholds)]
-    uppers = [*map(float, thresholds), None]
-    return [tier_label(lo, up, lang=lang, currency=currency) for lo, up in zip(lowers, uppers, strict=True)]
-
-
 # -- special days: a person to call and a message -------------------------------------------------------
 def contact_person(customers: pd.DataFrame) -> pd.Series:
     """The person to address for each customer (indexed by ``customer_id``), or missing for a company.
@@ -174,56 +153,5 @@ def contact_person(customers: pd.DataFrame) -> pd.Series:
     return given.fillna(person).fillna(alone).rename("contact_person")
 
 
-def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, lang: str,
-                      lapsed_ids: Iterable[str] | None = None) -> pd.DataFrame:
-    """The special-day list a rep can act on: who to call, on what occasion, and what to say.
-
-    Birthdays need a person (:func:`contact_person`); a company's "birthday" (a birth date stored against
-    a company) is left out. Anniversaries are the company's; they are addressed to the contact person when
-    there is one. Rows without anyone to call are dropped when a customers table is given. Lapsed customers
-    (``lapsed_ids``) are left out: a congratulation is for a customer who still buys; the lapsed ones are
-    the win-back list's.
-
-    Parameters
-    ----------
-    special
-        From :func:`crmlib.loyalty.programme.special_days`: ``customer_id``, ``occasion``, ``date``,
-        ``years``, ``days_until``.
-
-    Returns
-    -------
-    DataFrame
-        ``customer_id``, ``contact_person``, ``occasion``, ``date``, ``days_until``, ``message`` (catalogue
-        ``loy.message.<occasion>``); ``years`` only for anniversaries (a customer's age is not a sales fact).
-    """
-    require_columns(special, ("customer_id", "occasion", "date", "years", "days_until"), "special days")
-    out = special.copy()
-    if lapsed_ids is not None:
-        out = out.loc[~out["customer_id"].astype(str).isin({str(c) for c in lapsed_ids})]
-    if customers is not None and "customer_id" in customers.columns:
-        people = contact_person(customers)
-        out["contact_person"] = out["customer_id"].map(people)
-        names = customers.drop_duplicates("customer_id").set_index("customer_id").get("name")
-        company = out["customer_id"].map(names) if names is not None else pd.Series(np.nan, index=out.index)
-        out = out.loc[(out["occasion"] != "birthday") | out["contact_person"].notna()]
-        company = company.reindex(out.index)
-    else:
-        out = out.loc[out["occasion"] != "birthday"]
-        out["contact_person"] = np.nan
-        company = pd.Series(np.nan, index=out.index)
-    messages = []
-    for (_, row), firm in zip(out.iterrows(), company, strict=True):
-        person = row["contact_person"] if isinstance(row["contact_person"], str) else ""
-        key = f"loy.message.{row['occasion']}" + ("" if person else "_team")
-        n = int(row["years"])
-        years = i18n.t("loy.years.one" if n == 1 else "loy.years.other", lang, n=n)
-        messages.append(i18n.t(key, lang, person=person, years=years, ordinal=f"{n}.",
-                               company=firm if isinstance(firm, str) else ""))
-    out["message"] = messages
-    out["years"] = out["years"].where(out["occasion"] == "anniversary").astype("Int64")
-    columns = ["customer_id", "contact_person", "occasion", "date", "days_until", "years", "message"]
-    return out[columns].reset_index(drop=True)
-
-
-__all__ = ["LEGAL_FORMS", "contact_person", "discount_economics", "proposed_thresholds", "special_day_calls",
-           "tier_label", "tier_names", "tier_thresholds", "without_lapsed"]
+__all__ = ["LEGAL_FORMS", "contact_person", "discount_economics", "proposed_thresholds", "tier_thresholds",
+           "without_lapsed"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from crmlib.loyalty.offers import tier_label, tier_names
+from crmlib.loyalty.report import tier_label, tier_names
 from crmlib.report import formatting as fmt
 from crmlib.report.charts import PALETTE, compact_money, currency_unit, money_axis, new_axes
 from crmlib.report.i18n import t

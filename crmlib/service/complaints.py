@@ -323,32 +323,3 @@ def checkins(
     columns = ["customer_id", "first_order_date", "checkin_day", "due_date", "n_orders"]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     return out.sort_values(["due_date", "customer_id"], ignore_index=True)
-
-
-def with_contacts(
-    frame: pd.DataFrame,
-    customers: pd.DataFrame | None,
-    *,
-    mask: bool,
-    id_column: str = "customer_id",
-    columns: tuple[str, ...] = ("name", "phone", "email"),
-) -> pd.DataFrame:
-    """Add the customers' name, phone and e-mail right after ``id_column`` (masked when ``mask``).
-
-    For action lists the team calls from. Without a customers table (or those columns) ``frame`` comes back
-    unchanged. Required columns of ``customers``: ``customer_id``.
-    """
-    if customers is None or "customer_id" not in customers.columns or id_column not in frame.columns:
-        return frame
-    from crmlib.report.display import mask_contacts
-
-    present = [c for c in columns if c in customers.columns]
-    if not present:
-        return frame
-    info = customers.assign(customer_id=customers["customer_id"].astype(str)).drop_duplicates("customer_id")
-    info = mask_contacts(info.set_index("customer_id")[present], enabled=mask)
-    out = frame.copy()
-    at = list(out.columns).index(id_column) + 1
-    for offset, col in enumerate(present):
-        out.insert(at + offset, col, info[col].reindex(out[id_column].astype(str)).to_numpy())
-    return out
