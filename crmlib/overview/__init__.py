@@ -1,11 +1,12 @@
 """Overview: what data the run saw, KPIs, revenue over time, order values, and what the loader fixed.
 
-Submodules: changes, kpi_plots, kpis, params, plots, summary. Parameters: ``params.DEFAULTS`` (documented) and
+Submodules: changes, coverage, kpis, params, plots, report (what the notebook shows:
+:func:`report.analyse`), summary. Parameters: ``params.DEFAULTS`` (documented) and
 ``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.overview import changes, kpi_plots, kpis, params, plots, summary
-from crmlib.overview.changes import what_got_worse, worse_sentence
+from crmlib.overview import changes, coverage, kpis, params, plots, report, summary
+from crmlib.overview.changes import what_got_worse
 from crmlib.overview.kpis import (
     KPI_DEFAULTS,
     KPI_UNITS,
@@ -13,8 +14,6 @@ from crmlib.overview.kpis import (
     cohort_average,
     cohort_retention,
     csat,
-    format_kpi,
-    kpi_table,
     kpis_by_period,
     monthly_kpis,
     nps,
@@ -23,16 +22,25 @@ from crmlib.overview.kpis import (
     survey_trend,
     window_kpis,
 )
+from crmlib.overview.report import (
+    UNITS,
+    OverviewAnalysis,
+    analyse,
+    field_label,
+    format_kpi,
+    kpi_table,
+    left_out_table,
+    quality_notes,
+    table_label,
+    worse_sentence,
+)
 from crmlib.overview.summary import (
     active_customers,
-    field_label,
     headline,
     last_complete_month,
     missing_values,
     monthly,
     order_values,
-    quality_notes,
-    table_label,
     tables_used,
 )
 
@@ -41,7 +49,12 @@ __all__ = [
     "active_customers",
     "what_got_worse",
     "worse_sentence",
-    "kpi_plots",
+    "coverage",
+    "report",
+    "UNITS",
+    "OverviewAnalysis",
+    "analyse",
+    "left_out_table",
     "kpis",
     "params",
     "plots",

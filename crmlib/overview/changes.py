@@ -3,7 +3,8 @@
 Each comparison is over a stated window against the window of the same length just before it (the windows
 of :func:`crmlib.overview.kpis.window_kpis` and :func:`crmlib.overview.kpis.survey_scores`): active
 customers and revenue, NPS and CSAT, and the count of complaints per category. Only changes for the worse
-beyond a small tolerance are reported; texts come from the overview catalogue (``ov.worse.*``).
+beyond a small tolerance are reported; the sentence naming them is
+:func:`crmlib.overview.report.worse_sentence` (catalogue ``ov.worse.*``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import numpy as np
 import pandas as pd
 
 from crmlib.overview.kpis import KPI_DEFAULTS, survey_scores, window_kpis
-from crmlib.report import formatting as fmt
-from crmlib.report import i18n
 
 #: a change counts as "worse" beyond these tolerances (noise floor of small samples): 5% fewer active
 #: customers or revenue, 1 NPS point, 1 CSAT percentage point, and complaints of a category up by at least
@@ -90,27 +89,4 @@ def what_got_worse(orders: pd.DataFrame, tables: Mapping[str, pd.DataFrame | Non
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _value(x: float, unit: str, lang: str, currency: str) -> str:
-    if unit == "money":
-        return fmt.money(x, lang, currency)
-    if unit == "pct":
-        return fmt.pct(x, lang)
-    if unit == "points":
-        return fmt.number(x, lang, 1)
-    return fmt.number(x, lang)
-
-
-def worse_sentence(worse: pd.DataFrame, *, lang: str, currency: str, limit: int = 5) -> str:
-    """One summary sentence naming what got worse ("NPS 6.6 → 3.7, ..."), or that nothing did."""
-    if worse.empty:
-        return i18n.t("ov.worse.none", lang)
-    parts = []
-    for _, r in worse.head(limit).iterrows():
-        parts.append(i18n.t(f"ov.worse.item.{r['item']}", lang, label=r["label"],
-                            previous=_value(r["previous"], r["unit"], lang, currency),
-                            current=_value(r["current"], r["unit"], lang, currency)))
-    days = sorted({int(d) for d in worse["days"]})
-    return i18n.t("ov.worse.some", lang, items="; ".join(parts), days=" / ".join(str(d) for d in days))
-
-
-__all__ = ["TOLERANCE", "complaint_categories", "what_got_worse", "worse_sentence"]
+__all__ = ["TOLERANCE", "complaint_categories", "what_got_worse"]

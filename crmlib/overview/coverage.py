@@ -57,10 +57,3 @@ def customers_left_out(order_lines: pd.DataFrame, customer_summary: pd.DataFrame
         rows.append(("no_orders", len(no_orders), ", ".join(no_orders[:examples])))
     out = pd.DataFrame(rows, columns=["reason", "customers", "examples"])
     return out.loc[out["customers"] > 0].reset_index(drop=True)
-
-
-def left_out_table(left_out: pd.DataFrame, *, lang: str) -> pd.DataFrame:
-    """:func:`customers_left_out` with each reason in words (catalogue ``ov.left_out.<reason>``)."""
-    from crmlib.report import i18n
-
-    return left_out.assign(reason=[i18n.t(f"ov.left_out.{r}", lang) for r in left_out["reason"]])

@@ -30,8 +30,6 @@ import pandas as pd
 from crmlib.data.frames import require_columns
 from crmlib.errors import DataError
 from crmlib.overview.params import DEFAULTS as KPI_DEFAULTS
-from crmlib.report import formatting as fmt
-from crmlib.report import i18n
 
 logger = logging.getLogger(__name__)
 
@@ -417,34 +415,3 @@ def cohort_average(matrix: pd.DataFrame, month: int) -> float:
         return float("nan")
     weights = matrix.loc[observed, "size"]
     return float((matrix.loc[observed, month] * weights).sum() / weights.sum())
-
-
-def format_kpi(value: float, unit: str, *, lang: str, currency: str) -> str:
-    """One KPI value as text in the report's conventions (``unit`` from :data:`KPI_UNITS`)."""
-    if unit == "money":
-        return fmt.money(value, lang, currency)
-    if unit == "pct":
-        return fmt.pct(value, lang)
-    if unit == "number":
-        return fmt.number(value, lang, 2)
-    return fmt.number(value, lang)
-
-
-def kpi_table(windows: dict[int, pd.DataFrame], *, lang: str, currency: str) -> pd.DataFrame:
-    """The headline KPI table of the overview: one row per KPI, its value per window, and its definition.
-
-    ``windows`` maps a window length in days to :func:`window_kpis`'s result. Cells are formatted text and
-    the column headers are already translated (they carry the window lengths), so the frame can be shown
-    as it is.
-    """
-    rows = []
-    for key, unit in KPI_UNITS.items():
-        row = {i18n.t("kpi.col.kpi", lang): i18n.t(f"kpi.{key}", lang)}
-        for days, table in windows.items():
-            for column, label in (("current", "kpi.col.last_days"), ("previous", "kpi.col.prev_days")):
-                row[i18n.t(label, lang, days=days)] = format_kpi(
-                    table.loc[key, column], unit, lang=lang, currency=currency
-                )
-        row[i18n.t("kpi.col.definition", lang)] = i18n.t(f"kpi.def.{key}", lang)
-        rows.append(row)
-    return pd.DataFrame(rows)

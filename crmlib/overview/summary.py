@@ -108,52 +108,6 @@ def missing_values(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "column", "missing", "share"])
 
 
-def quality_notes(quality: list[dict[str, Any]], *, lang: str, currency: str = "TRY") -> pd.DataFrame:
-    """The loader's notes (what it fixed or left out, and why) as a table: ``table``, ``count``, ``message``.
-
-    Each note's sentence comes from the catalogue entry ``dq.note.<kind>`` in ``lang``, its numbers in that
-    language's style (``total`` as money); the English ``message`` of the note is the fallback for a kind
-    without an entry. ``table`` is the table's name for readers (catalogue ``common.table.<name>``).
-    """
-    from crmlib.report import formatting as fmt
-    from crmlib.report import i18n
-
-    def shown(key: str, value: Any) -> Any:
-        if key == "total":
-            return fmt.money(value, lang, currency)
-        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return fmt.number(value, lang) if numeric else value
-
-    rows = []
-    for q in quality:
-        key = f"dq.note.{q.get('kind', '')}"
-        if i18n.has(key):
-            values = {k: shown(k, v) for k, v in (q.get("values") or {}).items()}
-            table = q.get("table", "")
-            text = i18n.t(key, lang, table=i18n.table_label(table, lang),
-                          column=i18n.field_label(table, q.get("column") or "", lang),
-                          count=fmt.number(q.get("count", 0), lang), **values)
-        else:
-            text = q.get("message") or q.get("kind", "")
-        rows.append({"table": table_label(q.get("table", ""), lang), "count": q.get("count", np.nan),
-                     "message": text})
-    return pd.DataFrame(rows, columns=["table", "count", "message"])
-
-
-def table_label(name: str, lang: str) -> str:
-    """An input table's name for readers (catalogue ``common.table.<name>``; the name itself otherwise)."""
-    from crmlib.report import i18n
-
-    return i18n.table_label(name, lang)
-
-
-def field_label(table: str, column: str, lang: str) -> str:
-    """An input column's name for readers (catalogue ``field.<table>.<column>``; the name itself otherwise)."""
-    from crmlib.report import i18n
-
-    return i18n.field_label(table, column, lang)
-
-
 def last_complete_month(monthly_frame: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Series:
     """The latest month that ended on or before ``as_of`` (the last row if none did)."""
     ends = monthly_frame["month"] + pd.offsets.MonthEnd(0)

@@ -13,7 +13,7 @@ import pandas.testing as pdt
 import pytest
 
 from crmlib.errors import DataError
-from crmlib.overview import kpis
+from crmlib.overview import kpis, report
 
 
 def make_orders(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -242,7 +242,7 @@ def test_cac_needs_new_customers() -> None:
 def test_plots_take_catalogue_titles_and_survive_empty_data(orders: pd.DataFrame, surveys: pd.DataFrame) -> None:
     import matplotlib.pyplot as plt
 
-    from crmlib.overview import kpi_plots as charts
+    from crmlib.overview import plots as charts
     from crmlib.report import i18n
 
     as_of = pd.Timestamp("2024-04-15")
@@ -313,7 +313,7 @@ def test_kpi_table_formats_each_unit_and_shows_definitions(orders: pd.DataFrame)
     from crmlib.report import i18n
 
     windows = {30: kpis.window_kpis(orders, as_of=pd.Timestamp("2024-04-10"), days=30)}
-    table = kpis.kpi_table(windows, lang="tr", currency="TRY").set_index("Gösterge")
+    table = report.kpi_table(windows, lang="tr", currency="TRY").set_index("Gösterge")
     assert list(table.columns) == ["Son 30 gün", "Önceki 30 gün", "Tanım"]
     assert table.loc["Net ciro", "Son 30 gün"] == "170 TL"
     assert table.loc["Elde tutma oranı", "Önceki 30 gün"] == "%50,0"

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from crmlib.overview import coverage, kpis
+from crmlib.overview import coverage, kpis, report
 
 
 def make_orders(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -25,7 +25,7 @@ def test_left_out_customers_by_reason():
     out = coverage.customers_left_out(lines, summary, customers=master, after_as_of=["g"])
     assert out.to_dict("list") == {"reason": ["no_purchase", "after_as_of", "no_orders"], "customers": [2, 1, 2],
                                    "examples": ["b, c", "g", "e, f"]}
-    words = coverage.left_out_table(out, lang="en")["reason"].tolist()
+    words = report.left_out_table(out, lang="en")["reason"].tolist()
     assert words[0].startswith("Every order has a zero or negative net amount")
 
 
