@@ -1,8 +1,8 @@
 """Whether a loyalty offer makes business sense: discount cost against margin, tiers from the company's own
-spend, and special-day calls that have a person to call and something to say.
+spend, and the person a special-day call is addressed to.
 
-Pure functions on the frames of :mod:`crmlib.loyalty.programme`; every visible text comes from the loyalty
-catalogue (``crmlib/loyalty/messages.yaml``).
+Pure functions on the frames of :mod:`crmlib.loyalty.programme`, without wording: the spend bands' names and
+the special-day messages are in :mod:`crmlib.loyalty.report`.
 """
 
 from __future__ import annotations
