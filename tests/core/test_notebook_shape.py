@@ -15,7 +15,7 @@ from crmlib.core import registry
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 #: the notebooks in the thin form; every notebook of the registry once all are converted
-CONVERTED: tuple[str, ...] = ("00_overview", "01_segmentation", "05_loyalty_and_service")
+CONVERTED: tuple[str, ...] = ("00_overview", "01_segmentation", "02_churn_early_warning", "05_loyalty_and_service")
 MAX_LINES = 12
 FORMAT_LISTS = {"labels", "ints", "money", "pct", "dates", "decimals", "months"}
 TABLES = {"table", "table_html", "format_frame", "interactive_table_html"}
