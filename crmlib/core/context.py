@@ -223,6 +223,19 @@ class Context:
         self._views[key] = frame
         return frame
 
+    def blank_counts(self, table: str = "orders") -> pd.Series:
+        """Blank cells per column of the order lines (``attrs["rows"]``: the number of lines); for a context
+        reopened from its folder, read from the Parquet file's statistics (no line is loaded)."""
+        if table != "orders":
+            raise ValueError(f"blank counts are kept for the orders table only, not {table!r}")
+        if self._view_folder is not None and (self._view_folder / "order_lines.parquet").exists():
+            from crmlib.data import views
+
+            return views.parquet_blank_counts(self._view_folder / "order_lines.parquet")
+        counts = self.order_lines.isna().sum()
+        counts.attrs["rows"] = len(self.order_lines)
+        return counts
+
     def summary_at(self, as_of: Any) -> pd.DataFrame:
         """The per-customer table at another date (the ``customer_summary`` view): a backtest's snapshot."""
         return self.view("customer_summary", as_of=as_of)

@@ -205,6 +205,23 @@ def line_source(path: Path) -> Path | pads.Dataset:
     return path if extra is None else pads.dataset(path, schema=pa.unify_schemas([schema, extra]))
 
 
+def parquet_blank_counts(path: Path) -> pd.Series:
+    """Blank (null) cells per column of a Parquet file written from pandas (NaN is stored as null), from its
+    row groups' statistics: no row is read unless a row group lacks them. ``attrs["rows"]``: the rows."""
+    file = pq.ParquetFile(path)
+    meta = file.metadata
+    out: dict[str, int] = {}
+    for i, name in enumerate(file.schema_arrow.names):
+        stats = [meta.row_group(g).column(i).statistics for g in range(meta.num_row_groups)]
+        if all(st is not None and st.has_null_count for st in stats):
+            out[name] = int(sum(st.null_count for st in stats))
+        else:
+            out[name] = int(file.read(columns=[name]).column(0).null_count)
+    counts = pd.Series(out, dtype="int64")
+    counts.attrs["rows"] = int(meta.num_rows)
+    return counts
+
+
 def with_line_columns(lines: pd.DataFrame) -> pd.DataFrame:
     """``lines`` with the optional order-line columns it lacks added as nulls (nothing copied when complete)."""
     missing = [c for c in OPTIONAL_LINE_COLUMNS if c not in lines.columns]

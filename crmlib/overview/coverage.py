@@ -31,7 +31,7 @@ def customers_left_out(order_lines: pd.DataFrame, customer_summary: pd.DataFrame
     Parameters
     ----------
     order_lines
-        The run's order lines (after the as-of cut): ``customer_id``, ``amount``.
+        The run's order lines (after the as-of cut), or its orders (the same customers): ``customer_id``.
     customer_summary
         The analysed customers: ``customer_id``.
     customers

@@ -121,9 +121,17 @@ def kpis_by_period(orders: pd.DataFrame, period: pd.Series, periods: list | pd.I
         before = sets.get(periods[i - 1], set())
         retained.append(float(len(before & sets.get(p, set()))))
         previous_active.append(float(len(before)))
-    retained_s = pd.Series(retained, index=periods)
-    previous_s = pd.Series(previous_active, index=periods)
-    retention = _ratio(retained_s, previous_s)
+    return _kpi_table(periods, active=active, new=new, n_orders=n_orders, revenue=revenue,
+                      purchase_revenue=purchase_revenue, repeaters=repeaters,
+                      retained=pd.Series(retained, index=periods), previous=pd.Series(previous_active, index=periods))
+
+
+def _kpi_table(periods: pd.Index, *, active: pd.Series, new: pd.Series, n_orders: pd.Series, revenue: pd.Series,
+               purchase_revenue: pd.Series, repeaters: pd.Series, retained: pd.Series,
+               previous: pd.Series) -> pd.DataFrame:
+    """The KPI table of :func:`kpis_by_period` from its counts and sums per period."""
+    retained_s = retained
+    retention = _ratio(retained, previous)
 
     out = pd.DataFrame(
         {
@@ -145,13 +153,50 @@ def kpis_by_period(orders: pd.DataFrame, period: pd.Series, periods: list | pd.I
     return out
 
 
-def monthly_kpis(orders: pd.DataFrame, *, as_of: pd.Timestamp, months: int = KPI_DEFAULTS["months"]) -> pd.DataFrame:
+def _month_no(periods: pd.PeriodIndex) -> np.ndarray:
+    return np.asarray(periods.year * 12 + periods.month - 1)
+
+
+def kpis_by_month(customer_months: pd.DataFrame, periods: pd.PeriodIndex) -> pd.DataFrame:
+    """:func:`kpis_by_period` by calendar month from the ``customer_months`` view (one row per customer and
+    month with an order: ``month_no`` = year × 12 + month − 1, ``n_purchases``, ``revenue``,
+    ``purchase_revenue``, ``first_purchase_month``) instead of the orders."""
+    cm = customer_months
+    numbers = pd.Index(_month_no(periods))
+    label = dict(zip(numbers, periods, strict=True))
+    inside = cm.loc[cm["month_no"].isin(numbers)]
+    by = inside.groupby("month_no")
+    revenue = by["revenue"].sum().reindex(numbers, fill_value=0.0)
+    purchase_revenue = by["purchase_revenue"].sum().reindex(numbers, fill_value=0.0)
+    n_orders = by["n_purchases"].sum().reindex(numbers, fill_value=0)
+    buying = inside.loc[inside["n_purchases"] > 0]
+    active = buying.groupby("month_no").size().reindex(numbers, fill_value=0)
+    repeaters = (buying["n_purchases"] >= 2).groupby(buying["month_no"]).sum().reindex(numbers, fill_value=0)
+    firsts = cm.drop_duplicates("customer_id")["first_purchase_month"]
+    new = firsts[firsts.isin(numbers)].astype("int64").value_counts().reindex(numbers, fill_value=0)
+    pairs = buying[["customer_id", "month_no"]]
+    both = pairs.merge(pairs.assign(month_no=pairs["month_no"] + 1), on=["customer_id", "month_no"])
+    retained = both.groupby("month_no").size().reindex(numbers, fill_value=0).astype(float)
+    previous = active.shift(1).astype(float)
+    retained.iloc[0], previous.iloc[0] = np.nan, np.nan
+    series = {"active": active, "new": new, "n_orders": n_orders, "revenue": revenue,
+              "purchase_revenue": purchase_revenue, "repeaters": repeaters, "retained": retained,
+              "previous": previous}
+    series = {k: pd.Series(v.to_numpy(), index=pd.Index([label[m] for m in numbers])) for k, v in series.items()}
+    return _kpi_table(periods, **series)
+
+
+def monthly_kpis(orders: pd.DataFrame | None, *, as_of: pd.Timestamp, months: int = KPI_DEFAULTS["months"],
+                 customer_months: pd.DataFrame | None = None) -> pd.DataFrame:
     """KPIs by calendar month for the ``months`` months up to and including the month of ``as_of``.
 
     Required columns of ``orders``: ``customer_id``, ``order_id``, ``order_date``, ``amount``
     (``is_purchase`` optional). Orders after ``as_of`` are ignored. The last month is partial when ``as_of``
     is not its last day: the column ``is_partial`` says so, and ``days`` gives the days it covers. The
     table starts at the month of the first order when the data begin later (no empty months before them).
+
+    Instead of the orders: ``customer_months`` (the ``customer_months`` view at ``as_of``, see
+    :func:`kpis_by_month`).
 
     Returns
     -------
@@ -160,22 +205,29 @@ def monthly_kpis(orders: pd.DataFrame, *, as_of: pd.Timestamp, months: int = KPI
         ``days`` and ``is_partial``. Retention of the first month shown is measured against the month before
         it, so no month is NaN merely for being first.
     """
-    require_columns(orders, _ORDER_COLUMNS, "orders")
+    if customer_months is None:
+        require_columns(orders, _ORDER_COLUMNS, "orders")
     if months < 1:
         raise DataError(f"months must be at least 1, got {months}; pass a positive number of months.")
     as_of = pd.Timestamp(as_of).normalize()
-    kept = orders[orders["order_date"] <= as_of]
     last = as_of.to_period("M")
     periods = pd.period_range(end=last, periods=months + 1, freq="M")
-    table = kpis_by_period(kept, kept["order_date"].dt.to_period("M"), periods).iloc[1:]
+    if customer_months is not None:
+        table = kpis_by_month(customer_months, periods).iloc[1:]
+        first_month = customer_months["month_no"].min() if len(customer_months) else None
+    else:
+        kept = orders[orders["order_date"] <= as_of]
+        table = kpis_by_period(kept, kept["order_date"].dt.to_period("M"), periods).iloc[1:]
+        first_month = _month_no(pd.PeriodIndex([kept["order_date"].min().to_period("M")]))[0] if len(kept) else None
     starts = table.index.to_timestamp()
     ends = pd.Series(table.index.to_timestamp(how="end").normalize(), index=table.index).clip(upper=as_of)
     table = table.reset_index(drop=True)
     table.insert(0, "month", starts)
     table["days"] = (ends.to_numpy() - starts.to_numpy()) // np.timedelta64(1, "D") + 1
     table["is_partial"] = table["days"] < starts.days_in_month.to_numpy()
-    if len(kept):  # months before the first order are not zero months: the data do not reach them
-        table = table.loc[table["month"] >= kept["order_date"].min().to_period("M").to_timestamp()]
+    if first_month is not None:  # months before the first order are not zero months: the data do not reach them
+        start = pd.Period(year=int(first_month) // 12, month=int(first_month) % 12 + 1, freq="M")
+        table = table.loc[table["month"] >= start.to_timestamp()]
     return table.reset_index(drop=True)
 
 
@@ -228,7 +280,8 @@ def repeat_customer_share(customer_summary: pd.DataFrame) -> float:
 
 
 def cohort_retention(
-    orders: pd.DataFrame, *, as_of: pd.Timestamp, cohorts: int = KPI_DEFAULTS["cohort_months"]
+    orders: pd.DataFrame | None, *, as_of: pd.Timestamp, cohorts: int = KPI_DEFAULTS["cohort_months"],
+    customer_months: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Cohort retention matrix by first-order month (Fader & Hardie's "cohort chart").
 
@@ -236,7 +289,8 @@ def cohort_retention(
     c + k. Column 0 is 1.0 by definition; cells in months after ``as_of``'s month are NaN (not yet observed).
     Cohorts before the month of the first purchase are left out (the data do not reach them).
 
-    Required columns of ``orders``: ``customer_id``, ``order_date``, ``amount`` (``is_purchase`` optional).
+    Required columns of ``orders``: ``customer_id``, ``order_date``, ``amount`` (``is_purchase`` optional); or,
+    instead of the orders, ``customer_months`` (the ``customer_months`` view at ``as_of``).
 
     Returns
     -------
@@ -244,13 +298,17 @@ def cohort_retention(
         Indexed by cohort month (``YYYY-MM`` strings, the last ``cohorts`` cohorts), first column ``size``
         (customers in the cohort), then integer columns 0 .. cohorts - 1 (months since the first order).
     """
-    require_columns(orders, ("customer_id", "order_date", "amount"), "orders")
     as_of = pd.Timestamp(as_of).normalize()
-    buys = orders[_purchases(orders) & (orders["order_date"] <= as_of)]
     columns = ["size", *range(cohorts)]
+    if customer_months is not None:
+        buys = customer_months.loc[customer_months["n_purchases"] > 0]
+        month_no = buys["month_no"]
+    else:
+        require_columns(orders, ("customer_id", "order_date", "amount"), "orders")
+        buys = orders[_purchases(orders) & (orders["order_date"] <= as_of)]
+        month_no = buys["order_date"].dt.year * 12 + buys["order_date"].dt.month - 1
     if buys.empty:
         return pd.DataFrame(columns=columns, dtype=float).rename_axis("cohort")
-    month_no = buys["order_date"].dt.year * 12 + buys["order_date"].dt.month - 1
     frame = pd.DataFrame({"customer_id": buys["customer_id"].to_numpy(), "m": month_no.to_numpy()})
     first = frame.groupby("customer_id")["m"].transform("min")
     frame["cohort"] = first

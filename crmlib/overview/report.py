@@ -282,9 +282,9 @@ def analyse(ctx: Any) -> OverviewAnalysis:
     by_month = monthly(ctx.orders)
     values = order_values(ctx.orders)
     notes = quality_notes([q for q in ctx.quality if q.get("kind") != "blank_values"], lang=lang, currency=cur)
-    left_out = customers_left_out(ctx.order_lines, ctx.customer_summary, customers=ctx.tables.get("customers"),
+    left_out = customers_left_out(ctx.orders, ctx.customer_summary, customers=ctx.tables.get("customers"),
                                   after_as_of=ctx.meta.get("customers_after_as_of", []))
-    blanks = missing_values({"orders": ctx.order_lines, **ctx.tables})
+    blanks = missing_values({"orders": ctx.blank_counts("orders"), **ctx.tables})
     blanks["column"] = [field_label(t, c, lang) for t, c in zip(blanks["table"], blanks["column"], strict=True)]
     blanks["table"] = [table_label(name, lang) for name in blanks["table"]]
     used = tables_used(ctx.meta["files"], ctx.meta["rows"])
@@ -296,10 +296,11 @@ def analyse(ctx: Any) -> OverviewAnalysis:
     opts = KPI_DEFAULTS
     days = opts["windows_days"][0]
     windows = {d: window_kpis(ctx.orders, as_of=ctx.as_of, days=d) for d in opts["windows_days"]}
-    kpi_monthly = monthly_kpis(ctx.orders, as_of=ctx.as_of, months=opts["months"])
+    customer_months = ctx.view("customer_months")
+    kpi_monthly = monthly_kpis(None, as_of=ctx.as_of, months=opts["months"], customer_months=customer_months)
     complete = ~kpi_monthly["is_partial"]
     last = kpi_monthly[complete].iloc[-1] if complete.any() else kpi_monthly.iloc[-1]
-    cohorts = cohort_retention(ctx.orders, as_of=ctx.as_of, cohorts=opts["cohort_months"])
+    cohorts = cohort_retention(None, as_of=ctx.as_of, cohorts=opts["cohort_months"], customer_months=customer_months)
     trend, surveys_sentence, surveys_note, surveys_missing = _surveys(ctx, opts)
     cac, cac_table, cac_sentence, cac_note, marketing_missing = _cac(ctx, opts)
     n_left = left_out["customers"].sum()

@@ -89,8 +89,11 @@ def order_values(orders: pd.DataFrame) -> pd.Series:
     return orders.loc[orders["is_purchase"], "amount"].reset_index(drop=True)
 
 
-def missing_values(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+def missing_values(tables: dict[str, pd.DataFrame | pd.Series | None]) -> pd.DataFrame:
     """Blank cells per table and column (only columns with at least one blank).
+
+    A table may be given as its blank counts instead (a Series of blanks per column with the table's rows
+    in ``attrs["rows"]``, e.g. ``ctx.blank_counts("orders")``: the order lines need not be loaded).
 
     Returns
     -------
@@ -99,12 +102,17 @@ def missing_values(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
     """
     rows = []
     for name, frame in tables.items():
-        if frame is None or frame.empty:
+        if isinstance(frame, pd.Series):
+            counts, n_rows = frame, int(frame.attrs["rows"])
+        elif frame is None or frame.empty:
             continue
-        counts = frame.isna().sum()
+        else:
+            counts, n_rows = frame.isna().sum(), len(frame)
+        if not n_rows:
+            continue
         for col, n in counts.items():
             if n:
-                rows.append({"table": name, "column": col, "missing": int(n), "share": n / len(frame)})
+                rows.append({"table": name, "column": col, "missing": int(n), "share": n / n_rows})
     return pd.DataFrame(rows, columns=["table", "column", "missing", "share"])
 
 

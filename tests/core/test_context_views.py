@@ -56,3 +56,19 @@ def test_a_context_copied_with_other_lines_computes_from_its_own_frames(sample_c
     thin = dataclasses.replace(saved, order_lines=saved.order_lines.drop(columns="product_id"))
     assert not thin.has("orders", "product_id") and thin.view("customer_products").empty
     assert not saved.view("customer_products").empty
+
+
+def test_blank_counts_come_from_the_parquet_statistics(sample_ctx, tmp_path):
+    from crmlib.overview.summary import missing_values
+
+    lines = sample_ctx.order_lines.copy()
+    lines.loc[lines.index[::7], "cost"] = float("nan")
+    lines.loc[lines.index[::11], "product_id"] = None
+    ctx = dataclasses.replace(sample_ctx, order_lines=lines)
+    ctx.save(tmp_path / "ctx")
+    saved = load_saved(tmp_path / "ctx")
+    saved.order_lines = None  # counted from the file's statistics
+    expected = missing_values({"orders": lines})
+    pdt.assert_frame_equal(missing_values({"orders": saved.blank_counts("orders")}), expected)
+    pdt.assert_frame_equal(missing_values({"orders": ctx.blank_counts("orders")}), expected)
+    assert set(expected["column"]) >= {"cost", "product_id"}
