@@ -223,6 +223,11 @@ class Context:
         self._views[key] = frame
         return frame
 
+    def keep_views(self, computed: dict[str, pd.DataFrame]) -> None:
+        """Keep views computed elsewhere (``crmlib.data.views.compute_run_views``, e.g. on Spark), by cache
+        key; :meth:`save` writes them to the context folder, where the notebooks' :meth:`view` reads them."""
+        self._views.update(computed)
+
     def blank_counts(self, table: str = "orders") -> pd.Series:
         """Blank cells per column of the order lines (``attrs["rows"]``: the number of lines); for a context
         reopened from its folder, read from the Parquet file's statistics (no line is loaded)."""
@@ -328,6 +333,11 @@ class Context:
         self.customer_summary.to_parquet(folder / "customer_summary.parquet", index=False)
         if self._segments is not None:
             self._segments.to_parquet(folder / "segments.parquet", index=False)
+        if self._views:  # views computed already (ahead on Spark, or by this process): the notebooks read them
+            from crmlib.data import views
+
+            for key, frame in self._views.items():
+                views.write_atomic(frame, folder / "views" / f"{key}.parquet")
         for name, frame in self.tables.items():
             if frame is not None:
                 frame.to_parquet(folder / f"table_{name}.parquet", index=False)

@@ -295,6 +295,53 @@ def has_line_values(view: Callable[..., pd.DataFrame], *columns: str) -> bool:
     return bool(counts["n_lines"] > 0) and all(int(counts[c]) > 0 for c in columns)
 
 
+def run_views(params: Mapping[str, object], as_of: pd.Timestamp | str) -> list[tuple[str, pd.Timestamp | None,
+                                                                                  dict[str, int]]]:
+    """The views a run's notebooks read, as (name, date, parameter values): ``date`` ``None`` is the run's
+    ``as_of``, other dates are earlier snapshots (the churn backtest and calibration, the cross-sell
+    validation cut). ``params`` are normalized (every practice's section complete). An engine can compute
+    them ahead (:func:`compute_run_views`) and the context saves them with itself (``views/`` folder)."""
+    as_of = pd.Timestamp(as_of).normalize()
+
+    def section(name: str) -> Mapping[str, object]:
+        value = params.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    xs, churn = section("cross_sell"), section("churn")
+    loyalty, service = section("loyalty"), section("service")
+    out: list[tuple[str, pd.Timestamp | None, dict[str, int]]] = [
+        ("line_counts", None, {}), ("customer_months", None, {}), ("product_rhythm", None, {}),
+        ("customer_products", None, {}), ("order_products", None, {}), ("product_first_sales", None, {})]
+    if xs.get("validation_cut_days") is not None:
+        out.append(("customer_products", as_of - pd.Timedelta(days=int(xs["validation_cut_days"])), {}))
+    if xs.get("preseason_lead_weeks") is not None:
+        out.append(("preseason_items", None, {"lead_days": 7 * int(xs["preseason_lead_weeks"])}))
+    if loyalty.get("early_buyer_days") is not None:
+        out.append(("early_buyers", None, {"early_days": int(loyalty["early_buyer_days"])}))
+    if service.get("recurring_lookback_days") is not None:
+        out.append(("product_orders", None, {"lookback_days": int(service["recurring_lookback_days"])}))
+    if churn.get("horizon_days") is not None:
+        h = pd.Timedelta(days=int(churn["horizon_days"]))
+        out += [("customer_summary", as_of - h, {}), ("customer_summary", as_of - 2 * h, {})]
+    out.append(("customer_summary", as_of - pd.Timedelta(days=30), {}))  # the P(order in 30 days) calibration
+    return out
+
+
+def compute_run_views(engine: Engine, params: Mapping[str, object], *, as_of: pd.Timestamp | str,
+                      sources: Mapping[str, Source] | None = None,
+                      ready: Collection[str] = ()) -> dict[str, pd.DataFrame]:
+    """Every view of :func:`run_views` computed on ``engine``, by cache key (:func:`cache_key`): e.g. on
+    Spark, ``ready=("order_lines", "orders")``; put them in the context (``ctx.keep_views``) so that
+    :meth:`Context.save` writes them where the notebooks' ``ctx.view`` finds them."""
+    out: dict[str, pd.DataFrame] = {}
+    for name, at, values in run_views(params, as_of):
+        key = cache_key(name, at, values)
+        if key not in out:
+            out[key] = compute(engine, name, sources=sources, ready=ready,
+                               as_of=as_of if at is None else at, values=values)
+    return out
+
+
 # -- the cache under a run's context folder -------------------------------------------------------------
 def cache_key(name: str, as_of: pd.Timestamp | str | None = None, values: Mapping[str, int] | None = None) -> str:
     """File stem of a cached view: ``name``, then ``.as_of-YYYY-MM-DD`` at another analysis date than the

@@ -72,3 +72,27 @@ def test_blank_counts_come_from_the_parquet_statistics(sample_ctx, tmp_path):
     pdt.assert_frame_equal(missing_values({"orders": saved.blank_counts("orders")}), expected)
     pdt.assert_frame_equal(missing_values({"orders": ctx.blank_counts("orders")}), expected)
     assert set(expected["column"]) >= {"cost", "product_id"}
+
+
+def test_views_computed_ahead_travel_with_the_saved_context(sample_ctx, tmp_path, monkeypatch):
+    from crmlib.data.engine import DuckDBEngine
+
+    ctx = dataclasses.replace(sample_ctx)
+    with DuckDBEngine() as eng:  # as the Spark context does on its engine
+        eng.register("order_lines", views.with_line_columns(ctx.order_lines))
+        eng.materialise("orders", "orders")
+        ahead = views.compute_run_views(eng, ctx.params, as_of=ctx.as_of, ready=("order_lines", "orders"))
+    keys = {views.cache_key(n, a, v) for n, a, v in views.run_views(ctx.params, ctx.as_of)}
+    assert set(ahead) == keys and "customer_summary.as_of-" + f"{ctx.as_of - pd.Timedelta(days=30):%Y-%m-%d}" in keys
+    ctx.keep_views(ahead)
+    ctx.save(tmp_path / "ctx")
+    assert {p.stem for p in (tmp_path / "ctx" / "views").glob("*.parquet")} == keys
+    monkeypatch.setattr(views, "compute", lambda *a, **k: pytest.fail("recomputed instead of read"))
+    again = load_saved(tmp_path / "ctx")
+    lead = 7 * int(ctx.params["cross_sell"]["preseason_lead_weeks"])
+    pdt.assert_frame_equal(again.view("preseason_items", lead_days=lead), ahead[f"preseason_items.lead_days-{lead}"])
+    h = int(ctx.params["churn"]["horizon_days"])
+    pdt.assert_frame_equal(again.summary_at(ctx.as_of - pd.Timedelta(days=h)),
+                           tables.build_customer_summary(ctx.orders[ctx.orders["order_date"] <= ctx.as_of
+                                                                    - pd.Timedelta(days=h)],
+                                                         ctx.as_of - pd.Timedelta(days=h)))
