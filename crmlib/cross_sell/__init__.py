@@ -8,8 +8,12 @@ from crmlib.cross_sell import families, params, plots, report, rules
 from crmlib.cross_sell.families import TIER_WORDS, family_key, product_families
 from crmlib.cross_sell.params import DEFAULTS
 from crmlib.cross_sell.report import (
+    UNITS,
+    CrossSellAnalysis,
     action_groups,
     analyse,
+    compute,
+    reason_text,
     rule_text,
     selling_only,
     strongest_rules,
@@ -32,7 +36,6 @@ from crmlib.cross_sell.rules import (
     preseason,
     product_names,
     purchase_lines,
-    reason_text,
     recommend,
 )
 
@@ -52,6 +55,9 @@ __all__ = [
     "RULE_COLUMNS",
     "action_groups",
     "analyse",
+    "compute",
+    "CrossSellAnalysis",
+    "UNITS",
     "association_rules",
     "baskets",
     "bundles",

@@ -262,7 +262,7 @@ def column_spec(frame: pd.DataFrame, *, ns: str | None = None, units: dict[str, 
 
 def table(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None, max_rows: int | None = None,
           interactive: bool | None = None, ns: str | None = None, units: dict[str, str] | None = None,
-          **formats: Any) -> None:
+          header_values: dict[str, Any] | None = None, **formats: Any) -> None:
     """Show a table with labels from the catalogue, formatted money/dates/percentages, every cell escaped.
 
     Parameters
@@ -279,6 +279,8 @@ def table(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None
         A practice's namespace (headers ``<ns>.col.<column>``, then ``col.<column>``) and its column-unit
         map (:func:`column_spec`), so that a notebook needs neither a labels dict nor format lists. Without
         ``units``, the practice's own map is used: ``UNITS`` in ``crmlib/<ns>/report.py``.
+    header_values
+        Values of the headers' placeholders (``{"k": 5}`` for "Customers with a hit (top {k})").
     formats
         ``money=[...]``, ``dates=[...]``, ``months=[...]``, ``pct=[...]``, ``ints=[...]``,
         ``decimals={col: digits}``.
@@ -286,6 +288,8 @@ def table(ctx: Any, frame: pd.DataFrame, *, labels: dict[str, str] | None = None
     if units is None and ns and hasattr(ctx, "column_units"):  # the practice's UNITS (its report.py)
         units = ctx.column_units(ns)
     labels, formats = column_spec(frame, ns=ns, units=units, labels=labels, **formats)
+    if header_values:
+        labels = {col: t(ctx, key, **header_values) if i18n.has(key) else key for col, key in labels.items()}
     report = ctx.params.get("report", {})
     limit = max_rows if max_rows is not None else int(report.get("max_rows", 25))
     if interactive is None:

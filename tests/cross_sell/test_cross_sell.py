@@ -308,10 +308,10 @@ def test_premium_alternatives_stay_within_the_same_item() -> None:
 
 
 def test_selling_lists_leave_lapsed_customers_out(held_lines: pd.DataFrame) -> None:
-    everyone = xs.analyse(held_lines, as_of="2026-06-30", params={"min_support": 0.01, "min_pair_customers": 1})
+    everyone = xs.compute(held_lines, as_of="2026-06-30", params={"min_support": 0.01, "min_pair_customers": 1})
     listed = set(everyone["action_list"]["customer_id"])
     lapsed = sorted(listed)[:2]
-    res = xs.analyse(held_lines, as_of="2026-06-30", params={"min_support": 0.01, "min_pair_customers": 1},
+    res = xs.compute(held_lines, as_of="2026-06-30", params={"min_support": 0.01, "min_pair_customers": 1},
                      lapsed_ids=pd.Series(lapsed))
     for name in ("action_list", "recommendations", "preseason"):
         assert not set(res[name]["customer_id"]) & set(lapsed), name
@@ -460,7 +460,7 @@ def test_action_groups_fall_back_to_city(held_lines: pd.DataFrame) -> None:
 
 def test_analyse_gives_the_contract_exports(held_lines: pd.DataFrame) -> None:
     products = pd.DataFrame({"product_id": list("ABCD"), "name": ["Çay", "Şeker", "Kahve", "Süt"]})
-    res = xr.analyse(held_lines, as_of="2026-06-30", params=SMALL, products=products, lang="tr")
+    res = xr.compute(held_lines, as_of="2026-06-30", params=SMALL, products=products, lang="tr")
     assert list(res["action_list"].columns[:5]) == ["customer_id", "rank", "product_id", "score", "reason"]
     assert list(res["rules"].columns[:5]) == ["antecedents", "consequents", "support", "confidence", "lift"]
     assert res["premium"] is None  # no category or price: the report shows a sentence instead

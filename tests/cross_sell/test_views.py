@@ -29,8 +29,8 @@ def _compare(lines, *, as_of, products=None, params=None, customer_ids=None, lap
     view = views.viewer({"order_lines": lines}, as_of=as_of)
     kw = {"as_of": as_of, "products": products, "params": params, "customer_ids": customer_ids,
           "lapsed_ids": lapsed_ids}
-    old = xr.analyse(lines, **kw)
-    new = xr.analyse(None, view=view, **kw)
+    old = xr.compute(lines, **kw)
+    new = xr.compute(None, view=view, **kw)
     assert set(old) == set(new)
     for key in old:
         if old[key] is None:

@@ -112,11 +112,11 @@ def test_cross_sell_rules_count_orders_and_customers():
 
 
 def test_cross_sell_thin_data_shows_best_sellers_and_no_rules():
-    res = xr.analyse(lines(4, 3), as_of="2026-06-30", params={"min_pair_customers": 1})
+    res = xr.compute(lines(4, 3), as_of="2026-06-30", params={"min_pair_customers": 1})
     assert not res["readiness"].ready and res["method"] == "popularity"
     assert res["rules"].empty and res["bundles"].empty
     assert set(res["recommendations"]["reason_code"]) <= {"popular"}
-    rich = xr.analyse(lines(4, 3), as_of="2026-06-30",
+    rich = xr.compute(lines(4, 3), as_of="2026-06-30",
                       params={"min_pair_customers": 1, "min_orders": 0, "min_customers": 0, "min_lift": 0})
     assert rich["method"] == "item_to_item" and len(rich["rules"]) == 2  # A→B and B→A (lift 1)
 
