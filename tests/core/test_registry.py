@@ -20,13 +20,26 @@ SHARED = {"core", "data", "report"}
 EXTENSION = {"csv": ".csv", "action_list": ".csv", "json": ".json"}
 
 
-def _notebook_exports(path: Path) -> set[str]:
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+def _exports_in(source: str) -> set[str]:
     found = set()
     for match in re.finditer(r"""export_(csv|json|action_list)\(\s*["']([A-Za-z0-9_]+)["']""", source):
         found.add(match.group(2) + EXTENSION[match.group(1)])
     return found
+
+
+def _notebook_exports(path: Path) -> set[str]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return _exports_in("\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"))
+
+
+def _written_exports() -> dict[str, str]:
+    """``{export file: notebook}``: what each practice's modules (its ``analyse``) and each notebook write."""
+    written = {name: path.stem for path in (ROOT / "notebooks").glob("*.ipynb") for name in _notebook_exports(path)}
+    for practice in registry.PRACTICES:
+        folder = PACKAGE / practice.package.split(".")[-1]
+        for path in sorted(folder.glob("*.py")):
+            written.update(dict.fromkeys(_exports_in(path.read_text(encoding="utf-8")), practice.notebook))
+    return written
 
 
 def test_every_practice_subpackage_has_an_entry_and_every_entry_a_subpackage():
@@ -42,7 +55,7 @@ def test_every_notebook_has_an_entry_and_every_entry_a_notebook():
 
 
 def test_every_params_section_has_an_entry_and_its_params_module():
-    practice_sections = set(params.TOP_LEVEL) - {"as_of", "language", "currency", "data", "report"}
+    practice_sections = set(params.TOP_LEVEL) - {"as_of", "language", "currency", "data", "report", "engine", "spark"}
     assert practice_sections == set(registry.params_sections())
     for practice in registry.PRACTICES:
         module = importlib.import_module(practice.params_module)
@@ -61,11 +74,11 @@ def test_every_catalogue_belongs_to_an_entry():
     assert found == declared
 
 
-def test_every_export_a_notebook_writes_is_registered_with_both_descriptions():
+def test_every_export_a_practice_writes_is_registered_with_both_descriptions():
     registered = {e.file: e for e in registry.exports()}
     assert len(registered) == len(registry.exports()), "an export is registered twice"
-    written = {name: path.stem for path in (ROOT / "notebooks").glob("*.ipynb") for name in _notebook_exports(path)}
-    assert written, "no export found in the notebooks: the scan is broken"
+    written = _written_exports()
+    assert written, "no export found in the practices or notebooks: the scan is broken"
     unregistered = sorted(set(written) - set(registered))
     assert not unregistered, f"exports without a registry entry: {unregistered}"
     for practice in registry.PRACTICES:
