@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -92,16 +93,125 @@ def cut_tables(frames: dict[str, pd.DataFrame | None], as_of: pd.Timestamp) -> d
     return out
 
 
-@dataclasses.dataclass
+class Saved:
+    """A table of a saved context: its Parquet file, read into pandas on first use (see :class:`Context`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def read(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The table (or only ``columns``) as pandas."""
+        return pd.read_parquet(self.path, columns=columns)
+
+    def columns(self) -> list[str]:
+        """The table's column names, from the file's schema (nothing read)."""
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(self.path)
+        index = set((schema.pandas_metadata or {}).get("index_columns", []) if schema.metadata else [])
+        return [name for name in schema.names if name not in index]
+
+    def has_values(self, columns: tuple[str, ...]) -> bool:
+        """Whether every column in ``columns`` exists and holds at least one value (not NA).
+
+        Read from the file's null counts where they say so; a floating column (whose NaN the counts miss)
+        or a file without statistics reads that one column.
+        """
+        import pyarrow.parquet as pq
+
+        names = self.columns()
+        if not all(col in names for col in columns):
+            return False
+        if not columns:
+            return True
+        meta = pq.ParquetFile(self.path).metadata
+        if meta.num_rows == 0:
+            return False
+        schema = meta.schema
+        where = {schema.column(i).path: i for i in range(meta.num_columns)}
+        for col in columns:
+            index = where.get(col)
+            known = index is not None and schema.column(index).physical_type not in ("FLOAT", "DOUBLE")
+            nulls = 0
+            for group in range(meta.num_row_groups) if known else ():
+                stats = meta.row_group(group).column(index).statistics
+                if stats is None or not stats.has_null_count:
+                    known = False
+                    break
+                nulls += stats.null_count
+            if known:
+                if nulls >= meta.num_rows:
+                    return False
+            elif not self.read([col])[col].notna().any():
+                return False
+        return True
+
+
+class _Lazy:
+    """A :class:`Context` field that may hold a :class:`Saved` table, read the first time it is used."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_saved_{name}"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:  # no class-level default: the dataclass field stays required
+            raise AttributeError(self.slot)
+        value = obj.__dict__[self.slot]
+        if isinstance(value, Saved):
+            value = obj.__dict__[self.slot] = value.read()
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.slot] = value
+
+
+class Tables(MutableMapping):
+    """The optional tables by name (``None`` when absent); a saved one is read on first access."""
+
+    def __init__(self, items: Any = ()) -> None:
+        self._items: dict[str, Any] = dict(items)
+
+    def __getitem__(self, name: str) -> pd.DataFrame | None:
+        value = self._items[name]
+        if isinstance(value, Saved):
+            value = self._items[name] = value.read()
+        return value
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._items[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return "Tables({" + ", ".join(f"{k!r}: {'None' if v is None else type(v).__name__}"
+                                      for k, v in self._items.items()) + "})"
+
+    def stored(self, name: str) -> Any:
+        """What is held for ``name`` without reading it: a frame, a :class:`Saved` table or ``None``."""
+        return self._items.get(name)
+
+
+@dataclasses.dataclass(repr=False, eq=False)
 class Context:
-    """The shared state of one run. See ``docs/ARCHITECTURE.md`` for the frames' columns."""
+    """The shared state of one run. See ``docs/ARCHITECTURE.md`` for the frames' columns.
+
+    A context reopened from its folder (:func:`load_saved`) reads each table from its Parquet file the first
+    time it is used: a notebook that never touches the order lines never reads them.
+    """
 
     params: dict[str, Any]
     as_of: pd.Timestamp
-    order_lines: pd.DataFrame
-    orders: pd.DataFrame
-    customer_summary: pd.DataFrame
-    tables: dict[str, pd.DataFrame | None]
+    order_lines: pd.DataFrame = _Lazy()  # type: ignore[assignment]
+    orders: pd.DataFrame = _Lazy()  # type: ignore[assignment]
+    customer_summary: pd.DataFrame = _Lazy()  # type: ignore[assignment]
+    tables: Tables = _Lazy()  # type: ignore[assignment]
     quality: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
     context_dir: Path | None = None
@@ -139,19 +249,40 @@ class Context:
         """The columns ``table`` cannot do without (the contract's bold ones)."""
         return REQUIRED.get(table, ("customer_id",))
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.__dict__["_saved_tables"], Tables):
+            self.tables = Tables(self.__dict__["_saved_tables"])
+
+    def stored(self, table: str) -> Any:
+        """What the context holds for ``table`` (``orders`` = the order lines) without reading it."""
+        if table == "orders":
+            return self.__dict__["_saved_order_lines"]
+        return self.tables.stored(table)
+
+    def read(self, table: str, columns: list[str] | tuple[str, ...]) -> pd.DataFrame | None:
+        """Only ``columns`` of ``table`` (``orders`` = the order lines), without reading the rest of a saved
+        table; ``None`` when the table is absent. Columns the table lacks are left out."""
+        source = self.stored(table)
+        if source is None:
+            return None
+        if isinstance(source, Saved):
+            present = source.columns()
+            return source.read([c for c in columns if c in present])
+        return source[[c for c in columns if c in source.columns]]
+
     def has(self, table: str, *columns: str) -> bool:
-        """Whether an optional table is present (and has every column named)."""
+        """Whether an optional table is present (and has every column named); a saved table is not read."""
         if table == "orders":
             from crmlib.data import views
 
             if all(col in views.LINE_COLUMNS for col in columns):  # counted by SQL: the lines stay on disk
                 return views.has_line_values(self.view, *columns)
-            frame = self.order_lines
-        else:
-            frame = self.tables.get(table)
-        if frame is None:
+        source = self.stored(table)
+        if source is None:
             return False
-        return all(col in frame.columns and frame[col].notna().any() for col in columns)
+        if isinstance(source, Saved):
+            return source.has_values(columns)
+        return all(col in source.columns and source[col].notna().any() for col in columns)
 
     def column_units(self, ns: str) -> dict[str, str]:
         """The column-unit map of practice ``ns`` (``UNITS`` in its ``report.py``), for ``rp.table(ns=...)``."""
@@ -324,11 +455,18 @@ class Context:
         return path
 
     # -- persistence ----------------------------------------------------------------------------------
-    def save(self, folder: Path) -> None:
-        """Save the context for the notebooks of this run."""
+    def save(self, folder: Path, *, release: bool = False) -> None:
+        """Save the context for the notebooks of this run.
+
+        With ``release`` the order lines are then dropped from memory and read back from their file if used
+        again (the runner holds the context while the notebooks run and needs only the smaller tables).
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.order_lines.to_parquet(folder / "order_lines.parquet", index=False)
+        if release:
+            self.order_lines = Saved(folder / "order_lines.parquet")
+            _release_arrow_memory()
         self.orders.to_parquet(folder / "orders.parquet", index=False)
         self.customer_summary.to_parquet(folder / "customer_summary.parquet", index=False)
         if self._segments is not None:
@@ -348,20 +486,27 @@ class Context:
         self.context_dir = folder
 
 
+def _release_arrow_memory() -> None:
+    """Hand the memory of freed Arrow buffers (text columns) back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def load_saved(folder: Path, *, export_dir: Path | None = None) -> Context:
     """Reopen a context saved by :meth:`Context.save`."""
     folder = Path(folder)
     meta = json.loads((folder / "context.json").read_text(encoding="utf-8"))
-    frames = {name: None for name in OPTIONAL_TABLES}
+    frames: dict[str, Saved | None] = {name: None for name in OPTIONAL_TABLES}
     for name in meta.pop("tables", []):
-        frames[name] = pd.read_parquet(folder / f"table_{name}.parquet")
-    ctx = Context(
+        frames[name] = Saved(folder / f"table_{name}.parquet")
+    ctx = Context(  # every table is read from its file the first time it is used
         params=meta.pop("params"),
         as_of=pd.Timestamp(meta.pop("as_of")),
-        order_lines=pd.read_parquet(folder / "order_lines.parquet"),
-        orders=pd.read_parquet(folder / "orders.parquet"),
-        customer_summary=pd.read_parquet(folder / "customer_summary.parquet"),
-        tables=frames,
+        order_lines=Saved(folder / "order_lines.parquet"),
+        orders=Saved(folder / "orders.parquet"),
+        customer_summary=Saved(folder / "customer_summary.parquet"),
+        tables=Tables(frames),
         quality=meta.pop("quality", []),
         meta=meta,
         context_dir=folder,

@@ -251,7 +251,7 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
                 log.warning("%s could not be computed: %s", name, err)
                 ctx.meta[f"{name}_error"] = f"{type(err).__name__}: {err}"
         history.snapshot(root / "history.duckdb", as_of=ctx.as_of, out_dir=work / "context" / "history")
-        ctx.save(work / "context")
+        ctx.save(work / "context", release=True)  # the notebooks read the order lines from the saved file
         timings["prepare"] = time.perf_counter() - step
 
         step = time.perf_counter()
