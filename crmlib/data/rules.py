@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from crmlib.data import sniff
+from crmlib.data import sniff, textops
 from crmlib.data.coerce import CURRENCY_MARKS, cell_text
 from crmlib.data.notes import Note
 from crmlib.data.problems import MAX_EXAMPLES, data_error
@@ -59,11 +60,21 @@ def total_rows(raw: RawTable) -> np.ndarray:
         series = frame[column]
         if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
             continue
-        distinct = pd.Series(series.dropna().unique())
+        distinct = _total_candidates(series.dropna().unique())
         hits = [v for v in distinct if isinstance(v, str) and TOTAL_WORDS.match(v.strip().replace("İ", "i"))]
         if hits:
-            mask |= series.isin(hits).to_numpy(dtype=bool)
+            mask |= textops.isin(series, hits)
     return mask
+
+
+def _total_candidates(distinct: Any) -> list[Any]:
+    """The distinct values that can match :data:`TOTAL_WORDS`: with Arrow text only those holding one of its
+    words in any case (``ſ`` is an ``s`` to the regex's IGNORECASE), found by pyarrow; else all of them."""
+    text = textops.arrow_text(distinct)
+    if text is None:
+        return list(distinct)
+    found = pc.match_substring_regex(text, r"(?i)toplam|total|sum|ſum").fill_null(False)
+    return text.filter(found).to_pylist()
 
 
 def drop_total_rows(raw: RawTable, notes: Notes) -> None:
@@ -304,6 +315,14 @@ def strip_zeros(value: str) -> str:
     return stripped if stripped else "0"
 
 
+def strip_zeros_series(values: pd.Series) -> pd.Series:
+    """:func:`strip_zeros` of each value (vectorised for Arrow text)."""
+    stripped = textops.strip_leading_zeros(values)
+    if stripped is None:
+        return values.map(strip_zeros)
+    return pd.Series(stripped, index=values.index, dtype=values.dtype)
+
+
 def leading_zero_collisions(values: pd.Series) -> list[tuple[str, ...]]:
     """Return groups of distinct ids that become equal when leading zeros are removed (``00012``, ``12``)."""
     distinct = pd.Series(values.dropna().unique())
@@ -338,15 +357,15 @@ def match_leading_zeros(ids: pd.Series, known: pd.Series) -> Callable[[pd.Series
     """
     plain = pd.Series(ids.dropna().unique())
     other = pd.Series(known.dropna().unique())
-    if plain.isin(other).all() or other.empty:
+    if other.empty or textops.isin(plain, other).all():
         return None
-    a, b = plain.map(strip_zeros), other.map(strip_zeros)
+    a, b = strip_zeros_series(plain), strip_zeros_series(other)
     if a.duplicated().any() or b.duplicated().any():
+        return None
+    if textops.isin(b, a).sum() <= textops.isin(other, plain).sum():  # no id gained by ignoring the zeros
         return None
     lookup = dict(zip(a, plain, strict=True))
     gained = b.map(lookup)
-    if gained.notna().sum() <= other.isin(plain).sum():
-        return None
     table = dict(zip(other, gained.fillna(other), strict=True))
     return lambda series: series.map(table).where(series.notna())
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pda
 
-from crmlib.data import coerce, rules
+from crmlib.data import coerce, rules, textops
 from crmlib.data.notes import Note
 from crmlib.data.problems import line_number
 from crmlib.data.read import MAX_EXAMPLES, REQUIRED, TABLE_COLUMNS, RawTable, data_error, read_table
@@ -477,9 +477,9 @@ def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = No
     if customers is not None and not customers.frame.empty:
         orders = tables["orders"]
         ids = pd.Series(orders.frame["customer_id"].unique())
-        unknown = ids[~ids.isin(customers.frame["customer_id"])]
-        zeros = unknown[unknown.map(rules.strip_zeros).isin(customers.frame["customer_id"].dropna()
-                                                             .map(rules.strip_zeros))]
+        unknown = ids[~textops.isin(ids, customers.frame["customer_id"])]
+        known = pd.Series(customers.frame["customer_id"].dropna().unique())
+        zeros = unknown[textops.isin(rules.strip_zeros_series(unknown), rules.strip_zeros_series(known))]
         if len(zeros):
             raise data_error("customers", customers.path, f"{len(zeros)} customer codes of the orders match this "
                              "table's only when leading zeros are ignored, and not one to one (some codes exist "
