@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from crmlib.churn.model import RiskModel
 from crmlib.churn.params import resolve as resolve_params
 from crmlib.churn.scoring import (
     fit_risk_model,
     no_purchase_between,
+    reusable_snapshot,
     risk_scores,
     snapshot_signals,
     unavailable_signals,
@@ -38,7 +40,8 @@ def evaluate(orders: pd.DataFrame, *, as_of: pd.Timestamp, cutoff: pd.Timestamp 
              tables: Mapping[str, pd.DataFrame | None] | None, params: Mapping[str, Any],
              clv_params: Mapping[str, Any] | None, expected_orders: pd.Series | None, labels: pd.Series | None,
              population: str | Sequence[str],
-             summaries: Callable[[pd.Timestamp], pd.DataFrame] | None = None) -> pd.DataFrame:
+             summaries: Callable[[pd.Timestamp], pd.DataFrame] | None = None,
+             model: RiskModel | None = None) -> pd.DataFrame:
     """See :func:`backtest` (``params`` complete, dates normalized)."""
     p = params
     h = int(p["horizon_days"])
@@ -48,14 +51,18 @@ def evaluate(orders: pd.DataFrame, *, as_of: pd.Timestamp, cutoff: pd.Timestamp 
                         f"the outcome is not known yet. Choose a cutoff on or before "
                         f"{(as_of - pd.Timedelta(days=h)).date()}.")
     past = orders.loc[orders["order_date"] <= cutoff]
-    signals = snapshot_signals(past, as_of=cutoff, tables=tables, params=p, clv_params=clv_params,
-                               expected_orders=expected_orders, summaries=summaries)
+    signals = (reusable_snapshot(model, as_of=cutoff, tables=tables, params=p, clv_params=clv_params)
+               if expected_orders is None else None)
+    if signals is None:
+        signals = snapshot_signals(past, as_of=cutoff, tables=tables, params=p, clv_params=clv_params,
+                                   expected_orders=expected_orders, summaries=summaries)
     if signals.empty:
         columns = ["method", "auc", *(f"precision_top_{round(100 * s)}" for s in p["backtest_thresholds"]),
                    "n_customers", "n_lost", "base_rate", "cutoff", "horizon_days", "population"]
         return pd.DataFrame(columns=columns)
-    model = fit_risk_model(past, as_of=cutoff, tables=tables, params=p, clv_params=clv_params, summaries=summaries)
-    risk = risk_scores(signals, params=p, model=model).set_index("customer_id").reindex(signals["customer_id"])
+    trained = fit_risk_model(past, as_of=cutoff, tables=tables, params=p, clv_params=clv_params,
+                             summaries=summaries)
+    risk = risk_scores(signals, params=p, model=trained).set_index("customer_id").reindex(signals["customer_id"])
     if labels is None:
         y = pd.Series(no_purchase_between(orders, signals["customer_id"], cutoff, cutoff + pd.Timedelta(days=h)),
                       index=signals["customer_id"].to_numpy())
@@ -95,7 +102,7 @@ def evaluate(orders: pd.DataFrame, *, as_of: pd.Timestamp, cutoff: pd.Timestamp 
                        population=pop)
             rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs["method"] = model.method_
+    out.attrs["method"] = trained.method_
     return out
 
 
@@ -107,7 +114,8 @@ def backtest(orders: pd.DataFrame, *, as_of: Any, cutoff: Any = None, horizon_da
              tables: Mapping[str, pd.DataFrame | None] | None = None, params: Mapping[str, Any] | None = None,
              clv_params: Mapping[str, Any] | None = None, expected_orders: pd.Series | None = None,
              labels: pd.Series | None = None, population: str | Sequence[str] = "all",
-             summaries: Callable[[pd.Timestamp], pd.DataFrame] | None = None) -> pd.DataFrame:
+             summaries: Callable[[pd.Timestamp], pd.DataFrame] | None = None,
+             model: RiskModel | None = None) -> pd.DataFrame:
     """Score the customers at ``cutoff`` and compare with what happened next.
 
     The risk model is trained out of time before ``cutoff`` (:func:`fit_risk_model` at ``cutoff``), then
@@ -134,6 +142,10 @@ def backtest(orders: pd.DataFrame, *, as_of: Any, cutoff: Any = None, horizon_da
     summaries
         The per-customer table at a date (the context's ``summary_at``: the ``customer_summary`` view at
         each snapshot, computed once per run); built from ``orders`` without it.
+    model
+        The run's risk model (:func:`fit_risk_model` at ``as_of`` on the same orders, tables and params): it
+        was trained on the snapshot at ``as_of - horizon_days``, the default cutoff, which is then scored
+        without being computed again (same figures).
 
     Returns
     -------
@@ -146,4 +158,4 @@ def backtest(orders: pd.DataFrame, *, as_of: Any, cutoff: Any = None, horizon_da
     p = resolve_params({**(params or {}), **({"horizon_days": horizon_days} if horizon_days else {})})
     return evaluate(orders, as_of=_day(as_of), cutoff=None if cutoff is None else _day(cutoff),
                     tables=tables, params=p, clv_params=clv_params, expected_orders=expected_orders,
-                    labels=labels, population=population, summaries=summaries)
+                    labels=labels, population=population, summaries=summaries, model=model)

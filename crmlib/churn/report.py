@@ -9,6 +9,7 @@ column-unit map of the practice's tables (``rp.table(ctx, frame, ns="churn")``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,10 +76,9 @@ def export_table(risk: pd.DataFrame, signals: pd.DataFrame, next_orders: pd.Data
     out["reasons_text"] = ""
     with_reasons = (out["reasons"].fillna("") != "").to_numpy()
     if with_reasons.any():  # plain dicts of the rows with reasons: iterrows would build a Series per customer
-        rows = sig.loc[out.loc[with_reasons, "customer_id"]].to_dict("records")
-        out.loc[with_reasons, "reasons_text"] = [
-            reasons_text(codes, row, lang, params=params)
-            for codes, row in zip(out.loc[with_reasons, "reasons"], rows, strict=True)]
+        rows = sig.loc[out.loc[with_reasons, "customer_id"], [c for c in REASON_VALUES if c in sig]]
+        out.loc[with_reasons, "reasons_text"] = reason_sentences_many(  # params resolved once, not per customer
+            out.loc[with_reasons, "reasons"].tolist(), rows.to_dict("records"), lang, params=_params(params))
     out[["value_at_stake", "rank"]] = risk[["value_at_stake", "rank"]]
     out = out.join(extras, on="customer_id")
     if next_orders is not None:
@@ -233,7 +233,37 @@ def risk_text(score: float, level: str, lang: str) -> str:
 
 
 def _num(x: Any, lang: str, digits: int = 0) -> str:
+    try:
+        return _num_cached(x, lang, digits)
+    except TypeError:  # not hashable
+        return fmt.number(x, lang, digits)
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _num_cached(x: Any, lang: str, digits: int) -> str:
+    """The sentences quote whole days and small counts: Babel formats each distinct value once."""
     return fmt.number(x, lang, digits)
+
+
+#: the signal values the reason sentences quote (:func:`reason_sentences`)
+REASON_VALUES: tuple[str, ...] = ("usual_gap_days", "days_since_last_order", "orders_recent", "orders_previous",
+                                  "aov_change", "invoices_late", "invoices_recent", "days_late_mean",
+                                  "contacts_unanswered", "tickets_recent", "tickets_open", "expected_orders")
+
+
+def reason_sentences_many(codes: Sequence[str], rows: Sequence[Mapping[str, Any]], lang: str, *,
+                          params: Mapping[str, Any]) -> list[str]:
+    """:func:`reason_sentences` of many customers (``params`` complete): each distinct combination of codes
+    and quoted values is worded once (many customers share one: days are whole, counts small)."""
+    memo: dict[tuple, str] = {}
+    out = []
+    for code, row in zip(codes, rows, strict=True):
+        key = (code, *(None if (v := row.get(f)) is None or v != v else v for f in REASON_VALUES))
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = reason_sentences(code, row, lang, params=params)
+        out.append(text)
+    return out
 
 
 def reason_sentences(codes: str | Sequence[str], values: Mapping[str, Any], lang: str, *,
@@ -463,7 +493,7 @@ def analyse(ctx: Any) -> ChurnAnalysis:
                              tickets=ctx.tables.get("tickets"))
     at_risk = week.at_risk
     metrics = backtest(ctx.orders, as_of=ctx.as_of, tables=ctx.tables, params=p, clv_params=clv_params,
-                       population=["active", "all"], summaries=ctx.summary_at)
+                       population=["active", "all"], summaries=ctx.summary_at, model=risk_model)
     flagged_now, current = flagged(risk, params=p), active(risk, params=p)
     rhythm = risk.loc[risk["usual_gap_days"].notna()]
     twice = rhythm.loc[rhythm["days_since_last_order"] > 2 * rhythm["usual_gap_days"], "customer_id"]

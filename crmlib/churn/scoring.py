@@ -173,10 +173,34 @@ def fit_risk_model(orders: pd.DataFrame, *, as_of: Any, tables: Mapping[str, pd.
     model = RiskModel(p)
     signals = snapshot_signals(orders, as_of=start, tables=tables, params=p, clv_params=clv_params,
                                summaries=summaries)
+    # the backtest scores this same snapshot (its default cutoff is as_of - horizon): kept for it
+    model.snapshot_ = signals
+    model.snapshot_inputs_ = _snapshot_inputs(tables, p, clv_params)
     if signals.empty:
         model.why_points_ = f"no customer had a purchase by {start.date()}"
         return model
     return model.fit(signals, no_purchase_between(orders, signals["customer_id"], start, as_of), as_of=start)
+
+
+def _snapshot_inputs(tables: Mapping[str, pd.DataFrame | None] | None, params: Mapping[str, Any],
+                     clv_params: Mapping[str, Any] | None) -> tuple:
+    """What a snapshot depends on besides the orders up to its date: the tables (the same mapping) and params."""
+    return tables, dict(params), dict(clv_params) if clv_params is not None else None
+
+
+def reusable_snapshot(model: RiskModel | None, *, as_of: pd.Timestamp,
+                      tables: Mapping[str, pd.DataFrame | None] | None, params: Mapping[str, Any],
+                      clv_params: Mapping[str, Any] | None) -> pd.DataFrame | None:
+    """The signals ``model`` was trained on (:func:`fit_risk_model`) when they are the snapshot at ``as_of``
+    with the same tables and params, i.e. what :func:`snapshot_signals` would compute again from the same
+    orders; else ``None``."""
+    snapshot = getattr(model, "snapshot_", None)
+    if snapshot is None or snapshot.empty or snapshot.attrs.get("as_of") != as_of:
+        return None
+    known_tables, known_params, known_clv = model.snapshot_inputs_
+    if known_tables is not tables or (known_params, known_clv) != _snapshot_inputs(None, params, clv_params)[1:]:
+        return None
+    return snapshot
 
 
 def _reason_codes(contrib: np.ndarray, fires: np.ndarray, n: int) -> np.ndarray:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.churn.signals import purchases
+from crmlib.data import textops
 
 #: episode outcomes, in the order the report shows them
 OUTCOMES: tuple[str, ...] = ("won_back", "lost", "left_list", "open")
@@ -61,11 +62,20 @@ def _flags(flags: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
         ["customer_id", "run_as_of"]).reset_index(drop=True)
 
 
-def _purchase_dates(orders: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
-    buys = purchases(orders.assign(customer_id=orders["customer_id"].astype(str)), as_of)
+def _purchase_dates(orders: pd.DataFrame, as_of: pd.Timestamp, customers: Any = None) -> dict[str, np.ndarray]:
+    """Each customer's purchase days up to ``as_of``, sorted; only ``customers`` (ids) when given."""
+    ids = orders["customer_id"].astype(str)
+    if customers is not None:  # the customers of earlier lists: a small part of a large customer base
+        keep = textops.isin(ids, pd.Series(pd.unique(np.asarray(customers, dtype=object)), dtype="str"))
+        orders, ids = orders.loc[keep], ids.loc[keep]
+    buys = purchases(orders.assign(customer_id=ids), as_of)
     days = buys[["customer_id", "order_date"]].assign(order_date=buys["order_date"].dt.normalize())
     days = days.drop_duplicates().sort_values(["customer_id", "order_date"])
-    return {cid: g["order_date"].to_numpy() for cid, g in days.groupby("customer_id", sort=False)}
+    cids, dates = days["customer_id"].to_numpy(), days["order_date"].to_numpy()
+    if not len(cids):
+        return {}
+    starts = np.flatnonzero(np.r_[True, cids[1:] != cids[:-1]])
+    return dict(zip(cids[starts], np.split(dates, starts[1:]), strict=True))
 
 
 def list_state(flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: Any) -> pd.DataFrame:
@@ -92,7 +102,7 @@ def list_state(flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: Any) 
     if f.empty:
         return pd.DataFrame(columns=cols)
     runs = np.sort(f["run_as_of"].unique())
-    bought = _purchase_dates(orders, as_of)
+    bought = _purchase_dates(orders, as_of, f["customer_id"])
     rows = []
     for cid, g in f.groupby("customer_id", sort=True):
         dates = bought.get(cid, np.array([], dtype="datetime64[ns]"))
@@ -241,7 +251,7 @@ def episodes(flags: pd.DataFrame | None, orders: pd.DataFrame, *, as_of: Any,
         return pd.DataFrame(columns=list(EPISODE_COLUMNS))
     runs = np.sort(f["run_as_of"].unique())
     next_run = {runs[i]: (runs[i + 1] if i + 1 < len(runs) else None) for i in range(len(runs))}
-    bought = _purchase_dates(orders, as_of)
+    bought = _purchase_dates(orders, as_of, f["customer_id"])
     rows = []
     for cid, g in f.groupby("customer_id", sort=True):
         dates = bought.get(cid, np.array([], dtype="datetime64[ns]"))
@@ -324,7 +334,7 @@ def changes_since_last_run(flags: pd.DataFrame | None, orders: pd.DataFrame, *, 
         return {"new": lists.n_new, "won_back": 0, "moved": lists.n_moved, "previous": None}
     last = f["run_as_of"].max()
     prev = f.loc[f["run_as_of"] == last, "customer_id"].unique()
-    bought = _purchase_dates(orders, as_of)
+    bought = _purchase_dates(orders, as_of, prev)
     won = sum(1 for cid in prev if len(d := bought.get(cid, [])) and d[-1] > np.datetime64(last))
     return {"new": lists.n_new, "won_back": int(won), "moved": lists.n_moved, "previous": last}
 
