@@ -178,7 +178,8 @@ def format_frame(ctx: Any, frame: pd.DataFrame, *, money: Sequence[str] = (), da
 _NOWRAP = ("phone", "customer_id", "order_id", "ticket_id")  # short codes and numbers a line break would garble
 # Names keep at least two words a line (a long reason column must not squeeze them to five lines).
 _NAMES = ("name", "product_name", "antecedent_names", "consequent_names", "antecedents", "consequents", "product",
-          "premium", "items", "action_text", "segment_action", "group", "segment_group", "tier_group")
+          "premium", "items", "action_text", "segment_action", "group", "segment_group", "tier_group", "segment",
+          "standard")
 _LONG_TEXT = ("reasons_text", "message_text", "strategy", "message", "reason", "definition", "meaning")
 _NUMERIC_TEXT = re.compile(r"^[-–%+]?[\d.,\s%]*(TL|TRY|[€$£])?[\d.,\s%]*$")
 
