@@ -78,3 +78,18 @@ def test_practice_namespace_and_units_replace_labels_and_format_lists(capsys):
 
     with pytest.raises(ValueError, match="unknown column unit 'euro'"):
         rp.column_spec(frame, units={"revenue": "euro"})
+
+
+def test_header_values_fill_the_placeholders_of_a_namespace_header(monkeypatch):
+    shown = []
+    monkeypatch.setattr(rp, "_show", shown.append)
+    frame = pd.DataFrame({"method": ["Ours"], "hit_rate": [0.5]})
+    rp.table(_ctx("en"), frame, ns="xsell", units={"hit_rate": "pct"}, header_values={"k": 5})
+    assert ">Customers with a hit (top 5)<" in shown[0] and ">50.0%<" in shown[0] and "{k}" not in shown[0]
+
+
+def test_paragraphs_show_each_sentence_escaped_and_skip_empty_ones(monkeypatch):
+    shown = []
+    monkeypatch.setattr(rp, "_show", shown.append)
+    rp.paragraphs(["A & B", "", None, "C"], note=True)
+    assert shown == ["<p class='crm-note'>A &amp; B</p>", "<p class='crm-note'>C</p>"]
