@@ -62,7 +62,7 @@ def _last_date(orders: Path) -> str:
     import duckdb
 
     pattern = str(orders / "**" / "*.parquet") if orders.is_dir() else str(orders)
-    return str(duckdb.sql(f"SELECT CAST(MAX(order_date) AS DATE) FROM read_parquet('{pattern}')").fetchone()[0])
+    return str(duckdb.sql(f"SELECT CAST(MAX(order_date) AS DATE) FROM read_parquet('{pattern}')").fetchall()[0][0])
 
 
 def _run(engine: str, args: argparse.Namespace) -> dict[str, object]:

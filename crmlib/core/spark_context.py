@@ -282,9 +282,9 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
             quality.append({"table": "orders", "column": "order_id", "kind": "order_id_synthesised",
                             "count": found["rows"], "values": {},
                             "message": "no order_id column: one order per customer and day"})
-        for col in ("cost", "quantity"):
-            if col not in found["mapping"]:
-                typed = typed.selectExpr("*", f"CAST(NULL AS DOUBLE) AS {col}")
+        for col, kind in (("cost", "DOUBLE"), ("quantity", "DOUBLE"), ("product_id", "STRING")):
+            if col not in found["mapping"]:  # the views read every line column (crmlib.data.views.LINE_COLUMNS)
+                typed = typed.selectExpr("*", f"CAST(NULL AS {kind}) AS {col}")
         eng.register_frame("typed_lines", typed)
         cut_date, future = analysis_date(eng, params["as_of"], path)
         if future is not None:
@@ -308,7 +308,11 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
         orders = tables.orders_types(eng.fetch_relation("orders").sort_values(
             ["customer_id", "order_date", "order_id"], ignore_index=True))
         summary = tables.summary_types(eng.fetch("customer_summary"))
-        meta_extra: dict[str, Any] = {"engine": "spark"}
+        from crmlib.data import views
+
+        on_spark = views.compute_run_views(eng, params, as_of=cut_date, ready=("order_lines", "orders"))
+        eng.set_as_of(cut_date)  # the views at earlier dates moved it
+        meta_extra: dict[str, Any] = {"engine": "spark", "views_on_spark": sorted(on_spark)}
         if "product_id" in found["mapping"]:
             meta_extra["cross_sell_itemsets"] = spark_itemsets(eng, params["cross_sell"])
         order_lines = _lines_to_pandas(lines, Path(tmp))
@@ -327,9 +331,11 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
                          **{n: getattr(t, "detected", {}) for n, t in loaded.items()}},
             "rows": {"orders": found["rows"], **{n: int(len(t.frame)) for n, t in loaded.items()}},
             "customers_after_as_of": sorted(map(str, later_only)), **meta_extra}
-    return context_mod.Context(params=params, as_of=cut_date, order_lines=order_lines, orders=orders,
-                               customer_summary=summary, tables=optional, quality=quality, meta=meta,
-                               export_dir=Path(export_dir) if export_dir else None)
+    ctx = context_mod.Context(params=params, as_of=cut_date, order_lines=order_lines, orders=orders,
+                              customer_summary=summary, tables=optional, quality=quality, meta=meta,
+                              export_dir=Path(export_dir) if export_dir else None)
+    ctx.keep_views(on_spark)  # saved with the context: the notebooks read them, nothing recomputes them
+    return ctx
 
 
 def _java_home() -> bool:

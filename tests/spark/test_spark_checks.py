@@ -51,19 +51,24 @@ def test_text_numbers_and_dates_are_read_and_duplicates_dropped(tmp_path, spark_
 
 
 def test_duplicates_keep_keeps_them(tmp_path, spark_session):
-    ctx = spark_context.build_context(_params(_file(tmp_path, _lines()), duplicates="keep"), session=spark_session)
-    assert len(ctx.order_lines) == 6
+    from crmlib.data.spark_engine import SparkEngine
+
+    params = _params(_file(tmp_path, _lines()), duplicates="keep")
+    with SparkEngine(session=spark_session) as eng:
+        typed, notes, found = spark_context.checked_lines(eng, params, _file(tmp_path, _lines()))
+        assert typed.count() == 6 and found["rows"] == 6
+    assert not [n for n in notes if n["kind"] == "duplicates_dropped"]
 
 
 def test_a_partitioned_folder_reads_like_the_file(tmp_path, spark_session):
     lines = _lines().assign(Tarih=lambda f: pd.to_datetime(f["Tarih"], format="%d.%m.%Y"),
                             Tutar=lambda f: f["Tutar"].astype(float))
-    folder = _file(tmp_path / "f", lines.assign(year=2026), partition="year")
-    single = _file(tmp_path, lines)
-    a = spark_context.build_context(_params(folder), session=spark_session)
-    b = spark_context.build_context(_params(single), session=spark_session)
-    pd.testing.assert_frame_equal(a.customer_summary, b.customer_summary)
-    pd.testing.assert_frame_equal(a.orders, b.orders)
+    folder = _file(tmp_path, lines.assign(year=[2025, 2026, 2026, 2026, 2026, 2026]), partition="year")
+    ctx = spark_context.build_context(_params(folder), session=spark_session)
+    canonical = lines.drop_duplicates().rename(columns={v: k for k, v in COLUMNS.items()}).drop(columns="Bolge")
+    orders = tables.build_orders(canonical)
+    pd.testing.assert_frame_equal(ctx.orders, orders)
+    pd.testing.assert_frame_equal(ctx.customer_summary, tables.build_customer_summary(orders, "2026-03-31"))
 
 
 @pytest.mark.parametrize(("changes", "message"), [
