@@ -99,8 +99,8 @@ def _floats_as_text(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     out = frame
     for i in range(frame.shape[1]):
         series = frame.iloc[:, i]
-        if not isinstance(series.dtype, np.dtype) or series.dtype.kind != "f":
-            continue
+        if not isinstance(series.dtype, np.dtype) or series.dtype.kind != "f" or not len(series):
+            continue  # an empty column has no text (and numpy's replace refuses an empty array)
         values = series.to_numpy()
         text = np.strings.replace(values.astype(str), ".", decimal, 1).astype(object)
         text[np.isnan(values)] = ""

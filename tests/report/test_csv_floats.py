@@ -35,3 +35,12 @@ def test_csv_text_equals_pandas_formatting(tmp_path, seed, dialect):
     inert.neutralise_frame(frame).to_csv(tmp_path / "plain.csv", index=False, encoding="utf-8-sig",
                                          lineterminator="\r\n", **exports.CSV_DIALECTS[dialect])
     assert written.read_bytes() == (tmp_path / "plain.csv").read_bytes()
+
+
+@pytest.mark.parametrize("dialect", list(exports.CSV_DIALECTS))
+def test_an_empty_export_is_written_as_pandas_writes_it(tmp_path, dialect):
+    frame = _frame(0).iloc[:0]
+    written = exports.write_csv(frame, tmp_path / "fast.csv", dialect=dialect)
+    frame.to_csv(tmp_path / "plain.csv", index=False, encoding="utf-8-sig", lineterminator="\r\n",
+                 **exports.CSV_DIALECTS[dialect])
+    assert written.read_bytes() == (tmp_path / "plain.csv").read_bytes()
