@@ -516,18 +516,15 @@ def load_saved(folder: Path, *, export_dir: Path | None = None) -> Context:
     return ctx
 
 
-def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_of: str | None = None,
-                  export_dir: Path | None = None) -> Context:
-    """Load and validate every table, cut at ``as_of`` and build the orders and per-customer tables.
+def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
+               as_of: str | None = None) -> dict[str, Any]:
+    """Load and validate every table with the usual loader and cut the order lines at the analysis date.
 
-    Parameters
-    ----------
-    params
-        Normalized params (:func:`crmlib.core.params.normalize`).
-    params_dir
-        Folder of the params file; data paths are relative to it.
-    as_of
-        Overrides ``params["as_of"]`` (the CLI's ``--as-of``).
+    The first half of :func:`build_context` (the Spark context calls it too for CSV and Excel order files).
+    Returns ``params`` (with ``as_of`` set to the analysis date), ``spec`` (the tables' resolved specs),
+    ``loaded`` (the validated tables), ``quality`` (the notes), ``lines`` (the order lines on or before the
+    analysis date, ``order_id`` synthesised when absent), ``as_of`` (that date) and ``later_only`` (customers
+    whose every line is after it).
 
     Raises
     ------
@@ -571,6 +568,31 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
         raise DataError(f"No order lines on or before the as-of date {cut_date:%Y-%m-%d} in "
                         f"{spec['orders']['path']!r}. Choose a later as_of (params or --as-of).")
     params["as_of"] = cut_date.strftime("%Y-%m-%d")
+    return {"params": params, "spec": spec, "loaded": loaded, "quality": quality, "lines": lines,
+            "as_of": cut_date, "later_only": later_only}
+
+
+def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_of: str | None = None,
+                  export_dir: Path | None = None) -> Context:
+    """Load and validate every table, cut at ``as_of`` and build the orders and per-customer tables.
+
+    Parameters
+    ----------
+    params
+        Normalized params (:func:`crmlib.core.params.normalize`).
+    params_dir
+        Folder of the params file; data paths are relative to it.
+    as_of
+        Overrides ``params["as_of"]`` (the CLI's ``--as-of``).
+
+    Raises
+    ------
+    DataError
+        When a table cannot be read or fails a check.
+    """
+    found = load_lines(params, params_dir=params_dir, as_of=as_of)
+    params, spec, loaded, quality = found["params"], found["spec"], found["loaded"], found["quality"]
+    lines, cut_date = found["lines"], found["as_of"]
     orders = tables.build_orders(lines)
     summary = tables.build_customer_summary(orders, cut_date)
     if summary.empty:
@@ -578,14 +600,18 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
                         f"{cut_date:%Y-%m-%d} in {spec['orders']['path']!r}. Check the amount column mapping.")
     optional = cut_tables({name: (loaded[name].frame if name in loaded else None) for name in OPTIONAL_TABLES},
                           cut_date)
+    return Context(params=params, as_of=cut_date, order_lines=lines, orders=orders, customer_summary=summary,
+                   tables=optional, quality=quality, meta=loaded_meta(spec, loaded, found["later_only"]),
+                   export_dir=Path(export_dir) if export_dir else None)
+
+
+def loaded_meta(spec: dict[str, Any], loaded: dict[str, Any], later_only: set[str]) -> dict[str, Any]:
+    """The context's ``meta`` for tables read by the usual loader: fingerprint, files, formats, row counts."""
     files = [Path(s["path"]) for s in spec.values()]
-    meta = {"fingerprint": _fingerprint(files), "files": {n: s["path"] for n, s in spec.items()},
+    return {"fingerprint": _fingerprint(files), "files": {n: s["path"] for n, s in spec.items()},
             "detected": {n: getattr(t, "detected", {}) for n, t in loaded.items()},
             "rows": {n: int(len(t.frame)) for n, t in loaded.items()},
             "customers_after_as_of": sorted(map(str, later_only))}
-    return Context(params=params, as_of=cut_date, order_lines=lines, orders=orders, customer_summary=summary,
-                   tables=optional, quality=quality, meta=meta,
-                   export_dir=Path(export_dir) if export_dir else None)
 
 
 def open_context(raw_params: dict[str, Any] | None = None, *, namespace: dict[str, Any] | None = None,

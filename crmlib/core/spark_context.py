@@ -9,7 +9,10 @@ and per-customer tables, the item sets, and (until every section reads SQL views
 written by Spark as Parquet and read back with pyarrow. docs/SCALING.md states what runs where and the limits.
 
 The optional tables (customers, products, payments, ...) are one row per customer, product or event and are
-read by the usual loader. CSV and Excel order files are refused on Spark (convert them to Parquet first).
+read by the usual loader. So are the order lines when the orders file is CSV or Excel, or when the params ask
+for what only that loader applies (``rates``, ``drop_when``, ``return_when``, a currency column): they are read
+and checked on this process exactly as on DuckDB (same notes, same messages), then handed to Spark as Parquet,
+and orders, the per-customer table and the views are computed on Spark as for a Parquet input.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from crmlib.errors import DataError, ParamsError
 
 log = logging.getLogger(__name__)
 
-#: data.orders keys the Spark loader does not apply (refused with a message rather than ignored)
-UNSUPPORTED_KEYS: tuple[str, ...] = ("rates", "drop_when", "return_when")
+#: data.orders keys only the usual loader applies: with any of them the lines are read by it (see loader_reason)
+LOADER_KEYS: tuple[str, ...] = ("rates", "drop_when", "return_when")
 #: strftime directives and their Spark datetime pattern (read.date_format for dates stored as text)
 _PATTERN = {"%d": "dd", "%m": "MM", "%Y": "yyyy", "%y": "yy", "%H": "HH", "%M": "mm", "%S": "ss", "%%": "%"}
 EXAMPLES = 5
@@ -67,26 +70,29 @@ def spark_pattern(date_format: str) -> str:
 
 
 def orders_source(params: dict[str, Any], params_dir: Path | None) -> Path:
-    """The orders Parquet file or folder; anything else is refused (one message, exit 2)."""
-    spec = params["data"]["orders"]
-    path = context_mod.resolve_data_path(spec["path"], params_dir)
+    """The orders file or folder (a missing one is refused: one message, exit 2)."""
+    path = context_mod.resolve_data_path(params["data"]["orders"]["path"], params_dir)
     if not path.exists():
         raise DataError(f"The orders file {str(path)!r} does not exist. What to do: check data.orders.path in the "
                         "params file (relative to the params file).")
+    return path
+
+
+def loader_reason(spec: dict[str, Any], path: Path) -> str | None:
+    """Why the order lines go through the usual loader on this process (``None``: read and checked on Spark).
+
+    A file that is not Parquet (a CSV or Excel export: one file, which fits one machine), or the params keys
+    only that loader applies (``rates``, ``drop_when``, ``return_when``, ``columns.currency``).
+    """
     is_parquet = path.is_dir() and any(path.rglob("*.parquet")) or path.suffix.lower() == ".parquet"
     if not is_parquet:
-        raise DataError(f"engine: spark reads the order lines from Parquet (a file, or a folder of Parquet files), "
-                        f"but data.orders is {str(path)!r}. What to do: convert it once to Parquet (see "
-                        "docs/SCALING.md, 'Input'), or run with engine: duckdb, which reads CSV and Excel.")
-    for key in UNSUPPORTED_KEYS:
+        return "not_parquet"
+    for key in LOADER_KEYS:
         if spec.get(key):
-            raise ParamsError(f"Params key 'data.orders.{key}' is not applied by the Spark engine. What to do: "
-                              "apply it when writing the Parquet file, or run with engine: duckdb.")
+            return key
     if (spec.get("columns") or {}).get("currency"):
-        raise ParamsError("Params key 'data.orders.columns.currency': the Spark engine does not convert "
-                          "currencies. What to do: convert the amounts when writing the Parquet file, or run "
-                          "with engine: duckdb.")
-    return path
+        return "currency"
+    return None
 
 
 def _mapping(spec: dict[str, Any], header: list[str], path: Path) -> dict[str, str]:
@@ -265,6 +271,11 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     if as_of is not None:
         params = {**params, "as_of": params_mod.normalize({**params, "as_of": as_of})["as_of"]}
     path = orders_source(params, params_dir)
+    reason = loader_reason(params["data"]["orders"], path)
+    loaded_lines = None
+    if reason is not None:  # read and checked before Spark starts: bad input exits 2 without a JVM
+        loaded_lines = context_mod.load_lines(params, params_dir=params_dir)
+        params = loaded_lines["params"]
     try:
         from crmlib.data.spark_engine import SparkEngine
     except ImportError as err:  # pyspark missing
@@ -275,35 +286,13 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
                           "apt-get install openjdk-17-jre-headless. Or use engine: duckdb.")
     with SparkEngine(params.get("spark"), session=session) as eng, \
             tempfile.TemporaryDirectory(prefix="crmlib-spark-") as tmp:
-        typed, quality, found = checked_lines(eng, params, path)
-        if "order_id" not in found["mapping"]:
-            typed = typed.selectExpr("*", "concat(customer_id, '|', date_format(order_date, 'yyyy-MM-dd')) "
-                                     "AS order_id")
-            quality.append({"table": "orders", "column": "order_id", "kind": "order_id_synthesised",
-                            "count": found["rows"], "values": {},
-                            "message": "no order_id column: one order per customer and day"})
-        for col, kind in (("cost", "DOUBLE"), ("quantity", "DOUBLE"), ("product_id", "STRING")):
-            if col not in found["mapping"]:  # the views read every line column (crmlib.data.views.LINE_COLUMNS)
-                typed = typed.selectExpr("*", f"CAST(NULL AS {kind}) AS {col}")
-        eng.register_frame("typed_lines", typed)
-        cut_date, future = analysis_date(eng, params["as_of"], path)
-        if future is not None:
-            quality.append(future)
-        eng.set_as_of(cut_date)
-        after = int(eng.sql("SELECT COUNT(*) AS n FROM typed_lines CROSS JOIN run_params p "
-                            "WHERE order_date > p.as_of").collect()[0]["n"])
-        later_only = [r["customer_id"] for r in eng.sql(
-            "SELECT customer_id FROM typed_lines CROSS JOIN run_params p GROUP BY customer_id "
-            "HAVING MIN(order_date) > MAX(p.as_of) ORDER BY customer_id").collect()] if after else []
-        if after and future is None:
-            quality.append({"table": "orders", "column": "order_date", "kind": "lines_after_as_of", "count": after,
-                            "values": {"as_of": f"{cut_date:%Y-%m-%d}"},
-                            "message": f"{after} order lines after the as-of date {cut_date:%Y-%m-%d} were left out"})
-        lines = eng.materialise_sql("order_lines", "SELECT l.* FROM typed_lines l CROSS JOIN run_params p "
-                                    "WHERE l.order_date <= p.as_of")
-        if lines.isEmpty():
-            raise DataError(f"No order lines on or before the as-of date {cut_date:%Y-%m-%d} in {str(path)!r}. "
-                            "Choose a later as_of (params or --as-of).")
+        if loaded_lines is not None:
+            _register_loaded(eng, loaded_lines["lines"], Path(tmp))
+            lines = eng.materialise_sql("order_lines", "SELECT * FROM loaded_lines")
+            cut_date, quality = loaded_lines["as_of"], loaded_lines["quality"]
+            eng.set_as_of(cut_date)
+        else:
+            lines, cut_date, quality, found, later_only = _spark_lines(eng, params, path)
         eng.materialise("orders", "orders")
         orders = tables.orders_types(eng.fetch_relation("orders").sort_values(
             ["customer_id", "order_date", "order_id"], ignore_index=True))
@@ -313,13 +302,88 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
         on_spark = views.compute_run_views(eng, params, as_of=cut_date, ready=("order_lines", "orders"))
         eng.set_as_of(cut_date)  # the views at earlier dates moved it
         meta_extra: dict[str, Any] = {"engine": "spark", "views_on_spark": sorted(on_spark)}
-        if "product_id" in found["mapping"]:
+        has_products = ("product_id" in loaded_lines["lines"].columns if loaded_lines is not None
+                        else "product_id" in found["mapping"])
+        if has_products:
             meta_extra["cross_sell_itemsets"] = spark_itemsets(eng, params["cross_sell"])
-        order_lines = _lines_to_pandas(lines, Path(tmp))
+        order_lines = loaded_lines["lines"] if loaded_lines is not None else _lines_to_pandas(lines, Path(tmp))
     if summary.empty:
         raise DataError(f"No customer has a purchase (an order with a positive net amount) on or before "
                         f"{cut_date:%Y-%m-%d} in {str(path)!r}. Check the amount column mapping.")
     params = {**params, "as_of": cut_date.strftime("%Y-%m-%d")}
+    if loaded_lines is not None:
+        loaded, spec = loaded_lines["loaded"], loaded_lines["spec"]
+        meta = context_mod.loaded_meta(spec, loaded, loaded_lines["later_only"])
+        meta["detected"]["orders"] = {**meta["detected"].get("orders", {}), "engine": "spark", "loader": reason}
+        optional = context_mod.cut_tables({name: (loaded[name].frame if name in loaded else None)
+                                           for name in context_mod.OPTIONAL_TABLES}, cut_date)
+        ctx = context_mod.Context(params=params, as_of=cut_date, order_lines=order_lines, orders=orders,
+                                  customer_summary=summary, tables=optional, quality=quality,
+                                  meta={**meta, **meta_extra}, export_dir=Path(export_dir) if export_dir else None)
+        ctx.keep_views(on_spark)
+        return ctx
+    return _parquet_context(params, params_dir, path, quality=quality, found=found, later_only=later_only,
+                            order_lines=order_lines, orders=orders, summary=summary, cut_date=cut_date,
+                            meta_extra=meta_extra, on_spark=on_spark, export_dir=export_dir)
+
+
+def _register_loaded(eng: Any, lines: pd.DataFrame, folder: Path) -> None:
+    """Write the loader's validated lines as Parquet (dates as dates, the optional line columns present) and
+    register them on Spark as ``loaded_lines``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crmlib.data import views
+
+    table = pa.Table.from_pandas(views.with_line_columns(lines), preserve_index=False)
+    at = table.schema.get_field_index("order_date")
+    table = table.set_column(at, "order_date", table.column(at).cast(pa.date32()))
+    target = folder / "loaded_lines.parquet"
+    pq.write_table(table, target)
+    eng.register_frame("loaded_lines", eng.frame(target))
+
+
+def _spark_lines(eng: Any, params: dict[str, Any], path: Path) -> tuple[Any, pd.Timestamp, list[dict[str, Any]],
+                                                                          dict[str, Any], list[str]]:
+    """Read and check the Parquet order lines on Spark, cut them at the analysis date and keep them as
+    ``order_lines``; return them, the date, the notes, the facts found and the customers only seen later."""
+    typed, quality, found = checked_lines(eng, params, path)
+    if "order_id" not in found["mapping"]:
+        typed = typed.selectExpr("*", "concat(customer_id, '|', date_format(order_date, 'yyyy-MM-dd')) "
+                                 "AS order_id")
+        quality.append({"table": "orders", "column": "order_id", "kind": "order_id_synthesised",
+                        "count": found["rows"], "values": {},
+                        "message": "no order_id column: one order per customer and day"})
+    for col, kind in (("cost", "DOUBLE"), ("quantity", "DOUBLE"), ("product_id", "STRING")):
+        if col not in found["mapping"]:  # the views read every line column (crmlib.data.views.LINE_COLUMNS)
+            typed = typed.selectExpr("*", f"CAST(NULL AS {kind}) AS {col}")
+    eng.register_frame("typed_lines", typed)
+    cut_date, future = analysis_date(eng, params["as_of"], path)
+    if future is not None:
+        quality.append(future)
+    eng.set_as_of(cut_date)
+    after = int(eng.sql("SELECT COUNT(*) AS n FROM typed_lines CROSS JOIN run_params p "
+                        "WHERE order_date > p.as_of").collect()[0]["n"])
+    later_only = [r["customer_id"] for r in eng.sql(
+        "SELECT customer_id FROM typed_lines CROSS JOIN run_params p GROUP BY customer_id "
+        "HAVING MIN(order_date) > MAX(p.as_of) ORDER BY customer_id").collect()] if after else []
+    if after and future is None:
+        quality.append({"table": "orders", "column": "order_date", "kind": "lines_after_as_of", "count": after,
+                        "values": {"as_of": f"{cut_date:%Y-%m-%d}"},
+                        "message": f"{after} order lines after the as-of date {cut_date:%Y-%m-%d} were left out"})
+    lines = eng.materialise_sql("order_lines", "SELECT l.* FROM typed_lines l CROSS JOIN run_params p "
+                                "WHERE l.order_date <= p.as_of")
+    if lines.isEmpty():
+        raise DataError(f"No order lines on or before the as-of date {cut_date:%Y-%m-%d} in {str(path)!r}. "
+                        "Choose a later as_of (params or --as-of).")
+    return lines, cut_date, quality, found, later_only
+
+
+def _parquet_context(params: dict[str, Any], params_dir: Path | None, path: Path, *, quality: list[dict[str, Any]],
+                     found: dict[str, Any], later_only: list[str], order_lines: pd.DataFrame, orders: pd.DataFrame,
+                     summary: pd.DataFrame, cut_date: pd.Timestamp, meta_extra: dict[str, Any],
+                     on_spark: dict[str, pd.DataFrame], export_dir: Path | None) -> context_mod.Context:
+    """The context of a Parquet input checked on Spark, with the optional tables read by the usual loader."""
     loaded = _load_optional(params, params_dir, order_customers=orders["customer_id"])
     quality += [context_mod._note_dict(note) | {"table": name} for name, table in loaded.items()
                 for note in table.notes]
@@ -376,4 +440,4 @@ def _load_optional(params: dict[str, Any], params_dir: Path | None, *,
     return loaded
 
 
-__all__ = ["build_context", "checked_lines", "spark_itemsets", "spark_pattern", "orders_source"]
+__all__ = ["build_context", "checked_lines", "loader_reason", "spark_itemsets", "spark_pattern", "orders_source"]

@@ -9,7 +9,7 @@ import pytest
 from crmlib.core import params as params_mod
 from crmlib.core import spark_context
 from crmlib.data import tables
-from crmlib.errors import DataError, ParamsError
+from crmlib.errors import DataError
 
 pytestmark = pytest.mark.spark
 
@@ -94,7 +94,8 @@ def test_a_mapped_column_missing_from_the_file_is_named(tmp_path, spark_session)
         spark_context.build_context(_params(path), session=spark_session)
 
 
-def test_rules_spark_does_not_apply_are_refused(tmp_path):
+def test_rules_only_the_loader_applies_send_a_parquet_through_it(tmp_path, spark_session):
     path = _file(tmp_path, _lines())
-    with pytest.raises(ParamsError, match=r"'data\.orders\.drop_when' is not applied by the Spark engine"):
-        spark_context.build_context(_params(path, drop_when={"Bolge": ["c"]}))
+    ctx = spark_context.build_context(_params(path, drop_when={"Bolge": ["c"]}), session=spark_session)
+    assert ctx.meta["detected"]["orders"]["loader"] == "drop_when" and ctx.meta["engine"] == "spark"
+    assert set(ctx.customer_summary["customer_id"]) == {"C1", "C2"}  # C3's only line (Bolge c) is dropped
