@@ -54,11 +54,18 @@ def test_the_cli_refuses_an_unknown_engine_flag(capsys):
     assert "invalid choice: 'flink'" in capsys.readouterr().err
 
 
-def test_spark_refuses_a_csv_orders_file_with_one_message(sample_params, capsys):
-    assert main(["run", str(sample_params), "--engine", "spark", "--only", "segmentation"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "engine: spark reads the order lines from Parquet" in err[0]
-    assert "orders.csv" in err[0] and "engine: duckdb" in err[0]
+def test_spark_checks_a_csv_orders_file_with_the_usual_loader_before_starting(tmp_path, capsys):
+    """A CSV orders file on Spark is read by the usual loader first: bad input exits 2 with DuckDB's message,
+    before any Spark session starts."""
+    (tmp_path / "orders.csv").write_text("customer_id;order_date;amount\nC1;2026-01-05;10\nC2;2026-01-06;abc\n",
+                                         encoding="utf-8")
+    path = tmp_path / "p.yaml"
+    path.write_text("data: {orders: orders.csv}\n", encoding="utf-8")
+    assert main(["run", str(path), "--engine", "duckdb", "--out", str(tmp_path / "duck")]) == 2
+    duck = capsys.readouterr().err.strip().splitlines()
+    assert main(["run", str(path), "--engine", "spark", "--out", str(tmp_path / "spark")]) == 2
+    spark = capsys.readouterr().err.strip().splitlines()
+    assert len(spark) == 1 and spark == duck and "orders.csv" in spark[0] and "'abc'" in spark[0]
 
 
 def test_the_default_path_runs_without_pyspark():
