@@ -9,6 +9,7 @@ tree within a second, so nothing is left behind.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
+log = logging.getLogger(__name__)
 
 
 def kill_tree(pid: int, *, timeout: float = 3.0, include_self: bool = True) -> None:
@@ -52,17 +55,31 @@ def _watch_parent(parent_pid: int) -> None:
     os._exit(143)
 
 
+#: jupyter_client's error when a kernel process ends before answering its first request (seen on a loaded
+#: machine when two kernels start at once); nothing of the notebook has run then
+KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
+#: how many times such a kernel is started again
+START_RETRIES = 1
+
+
 def execute(job: dict[str, Any]) -> dict[str, Any]:
     """Execute one notebook with papermill; never raises (a failure is a result)."""
     import papermill as pm
 
     started = time.perf_counter()
     try:
-        pm.execute_notebook(job["source"], job["target"], parameters=job["parameters"], progress_bar=False,
-                            log_output=False, cwd=job["cwd"], kernel_name=job["kernel"],
-                            start_timeout=300,  # a busy machine starts kernels slowly
-                            # the kernel listens on loopback only; its start-up chatter is not for readers
-                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        for attempt in range(1 + START_RETRIES):
+            try:
+                pm.execute_notebook(job["source"], job["target"], parameters=job["parameters"], progress_bar=False,
+                                    log_output=False, cwd=job["cwd"], kernel_name=job["kernel"],
+                                    start_timeout=300,  # a busy machine starts kernels slowly
+                                    # the kernel listens on loopback only; its start-up chatter is not for readers
+                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                break
+            except RuntimeError as err:  # the kernel died while starting: no cell ran, so starting again is safe
+                if KERNEL_START_FAILED not in str(err) or attempt == START_RETRIES:
+                    raise
+                log.warning("%s: the kernel died while starting; starting it again", Path(job["source"]).stem)
         return {"status": "ok", "seconds": time.perf_counter() - started, "error": ""}
     except pm.PapermillExecutionError as err:
         return {"status": "failed", "seconds": time.perf_counter() - started,
