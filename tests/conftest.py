@@ -39,6 +39,14 @@ def sample_params(sample_dir, tmp_path_factory) -> Path:
     return write_sample_params(sample_dir, tmp_path_factory.mktemp("params") / "sample.yaml")
 
 
+def context_from(params_file: Path, export_dir: Path | None = None):
+    """A run context built from ``params_file`` (its data paths relative to it), writing exports to ``export_dir``."""
+    from crmlib.core import params
+    from crmlib.core.context import build_context
+
+    return build_context(params.load(params_file), params_dir=params_file.parent, export_dir=export_dir)
+
+
 @pytest.fixture(scope="session")
 def sample_ctx(sample_params):
     """The run context built on the sample at its as-of date (the last order)."""

@@ -7,21 +7,14 @@ import pytest
 
 from crmlib.churn import report as churn_report
 from crmlib.report import i18n
-from tests.conftest import write_sample_params
+from tests.conftest import context_from, write_sample_params
 from tests.thin.cuts import make_cut
-
-
-def _context(params_file, export_dir):
-    from crmlib.core import params
-    from crmlib.core.context import build_context
-
-    return build_context(params.load(params_file), params_dir=params_file.parent, export_dir=export_dir)
 
 
 @pytest.fixture(scope="module")
 def analysed(sample_params, tmp_path_factory):
     exports = tmp_path_factory.mktemp("churn_exports")
-    ctx = _context(sample_params, exports)
+    ctx = context_from(sample_params, exports)
     return ctx, churn_report.analyse(ctx), exports
 
 
@@ -60,7 +53,7 @@ def test_every_table_column_has_a_unit_or_text(analysed):
 
 def test_a_thin_history_gives_empty_sections_not_errors(sample_dir, tmp_path):
     cut = make_cut(sample_dir, tmp_path / "data", "days_30")
-    ctx = _context(write_sample_params(cut, tmp_path / "thin.yaml"), None)
+    ctx = context_from(write_sample_params(cut, tmp_path / "thin.yaml"), None)
     res = churn_report.analyse(ctx)
     assert len(res.risk) == len(ctx.customer_summary) > 0
     assert res.method == "points" and not res.has_backtest

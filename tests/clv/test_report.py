@@ -9,21 +9,14 @@ import pytest
 
 from crmlib.clv import report as clv_report
 from crmlib.report import i18n
-from tests.conftest import write_sample_params
+from tests.conftest import context_from, write_sample_params
 from tests.thin.cuts import make_cut
-
-
-def _context(params_file, export_dir):
-    from crmlib.core import params
-    from crmlib.core.context import build_context
-
-    return build_context(params.load(params_file), params_dir=params_file.parent, export_dir=export_dir)
 
 
 @pytest.fixture(scope="module")
 def analysed(sample_params, tmp_path_factory):
     exports = tmp_path_factory.mktemp("clv_exports")
-    ctx = _context(sample_params, exports)
+    ctx = context_from(sample_params, exports)
     return ctx, clv_report.analyse(ctx), exports
 
 
@@ -57,7 +50,7 @@ def test_every_table_column_has_a_unit_or_text(analysed):
 
 def test_without_repeat_purchases_the_result_says_why_and_shows_value_to_date(sample_dir, tmp_path):
     cut = make_cut(sample_dir, tmp_path / "data", "one_time")
-    ctx = _context(write_sample_params(cut, tmp_path / "thin.yaml"), None)
+    ctx = context_from(write_sample_params(cut, tmp_path / "thin.yaml"), None)
     res = clv_report.analyse(ctx)
     assert not res.has_model and len(res.problem) == 1 and res.summary == []
     assert 0 < len(res.value_to_date) <= res.top_n

@@ -8,21 +8,14 @@ import yaml
 
 from crmlib.cross_sell import report as xsell_report
 from crmlib.report import i18n
-from tests.conftest import write_sample_params
+from tests.conftest import context_from, write_sample_params
 from tests.thin.cuts import make_cut
-
-
-def _context(params_file, export_dir):
-    from crmlib.core import params
-    from crmlib.core.context import build_context
-
-    return build_context(params.load(params_file), params_dir=params_file.parent, export_dir=export_dir)
 
 
 @pytest.fixture(scope="module")
 def analysed(sample_params, tmp_path_factory):
     exports = tmp_path_factory.mktemp("xsell_exports")
-    ctx = _context(sample_params, exports)
+    ctx = context_from(sample_params, exports)
     return ctx, xsell_report.analyse(ctx), exports
 
 
@@ -66,7 +59,7 @@ def test_without_product_ids_the_report_is_one_sentence(sample_dir, tmp_path):
     raw = yaml.safe_load(params.read_text(encoding="utf-8"))
     raw["data"]["orders"]["columns"].pop("product_id")
     params.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    ctx = _context(params, tmp_path / "exports")
+    ctx = context_from(params, tmp_path / "exports")
     res = xsell_report.analyse(ctx)
     assert not res.has_products and res.missing == ["product_id"] and res.summary == []
     for frame in (res.rules, res.top_rules, res.bundles, res.next_best, res.premium, res.preseason,
