@@ -51,16 +51,6 @@ MONTHLY_COLUMNS: tuple[str, ...] = tuple(KPI_UNITS)
 
 
 # -- labels and tables ------------------------------------------------------------------------------------
-def _value(x: float, unit: str, lang: str, currency: str) -> str:
-    if unit == "money":
-        return fmt.money(x, lang, currency)
-    if unit == "pct":
-        return fmt.pct(x, lang)
-    if unit == "points":
-        return fmt.number(x, lang, 1)
-    return fmt.number(x, lang)
-
-
 def worse_sentence(worse: pd.DataFrame, *, lang: str, currency: str, limit: int = 5) -> str:
     """One summary sentence naming what got worse ("NPS 6.6 → 3.7, ..."), or that nothing did."""
     if worse.empty:
@@ -68,8 +58,8 @@ def worse_sentence(worse: pd.DataFrame, *, lang: str, currency: str, limit: int 
     parts = []
     for _, r in worse.head(limit).iterrows():
         parts.append(i18n.t(f"ov.worse.item.{r['item']}", lang, label=r["label"],
-                            previous=_value(r["previous"], r["unit"], lang, currency),
-                            current=_value(r["current"], r["unit"], lang, currency)))
+                            previous=format_kpi(r["previous"], r["unit"], lang=lang, currency=currency),
+                            current=format_kpi(r["current"], r["unit"], lang=lang, currency=currency)))
     days = sorted({int(d) for d in worse["days"]})
     return i18n.t("ov.worse.some", lang, items="; ".join(parts), days=" / ".join(str(d) for d in days))
 
@@ -81,11 +71,14 @@ def left_out_table(left_out: pd.DataFrame, *, lang: str) -> pd.DataFrame:
 
 
 def format_kpi(value: float, unit: str, *, lang: str, currency: str) -> str:
-    """One KPI value as text in the report's conventions (``unit`` from :data:`KPI_UNITS`)."""
+    """One KPI value as text in the report's conventions (``unit`` from :data:`KPI_UNITS`, or ``points``
+    and ``count`` of the changes since the last run)."""
     if unit == "money":
         return fmt.money(value, lang, currency)
     if unit == "pct":
         return fmt.pct(value, lang)
+    if unit == "points":
+        return fmt.number(value, lang, 1)
     if unit == "number":
         return fmt.number(value, lang, 2)
     return fmt.number(value, lang)
