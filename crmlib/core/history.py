@@ -75,21 +75,10 @@ def forget_runs(db_path: Path, ids: set[str]) -> None:
     db_path = Path(db_path)
     if not db_path.exists() or not ids:
         return
-    mode = db_path.stat().st_mode & 0o777
-    tmp = db_path.with_name(db_path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    shutil.copyfile(db_path, tmp)
-    con = duckdb.connect(str(tmp))
-    try:
+    with rewrite(db_path, file_mode=db_path.stat().st_mode & 0o777) as con:
         con.execute(RUNS_DDL)
         for run_id in sorted(ids):
             con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
-    os.chmod(tmp, mode)
-    os.replace(tmp, db_path)
 
 
 @contextlib.contextmanager
