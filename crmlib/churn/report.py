@@ -210,8 +210,9 @@ def summary_lines(risk: pd.DataFrame, at_risk: pd.DataFrame, *, lang: str, curre
                             won=fmt.number(won, lang), n=fmt.number(n, lang)))
     else:
         lines.append(i18n.t("churn.summary.first_run", lang))
-    lines.append(i18n.t("churn.summary.lapsed", lang, n=fmt.number(int(lapsed.sum()), lang),
-                        lapsed_days=params["lapsed_days"]))
+    if lapsed.any():  # nobody lapsed (a short history): nothing to say
+        lines.append(i18n.t("churn.summary.lapsed", lang, n=fmt.number(int(lapsed.sum()), lang),
+                            lapsed_days=params["lapsed_days"]))
     ready = readiness("churn", risk.attrs["readiness"]) if risk.attrs.get("readiness") else None
     if method == "points" and ready is not None and not ready.ready:
         lines.append(describe(ready, lang, key="churn.summary.points_needs", days=h))

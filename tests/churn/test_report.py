@@ -61,3 +61,5 @@ def test_a_thin_history_gives_empty_sections_not_errors(sample_dir, tmp_path):
     for frame in (res.backtest, res.calibration, res.winback_by_reason, res.control_by_reason, res.call_list):
         assert isinstance(frame, pd.DataFrame)
     assert not res.has_calibration and not res.has_control
+    # a month of history has no lapsed customer: the summary does not say "another 0 customers ... lapsed"
+    assert not any("lapsed" in line for line in res.summary)
