@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +78,7 @@ def export_table(risk: pd.DataFrame, signals: pd.DataFrame, next_orders: pd.Data
     if with_reasons.any():  # plain dicts of the rows with reasons: iterrows would build a Series per customer
         rows = sig.loc[out.loc[with_reasons, "customer_id"], [c for c in REASON_VALUES if c in sig]]
         out.loc[with_reasons, "reasons_text"] = reason_sentences_many(  # params resolved once, not per customer
-            out.loc[with_reasons, "reasons"].tolist(), rows.to_dict("records"), lang, params=_params(params))
+            out.loc[with_reasons, "reasons"].tolist(), rows, lang, params=_params(params))
     out[["value_at_stake", "rank"]] = risk[["value_at_stake", "rank"]]
     out = out.join(extras, on="customer_id")
     if next_orders is not None:
@@ -252,19 +252,117 @@ REASON_VALUES: tuple[str, ...] = ("usual_gap_days", "days_since_last_order", "or
                                   "contacts_unanswered", "tickets_recent", "tickets_open", "expected_orders")
 
 
-def reason_sentences_many(codes: Sequence[str], rows: Sequence[Mapping[str, Any]], lang: str, *,
-                          params: Mapping[str, Any]) -> list[str]:
-    """:func:`reason_sentences` of many customers (``params`` complete): each distinct combination of codes
-    and quoted values is worded once (many customers share one: days are whole, counts small)."""
-    memo: dict[tuple, str] = {}
-    out = []
-    for code, row in zip(codes, rows, strict=True):
-        key = (code, *(None if (v := row.get(f)) is None or v != v else v for f in REASON_VALUES))
-        text = memo.get(key)
-        if text is None:
-            text = memo[key] = reason_sentences(code, row, lang, params=params)
-        out.append(text)
+def _format_many(values: np.ndarray, key: Callable[[float], float], word: Callable[[float], str]) -> np.ndarray:
+    """``word(x)`` of each value (``"–"`` where missing), worded once per distinct ``key(x)``: ``word`` must
+    depend on ``key(x)`` alone (the rounded value it shows)."""
+    out = np.full(len(values), "–", dtype=object)
+    known = ~np.isnan(values)
+    if known.any():
+        distinct, inverse = np.unique(values[known], return_inverse=True)
+        memo: dict[float, str] = {}
+        texts = np.empty(len(distinct), dtype=object)
+        for i, x in enumerate(distinct.tolist()):
+            k = key(x)
+            text = memo.get(k)
+            texts[i] = memo[k] = word(x) if text is None else text
+        out[known] = texts[np.asarray(inverse).ravel()]
     return out
+
+
+def _numbers(values: np.ndarray, lang: str, digits: int = 0) -> np.ndarray:
+    """:func:`crmlib.report.formatting.number` of many values (each rounded value formatted once)."""
+    return _format_many(values, lambda x: round(x, digits) + 0.0, lambda x: fmt.number(x, lang, digits))
+
+
+def _percents(values: np.ndarray, lang: str, digits: int = 0) -> np.ndarray:
+    """:func:`crmlib.report.formatting.pct` of many shares (each rounded percentage formatted once)."""
+    return _format_many(values, lambda x: round(100 * x, digits) + 0.0, lambda x: fmt.pct(x, lang, digits))
+
+
+def _sentences(keys: np.ndarray, kwargs: Mapping[str, np.ndarray], lang: str) -> np.ndarray:
+    """``i18n.t(key, lang, **kwargs)`` row by row, each distinct combination worded once."""
+    names = list(kwargs)
+    memo: dict[tuple, str] = {}
+    out = np.empty(len(keys), dtype=object)
+    for i, combo in enumerate(zip(keys, *kwargs.values(), strict=True)):
+        text = memo.get(combo)
+        if text is None:
+            text = memo[combo] = i18n.t(combo[0], lang, **dict(zip(names, combo[1:], strict=True)))
+        out[i] = text
+    return out
+
+
+def _reason_part(code: str, values: pd.DataFrame, lang: str, p: Mapping[str, Any]) -> np.ndarray:
+    """The sentence of reason ``code`` for each row of ``values`` (signal values), as :func:`reason_sentences`
+    words it."""
+    def v(column: str) -> np.ndarray:
+        return values[column].to_numpy(dtype=float) if column in values.columns else np.full(len(values), np.nan)
+
+    key = np.full(len(values), f"churn.reason.{code}", dtype=object)
+    if code in ("overdue", "no_order"):
+        gap = v("usual_gap_days")
+        kw = {"gap": _numbers(gap, lang), "days": _numbers(v("days_since_last_order"), lang)}
+        if code == "overdue":
+            daily = ~np.isnan(gap) & (np.round(gap) <= 1)
+            key[daily] = "churn.reason.overdue_daily"
+    elif code == "frequency_drop":
+        kw = {"recent": _numbers(v("orders_recent"), lang), "previous": _numbers(v("orders_previous"), lang),
+              "window": np.full(len(key), p["frequency_window_days"], dtype=object)}
+    elif code == "aov_drop":
+        kw = {"pct": _percents(-v("aov_change"), lang), "k": np.full(len(key), p["aov_recent_orders"], dtype=object)}
+    elif code == "late_payments":
+        kw = {"late": _numbers(v("invoices_late"), lang), "n": _numbers(v("invoices_recent"), lang),
+              "days": _numbers(v("days_late_mean"), lang)}
+    elif code == "unanswered_outreach":
+        kw = {"n": _numbers(v("contacts_unanswered"), lang),
+              "window": np.full(len(key), p["contacts_window_days"], dtype=object)}
+    elif code == "complaints":
+        kw = {"recent": _numbers(v("tickets_recent"), lang), "open": _numbers(v("tickets_open"), lang),
+              "window": np.full(len(key), p["tickets_window_days"], dtype=object)}
+    else:  # low_expected_orders
+        n = v("expected_orders")
+        none = n < 0.05
+        key[none] = "churn.reason.low_expected_orders_none"
+        kw = {"n": np.where(none, None, _numbers(n, lang, 1)),
+              "horizon": np.full(len(key), p["horizon_days"], dtype=object)}
+    return _sentences(key, kw, lang)
+
+
+def reason_sentences_many(codes: Sequence[str], values: pd.DataFrame | Sequence[Mapping[str, Any]], lang: str, *,
+                          params: Mapping[str, Any]) -> list[str]:
+    """:func:`reason_sentences` of many customers (``params`` complete; ``values``: their signal rows, a frame
+    or one mapping per customer, in the order of ``codes``): each distinct value is formatted once and each
+    distinct sentence worded once."""
+    codes = list(codes)
+    if not isinstance(values, pd.DataFrame):
+        values = pd.DataFrame.from_records(list(values), index=range(len(codes)))
+    n = len(codes)
+    inverse, combos = pd.factorize(pd.Series(codes, dtype=object).fillna(""))
+    lists = []
+    for combo in combos:
+        listed = [c for c in str(combo).split(";") if c]
+        if "overdue" in listed:  # its sentence already says how long nothing was ordered
+            listed = [c for c in listed if c != "no_order"]
+        for c in listed:
+            if c not in SIGNALS:
+                raise ParamsError(f"Unknown churn reason code {c!r}; known: {', '.join(SIGNALS)}.")
+        lists.append(listed)
+    parts: dict[str, np.ndarray] = {}
+    for code in SIGNALS:
+        with_code = [i for i, listed in enumerate(lists) if code in listed]
+        if with_code:
+            rows = np.flatnonzero(np.isin(inverse, with_code))
+            parts[code] = np.empty(n, dtype=object)
+            parts[code][rows] = _reason_part(code, values.iloc[rows], lang, params)
+    out = np.full(n, "", dtype=object)
+    for i, listed in enumerate(lists):
+        if listed:
+            at = np.flatnonzero(inverse == i)
+            text = parts[listed[0]][at]
+            for code in listed[1:]:
+                text = text + "; " + parts[code][at]
+            out[at] = text
+    return out.tolist()
 
 
 def reason_sentences(codes: str | Sequence[str], values: Mapping[str, Any], lang: str, *,

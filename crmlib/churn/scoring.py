@@ -151,7 +151,7 @@ def snapshot_signals(orders: pd.DataFrame, *, as_of: pd.Timestamp,
 def no_purchase_between(orders: pd.DataFrame, ids: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
     """True where customer ``ids`` made no purchase in (start, end] (``orders``: customer_id, order_date,
     amount, optional is_purchase): the churn label."""
-    buys = purchases(orders, end)
+    buys = cs.purchase_rows(orders, end)  # which customers bought, not in which order: no sort
     active = set(buys.loc[buys["order_date"] > start, "customer_id"].astype(str))
     return ~ids.astype(str).isin(active).to_numpy()
 

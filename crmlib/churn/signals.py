@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.stats import norm
 
 from crmlib.data.frames import require_columns
@@ -33,18 +35,29 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def purchases(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Purchase orders (net amount > 0) dated on or before ``as_of``.
-
-    Required columns: ``customer_id``, ``order_date``, ``amount``; ``is_purchase`` is used when present.
-    """
+def purchase_rows(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The rows of :func:`purchases`, in the orders' order (unsorted)."""
     require_columns(orders, ("customer_id", "order_date", "amount"), "orders")
     keep = orders["order_date"] <= as_of
     keep &= orders["is_purchase"].astype(bool) if "is_purchase" in orders.columns else orders["amount"] > 0
     cols = ["customer_id", "order_date", "amount"] + (["order_id"] if "order_id" in orders.columns else [])
     out = orders.loc[keep, cols].copy()
     out["order_date"] = pd.to_datetime(out["order_date"]).dt.normalize()
-    return out.sort_values(["customer_id", "order_date"] + cols[3:], kind="mergesort").reset_index(drop=True)
+    return out
+
+
+def purchases(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Purchase orders (net amount > 0) dated on or before ``as_of``, sorted by customer, day and order.
+
+    Required columns: ``customer_id``, ``order_date``, ``amount``; ``is_purchase`` is used when present.
+    """
+    out = purchase_rows(orders, as_of)
+    keys = ["customer_id", "order_date"] + (["order_id"] if "order_id" in out.columns else [])
+    # Arrow's stable sort: the order of pandas' mergesort on these keys (strings by code point, missing
+    # last) without factorizing every text column first
+    table = pa.table({k: pa.array(out[k], from_pandas=True) for k in keys})
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]).to_numpy()
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _days(delta: pd.Series) -> pd.Series:
