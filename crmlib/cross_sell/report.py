@@ -23,6 +23,7 @@ from crmlib.cross_sell.rules import (
     data_readiness,
     evaluate,
     frequent_itemsets,
+    isin,
     join_items,
     merged_params,
     premium_alternatives,
@@ -114,7 +115,7 @@ def selling_only(frame: pd.DataFrame | None, lapsed_ids: set[str]) -> pd.DataFra
     win-back list is the lapsed customers')."""
     if frame is None or not lapsed_ids:
         return frame
-    return frame.loc[~frame["customer_id"].astype(str).isin(lapsed_ids)].reset_index(drop=True)
+    return frame.loc[~isin(frame["customer_id"].astype(str), lapsed_ids)].reset_index(drop=True)
 
 
 def reason_text(recs: pd.DataFrame, *, lang: str, products: pd.DataFrame | None = None) -> pd.Series:
