@@ -63,6 +63,9 @@ class Practice:
     exports: tuple[Export, ...] = ()
     #: key prefixes of its catalogue (``churn.``, ``xsell.``); its tables' headers are ``<ns>.col.<column>``
     namespaces: tuple[str, ...] = ()
+    #: the share of a run's notebook time its section takes on large data (measured on 10M order lines);
+    #: the runner starts the longest notebooks first when the reports folder has no earlier run to go by
+    cost: float = 1.0
 
     @property
     def package(self) -> str:
@@ -77,11 +80,11 @@ class Practice:
 
 PRACTICES: tuple[Practice, ...] = (
     Practice(
-        name="overview", namespaces=("ov", "kpi"), notebook="00_overview", params_section=None,
+        name="overview", cost=7, namespaces=("ov", "kpi"), notebook="00_overview", params_section=None,
         catalogues=("messages.yaml", "kpi_messages.yaml"),
     ),
     Practice(
-        name="segmentation", namespaces=("seg",), notebook="01_segmentation", params_section="segmentation",
+        name="segmentation", cost=6, namespaces=("seg",), notebook="01_segmentation", params_section="segmentation",
         needs=("segments",),
         provides={"segments": Provider(build="crmlib.segmentation.rfm:segment_table")},
         exports=(
@@ -92,7 +95,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="churn", namespaces=("churn",), notebook="02_churn_early_warning", params_section="churn",
+        name="churn", cost=32, namespaces=("churn",), notebook="02_churn_early_warning", params_section="churn",
         needs=("clv_model",),
         exports=(
             Export("churn_risk.csv", en="Every active customer's churn risk and reasons",
@@ -112,7 +115,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="clv", namespaces=("clv",), notebook="03_lifetime_value", params_section="clv",
+        name="clv", cost=31, namespaces=("clv",), notebook="03_lifetime_value", params_section="clv",
         needs=("clv_model", "segments"),
         provides={"clv_model": Provider(build="crmlib.clv.model:fit_for_run",
                                         restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True)},
@@ -124,7 +127,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="cross_sell", namespaces=("xsell",), notebook="04_cross_sell", params_section="cross_sell",
+        name="cross_sell", cost=48, namespaces=("xsell",), notebook="04_cross_sell", params_section="cross_sell",
         exports=(
             Export("cross_sell.csv", en="Product suggestions per customer", tr="Müşteri başına ürün önerileri"),
             Export("association_rules.csv", en="Products bought together (all rules)",
@@ -135,7 +138,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="loyalty", namespaces=("loy",), notebook="05_loyalty_and_service", params_section="loyalty",
+        name="loyalty", cost=6, namespaces=("loy",), notebook="05_loyalty_and_service", params_section="loyalty",
         exports=(
             Export("discount_upsell.csv", en="Customers close to the next volume-discount tier",
                    tr="Bir sonraki hacim indirimi kademesine yakın müşteriler"),
@@ -149,7 +152,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="service", namespaces=("svc",), notebook="05_loyalty_and_service", params_section="service",
+        name="service", cost=4, namespaces=("svc",), notebook="05_loyalty_and_service", params_section="service",
         exports=(
             Export("open_complaints.csv", en="Open complaints, oldest first",
                    tr="Açık şikâyetler, en eskiden başlayarak"),
@@ -186,6 +189,14 @@ def practice(name: str) -> Practice:
 def notebooks() -> tuple[str, ...]:
     """Every notebook stem, in run order (a notebook may show several practices)."""
     return tuple(sorted({p.notebook for p in PRACTICES}))
+
+
+def notebook_costs() -> dict[str, float]:
+    """``{notebook stem: expected share of the run's notebook time}`` (its practices' ``cost`` summed)."""
+    costs: dict[str, float] = {}
+    for p in PRACTICES:
+        costs[p.notebook] = costs.get(p.notebook, 0.0) + p.cost
+    return costs
 
 
 def params_sections() -> dict[str, str]:

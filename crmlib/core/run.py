@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -255,34 +256,24 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
         timings["prepare"] = time.perf_counter() - step
 
         step = time.perf_counter()
-        results = _execute_all(stems, notebooks_dir, build, work, export_dir, params, params_path, workers,
-                               progress, limit=limit)
-        timings["notebooks"] = time.perf_counter() - step
-
-        step = time.perf_counter()
         footer = i18n.t("run.footer", lang, as_of=formatting.date(ctx.as_of, lang), run_id=run_id,
                         fingerprint=ctx.meta.get("fingerprint", ""))
-        for stem in stems:
-            result = results[stem]
-            title = i18n.t(f"nb.{stem}", lang)
-            result.update(title=title, html=f"{stem}.html")
-            if result["status"] == "ok":
-                try:
-                    render.render_html(build / f"{stem}.ipynb", build / f"{stem}.html", title=title, lang=lang,
-                                       footer=footer, links=render.run_links(lang))
-                    continue
-                except Exception as err:
-                    result.update(status="failed", error=f"rendering failed: {type(err).__name__}: {err}")
-            executed = build / f"{stem}.ipynb"
-            minutes = formatting.number(limit, lang, digits=0 if float(limit).is_integer() else 2)
-            error = (i18n.t("run.stopped_after", lang, minutes=minutes)
-                     if result.get("timed_out") else result["error"])
-            render.render_failure(executed if executed.exists() and not result.get("timed_out") else None,
-                                  build / f"{stem}.html", title=title, lang=lang, error=error,
-                                  links=render.run_links(lang))
+        rendering = [0.0]
+
+        def page(stem: str, result: dict) -> None:  # each page is rendered while the other notebooks still run
+            began = time.perf_counter()
+            _render_page(build, stem, result, lang=lang, footer=footer, limit=limit)
+            rendering[0] += time.perf_counter() - began
+
+        order = schedule(stems, catalog.list_runs(root), workers=workers)
+        results = _execute_all(order, notebooks_dir, build, work, export_dir, params, params_path, workers,
+                               progress, limit=limit, finished=page)
+        timings["notebooks"] = time.perf_counter() - step - rendering[0]
+
+        step = time.perf_counter()
         export_failures = _assemble_exports(work / "context" / "staging", export_dir, lang=lang, currency=ctx.currency,
                                             max_rows=params["report"].get("max_list_rows"))
-        timings["render_and_exports"] = time.perf_counter() - step
+        timings["render_and_exports"] = time.perf_counter() - step + rendering[0]
 
         staged = _staged_history(work / "context" / "staging" / "history", export_failures)
         shutil.rmtree(work)
@@ -385,13 +376,57 @@ def _worker_job(stem: str, notebooks_dir: Path, build: Path, work: Path, paramet
     return job
 
 
+def schedule(stems: list[str], runs: list[dict[str, Any]], *, workers: int = 2) -> list[str]:
+    """The order to start the notebooks in: the longest first, so that the last to finish starts early.
+
+    A notebook's expected time is its time in the newest earlier run of the reports folder (``runs``, newest
+    first, as :func:`crmlib.core.catalog.list_runs` gives them) that ran it; without one, its practices' share
+    in the registry (measured on large data). Ties keep the registry's order. With one worker the order
+    does not change the run's length, and the registry's order is kept.
+    """
+    if workers <= 1 or len(stems) <= 1:
+        return list(stems)
+    costs = registry.notebook_costs()
+    last: dict[str, float] = {}
+    for record in runs:
+        for entry in record.get("notebooks") or []:
+            name, seconds = entry.get("name"), entry.get("seconds")
+            if name in stems and name not in last and isinstance(seconds, int | float) and seconds >= 0:
+                last[name] = float(seconds)
+    if all(stem in last for stem in stems):  # seconds of one folder's runs compare with each other
+        expected = last
+    else:
+        expected = {stem: costs.get(stem, 1.0) for stem in stems}
+    return sorted(stems, key=lambda stem: (-expected[stem], stems.index(stem)))
+
+
+def _render_page(build: Path, stem: str, result: dict, *, lang: str, footer: str, limit: float) -> None:
+    """Render notebook ``stem``'s page into ``build``, or its failure page; ``result`` gains title and html."""
+    title = i18n.t(f"nb.{stem}", lang)
+    result.update(title=title, html=f"{stem}.html")
+    if result["status"] == "ok":
+        try:
+            render.render_html(build / f"{stem}.ipynb", build / f"{stem}.html", title=title, lang=lang,
+                               footer=footer, links=render.run_links(lang))
+            return
+        except Exception as err:
+            result.update(status="failed", error=f"rendering failed: {type(err).__name__}: {err}")
+    executed = build / f"{stem}.ipynb"
+    minutes = formatting.number(limit, lang, digits=0 if float(limit).is_integer() else 2)
+    error = i18n.t("run.stopped_after", lang, minutes=minutes) if result.get("timed_out") else result["error"]
+    render.render_failure(executed if executed.exists() and not result.get("timed_out") else None,
+                          build / f"{stem}.html", title=title, lang=lang, error=error, links=render.run_links(lang))
+
+
 def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path, export_dir: Path,
                  params: dict[str, Any], params_path: Path, workers: int, progress: bool | None, *,
-                 limit: float = 60.0) -> dict[str, dict]:
+                 limit: float = 60.0, finished: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
     """Execute the notebooks, ``workers`` at a time, each in its own process (see :mod:`crmlib.core.worker`).
 
-    A notebook running longer than ``limit`` minutes is ended with its kernel (``timed_out``). When this
-    function is left early (SIGTERM, SIGINT), every worker and kernel is ended before it returns.
+    ``stems`` are started in the order given. ``finished(stem, result)`` is called as each notebook ends
+    (the runner renders its page then). A notebook running longer than ``limit`` minutes is ended with its
+    kernel (``timed_out``). When this function is left early (SIGTERM, SIGINT), every worker and kernel is
+    ended before it returns.
     """
     from crmlib.core import locking
     from crmlib.core.worker import kill_tree
@@ -438,6 +473,8 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
                 del running[stem]
                 result["cells"] = cell_times(build / f"{stem}.ipynb")
                 results[stem] = result
+                if finished is not None:
+                    finished(stem, result)
                 if bar is not None:
                     bar.set_postfix_str(f"{stem} {result['status']}")
                     bar.update(1)

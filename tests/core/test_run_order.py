@@ -1,0 +1,59 @@
+"""The order the runner starts notebooks in (longest first) and pages rendered as notebooks finish."""
+
+from __future__ import annotations
+
+import json
+
+from crmlib.core import registry
+from crmlib.core.run import schedule
+
+STEMS = list(registry.notebooks())
+
+
+def _run(seconds: dict[str, float], created: str) -> dict:
+    return {"created": created, "notebooks": [{"name": k, "seconds": v} for k, v in seconds.items()]}
+
+
+def test_first_run_starts_the_registry_s_costliest_notebooks_first():
+    costs = registry.notebook_costs()
+    order = schedule(STEMS, [])
+    assert sorted(order) == sorted(STEMS)
+    assert [costs[s] for s in order] == sorted((costs[s] for s in STEMS), reverse=True)
+    assert order[0] == "04_cross_sell"  # the longest on large data
+
+
+def test_the_newest_earlier_run_s_times_decide():
+    newest = _run({s: float(i) for i, s in enumerate(STEMS)}, "2026-11-30T10:00:00")
+    older = _run({s: float(100 - i) for i, s in enumerate(STEMS)}, "2026-11-29T10:00:00")
+    assert schedule(STEMS, [newest, older]) == list(reversed(STEMS))
+
+
+def test_a_notebook_missing_from_earlier_runs_falls_back_to_the_registry():
+    partial = _run({"02_churn_early_warning": 500.0}, "2026-11-30T10:00:00")  # a --only run
+    assert schedule(STEMS, [partial]) == schedule(STEMS, [])
+
+
+def test_times_are_taken_per_notebook_from_the_newest_run_that_has_it():
+    only_churn = _run({"02_churn_early_warning": 1.0}, "2026-11-30T10:00:00")
+    full = _run({s: 10.0 + i for i, s in enumerate(STEMS)}, "2026-11-29T10:00:00")
+    order = schedule(STEMS, [only_churn, full])
+    assert order[-1] == "02_churn_early_warning"
+    assert order[0] == STEMS[-1]
+
+
+def test_one_worker_or_one_notebook_keeps_the_order():
+    assert schedule(STEMS, [], workers=1) == STEMS
+    assert schedule(["01_segmentation"], []) == ["01_segmentation"]
+
+
+def test_a_run_renders_each_page_and_keeps_the_registry_order_in_the_record(sample_params, tmp_path):
+    from crmlib.core.run import run
+
+    out = tmp_path / "reports" / "first"
+    only = ["overview", "segmentation"]
+    assert run(sample_params, out=out, only=only, progress=False, workers=2) == 0
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    names = [n["name"] for n in record["notebooks"]]
+    assert names == ["00_overview", "01_segmentation"]  # the report keeps the registry's order
+    assert all((out / f"{n}.html").stat().st_size > 10_000 for n in names)
+    assert record["timings_seconds"]["render_and_exports"] > 0
