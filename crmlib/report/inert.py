@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: a field starting with one of these is read as a formula by Excel or LibreOffice (OWASP's list)
@@ -53,7 +54,9 @@ def _is_text(series: pd.Series) -> bool:
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with every text column's fields neutralised (:func:`neutralise`) for a CSV export.
 
-    Numeric, boolean and date columns are left as they are (a negative amount stays a number).
+    Numeric, boolean and date columns are left as they are (a negative amount stays a number). Each distinct
+    value of a column is checked once (a million-row export repeats its ids, names and codes), and only the
+    fields that change are replaced.
     """
     out = frame
     for col in frame.columns:
@@ -61,13 +64,18 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if not _is_text(series):
             continue
         phone = str(col).strip().lower() in PHONE_COLUMNS
-        changed = series.map(lambda v, p=phone: neutralise(v, phone=p), na_action="ignore")
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            changed = changed.astype(object)
-        if not changed.equals(series):
-            if out is frame:
-                out = frame.copy()
-            out[col] = changed
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        values = np.asarray(uniques, dtype=object)
+        fixed = np.array([neutralise(v, phone=phone) for v in values] + [None], dtype=object)[:-1]
+        hit = np.fromiter((a is not b for a, b in zip(fixed, values, strict=True)), dtype=bool, count=len(values))
+        if not hit.any():
+            continue
+        rows = np.flatnonzero((codes >= 0) & hit[np.maximum(codes, 0)])
+        changed = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series.copy()
+        changed.iloc[rows] = fixed[codes[rows]]
+        if out is frame:
+            out = frame.copy()
+        out[col] = changed
     return out
 
 

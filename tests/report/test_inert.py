@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import openpyxl
 import pandas as pd
+import pytest
 
 from crmlib.report import exports, inert
 
@@ -58,3 +60,43 @@ def test_action_list_workbook_has_no_formula_cell_and_keeps_types(tmp_path):
     assert [v[1] for v in values[:4]] == HOSTILE[:4]  # the text itself, unchanged
     names = book.worksheets[0]["B2"]
     assert names.quotePrefix  # editing the cell in Excel keeps it text
+
+
+def _per_value(frame: pd.DataFrame) -> pd.DataFrame:
+    """The field-by-field rule (the reference for :func:`inert.neutralise_frame`)."""
+    out = frame.copy()
+    for col in frame.columns:
+        if inert._is_text(frame[col]):
+            phone = col in inert.PHONE_COLUMNS
+            out[col] = frame[col].astype(object).map(lambda v, p=phone: inert.neutralise(v, phone=p),
+                                                    na_action="ignore")
+    return out
+
+
+@pytest.mark.parametrize("dtype", [object, "str", "category"])
+def test_neutralise_frame_equals_the_per_value_rule(dtype):
+    rng = np.random.default_rng(7)
+    pool = ["=1+1", "+90532", "-5", "@SUM(A1)", "\tx", "\ry", "Ayşe", "ok", "", "905321234567", "0532 12", "'=x"]
+    n = 3000
+    frame = pd.DataFrame({
+        "name": pd.Series(rng.choice(pool, n), dtype=dtype),
+        "phone": pd.Series(rng.choice(pool, n), dtype=dtype),
+        "amount": rng.normal(size=n),
+    })
+    frame.loc[rng.choice(n, 50, replace=False), "name"] = None
+    got = inert.neutralise_frame(frame)
+    want = _per_value(frame)
+    assert got["amount"].equals(frame["amount"])
+    for col in ("name", "phone"):
+        assert got[col].astype(object).where(got[col].notna(), None).tolist() == \
+            want[col].astype(object).where(want[col].notna(), None).tolist()
+    assert frame["name"].astype(object).where(frame["name"].notna(), None).tolist().count("=1+1") > 0  # untouched
+
+
+def test_neutralise_frame_keeps_mixed_object_columns_and_returns_the_same_frame_when_nothing_changes():
+    frame = pd.DataFrame({"x": ["a", 5, None, "=b", 2.5], "y": ["a", "b", "c", "d", "e"]})
+    got = inert.neutralise_frame(frame)
+    assert got["x"].tolist()[:2] == ["a", 5] and got["x"].tolist()[3:] == ["'=b", 2.5]
+    assert got["x"].isna().tolist()[2]
+    plain = frame[["y"]]
+    assert inert.neutralise_frame(plain) is plain
