@@ -7,7 +7,9 @@ likelihood, ``clv.pareto_max_rows``) are fitted with lifetimes on the calibratio
 what customers did in the holdout: the relative error of the total repeat purchases and the mean absolute
 error over the calibration-frequency groups 0..7+ (FHL 2005, Figure 4). The smallest group error wins;
 ``clv.model`` overrides the choice. Above ``clv.compare_max_customers`` calibration customers the comparison
-runs on a random subset of that size (seed 0).
+runs on a random subset of that size (seed 0). Pareto/NBD starts from a seeded draw of lifetimes' own random
+start (:mod:`crmlib.clv.pareto`; lifetimes draws it from numpy's global random state, so the comparison's
+Pareto/NBD row, and with it the choice, could differ between two runs on the same data).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.clv import pareto
 from crmlib.clv.data import UNITS
 from crmlib.clv.fit import fit_with_retries, lifetimes_module, patterns, quiet
 
@@ -34,7 +37,8 @@ COLUMNS: tuple[str, ...] = ("model", "status", "predicted", "actual", "total_err
 
 def fit_purchase_model(kind: str, lt: pd.DataFrame, *, penalizer: float = 0.0) -> Any:
     """Fit a lifetimes purchase model on lifetimes' inputs (``frequency``, ``recency``, ``T``), on the distinct
-    rows with weights. BG/NBD uses crmlib's fast fit (:func:`crmlib.clv.fit.fit_with_retries`)."""
+    rows with weights. BG/NBD uses crmlib's fast fit (:func:`crmlib.clv.fit.fit_with_retries`), Pareto/NBD
+    :func:`crmlib.clv.pareto.fitter_class` (lifetimes' fit bit for bit, from a seeded start)."""
     if kind not in MODELS:
         raise ValueError(f"unknown purchase model {kind!r}; known: {', '.join(MODELS)}")
     (x, rec, age), weights, _ = patterns([lt["frequency"].to_numpy(), lt["recency"].to_numpy(float),
@@ -45,8 +49,9 @@ def fit_purchase_model(kind: str, lt: pd.DataFrame, *, penalizer: float = 0.0) -
         if fitter is None:
             raise ValueError("BG/NBD did not converge")
         return fitter
-    lib = lifetimes_module()
-    fitter = getattr(lib, MODELS[kind])(penalizer_coef=penalizer)
+    # Pareto/NBD: lifetimes' fitter with its hypergeometric terms over distinct pairs, seeded start
+    cls = pareto.fitter_class() if kind == "pareto" else getattr(lifetimes_module(), MODELS[kind])
+    fitter = cls(penalizer_coef=penalizer)
     with quiet():
         fitter.fit(x.astype(np.int64), rec, age, weights=weights)
     return fitter

@@ -1,0 +1,54 @@
+"""Pareto/NBD with the hypergeometric terms over distinct pairs (crmlib/clv/pareto.py) equals lifetimes'."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib.clv import choice, pareto
+from crmlib.clv.fit import lifetimes_module
+
+
+def _rows(n: int, *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct-looking rows with many shared (x, t_x) and (x, T) pairs, as weekly data has."""
+    rng = np.random.default_rng(seed)
+    x = rng.poisson(1.5, n) * rng.integers(0, 2, n)
+    age = rng.integers(10, 60, n) / 7 * 7.0
+    rec = np.where(x > 0, np.minimum(age, rng.integers(1, 60, n).astype(float)), 0.0)
+    return x.astype(np.int64), rec, age
+
+
+@pytest.mark.parametrize("params", [[1.1, 0.5, 0.8, 3.0], [0.6, 3.5, 0.8, 0.3], [0.9, 0.9, 0.9, 0.9],
+                                    [2.0, 1.0, 15.0, 40.0]])
+def test_likelihood_is_lifetimes_bit_for_bit(params):
+    lib = lifetimes_module()
+    x, rec, age = _rows(3000, seed=3)
+    weights = np.random.default_rng(4).integers(1, 5, len(x))
+    p = np.array(params)
+    ours = pareto.negative_log_likelihood(x, rec / 10, age / 10, weights, 0.01)(p)
+    stock = lib.ParetoNBDFitter._negative_log_likelihood(p, x, rec / 10, age / 10, weights, 0.01)
+    assert ours == stock
+    assert np.array_equal(pareto.log_a0(p, x, rec, age), lib.ParetoNBDFitter._log_A_0(p, x, rec, age))
+    assert pareto.negative_log_likelihood(x, rec, age, weights, 0.0)(-p) == np.inf
+
+
+def test_fit_and_predictions_are_lifetimes_and_do_not_depend_on_the_global_random_state():
+    lib = lifetimes_module()
+    x, rec, age = _rows(1500, seed=5)
+    start = pareto.start_params()
+    stock = lib.ParetoNBDFitter().fit(x, rec, age, initial_params=start)
+    np.random.seed(1)
+    ours = pareto.fitter_class()().fit(x, rec, age)
+    np.random.seed(2)
+    again = choice.fit_purchase_model("pareto", _frame(x, rec, age))
+    assert ours.params_.to_dict() == stock.params_.to_dict()
+    # distinct rows with weights (choice's fit): the same parameters
+    assert np.allclose(again.params_.to_numpy(), stock.params_.to_numpy(), rtol=1e-9, atol=0)
+    for method, args in [("conditional_expected_number_of_purchases_up_to_time", (13.0, x, rec, age)),
+                         ("conditional_probability_alive", (x, rec, age))]:
+        assert np.array_equal(getattr(ours, method)(*args), getattr(stock, method)(*args))
+
+
+def _frame(x: np.ndarray, rec: np.ndarray, age: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"frequency": x, "recency": rec, "T": age})
