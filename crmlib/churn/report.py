@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -279,16 +280,37 @@ def _percents(values: np.ndarray, lang: str, digits: int = 0) -> np.ndarray:
     return _format_many(values, lambda x: round(100 * x, digits) + 0.0, lambda x: fmt.pct(x, lang, digits))
 
 
+def _plain_template(key: str, lang: str) -> list[tuple[str, str | None]] | None:
+    """The catalogue text of ``key`` as (literal, field) pairs when every field is a plain ``{name}`` (no
+    format spec or conversion: ``str.format`` then only joins the texts), else ``None``."""
+    parsed = list(string.Formatter().parse(i18n.t(key, lang)))
+    if any(spec or conv or (name is not None and not name.isidentifier()) for _, name, spec, conv in parsed):
+        return None
+    return [(literal, name) for literal, name, _, _ in parsed]
+
+
 def _sentences(keys: np.ndarray, kwargs: Mapping[str, np.ndarray], lang: str) -> np.ndarray:
-    """``i18n.t(key, lang, **kwargs)`` row by row, each distinct combination worded once."""
-    names = list(kwargs)
-    memo: dict[tuple, str] = {}
+    """``i18n.t(key, lang, **kwargs)`` row by row (``kwargs``: text columns): a plain template is filled by
+    joining the columns, others are worded once per distinct combination."""
     out = np.empty(len(keys), dtype=object)
-    for i, combo in enumerate(zip(keys, *kwargs.values(), strict=True)):
-        text = memo.get(combo)
-        if text is None:
-            text = memo[combo] = i18n.t(combo[0], lang, **dict(zip(names, combo[1:], strict=True)))
-        out[i] = text
+    for key in pd.unique(keys):
+        rows = np.flatnonzero(keys == key)
+        template = _plain_template(key, lang)
+        if template is not None:
+            text = np.full(len(rows), "", dtype=object)
+            for literal, name in template:
+                # str(x) is format(x, "") for the texts and whole numbers passed here
+                text = text + literal if name is None else text + literal + np.array(
+                    [str(x) for x in kwargs[name][rows]], dtype=object)
+            out[rows] = text
+            continue
+        names = list(kwargs)
+        memo: dict[tuple, str] = {}
+        for i, combo in zip(rows, zip(*(kwargs[n][rows] for n in names), strict=True), strict=True):
+            text = memo.get(combo)
+            if text is None:
+                text = memo[combo] = i18n.t(key, lang, **dict(zip(names, combo, strict=True)))
+            out[i] = text
     return out
 
 

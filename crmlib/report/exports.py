@@ -80,7 +80,7 @@ def write_csv(frame: pd.DataFrame, path: Path, *, dialect: str = "standard") -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     options = CSV_DIALECTS[csv_dialect(dialect, "en")]
-    ready = _floats_as_text(inert.neutralise_frame(frame), options["decimal"])
+    ready = _texts_as_strings(_floats_as_text(inert.neutralise_frame(frame), options["decimal"]))
     ready.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n",
                  **options)  # RFC 4180: a CR in a field is quoted
     os.replace(tmp, path)
@@ -107,6 +107,19 @@ def _floats_as_text(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
         if out is frame:
             out = frame.copy()
         out.isetitem(i, pd.Series(text, index=frame.index, dtype=object))
+    return out
+
+
+def _texts_as_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding only text (or blanks) as pandas' string dtype: the same fields, but ``to_csv``
+    then writes them in one pass (with a ``date_format`` it looks at every object field for a date)."""
+    out = frame
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        if series.dtype == object and len(series) and pd.api.types.infer_dtype(series, skipna=True) == "string":
+            if out is frame:
+                out = frame.copy()
+            out.isetitem(i, series.astype("str"))
     return out
 
 

@@ -24,6 +24,11 @@ def _frame(seed: int) -> pd.DataFrame:
         "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
         "flag": rng.random(n) < 0.5,
         "money": pd.array(np.where(rng.random(n) < 0.2, None, rng.random(n)), dtype="Float64"),
+        # object columns of text go to to_csv as strings: the same fields (quotes, line breaks, blanks)
+        "reasons": pd.Series(rng.choice(np.array(['a "b"', "x\ny", "ç;ş", "-1", "", None], dtype=object), n),
+                             dtype=object),
+        "when": pd.Series(rng.choice(np.array([pd.Timestamp("2024-02-03"), None, "soon"], dtype=object), n),
+                          dtype=object),
     })
 
 
