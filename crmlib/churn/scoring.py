@@ -77,8 +77,15 @@ def compute_signals(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_
         dup = ids[ids.duplicated()].unique()[:5]
         raise DataError(f"customer_summary has duplicate customer_id values ({', '.join(map(str, dup))}); "
                         "pass one row per customer (crmlib.data.tables.build_customer_summary).")
-    buys = purchases(orders.assign(customer_id=orders["customer_id"].astype(str)), as_of)
-    parts = [cs.rhythm(buys, ids, as_of=as_of, params=p), cs.frequency_and_value(buys, ids, as_of=as_of, params=p)]
+    used = [c for c in ("customer_id", "order_date", "amount", "is_purchase", "order_id") if c in orders.columns]
+    buys = purchases(orders[used].assign(customer_id=orders["customer_id"].astype(str)), as_of)
+    # grouped by each customer's position in ``ids`` (-1: a buyer not scored): whole numbers group far faster
+    # than text, the rows of each group and their order stay the same
+    buys["customer_id"] = ids.get_indexer(buys["customer_id"])
+    at = pd.RangeIndex(len(ids), name="customer_id")
+    parts = [cs.rhythm(buys, at, as_of=as_of, params=p), cs.frequency_and_value(buys, at, as_of=as_of, params=p)]
+    for part in parts:
+        part.index = ids
     unavailable: list[str] = []
     blank = {"late_payments": ["invoices_recent", "invoices_late", "days_late_mean", "late_share"],
              "unanswered_outreach": ["contacts_recent", "contacts_unanswered", "contacts_answered"],
@@ -133,7 +140,7 @@ def snapshot_signals(orders: pd.DataFrame, *, as_of: pd.Timestamp,
     without it the table is built from ``orders``.
     """
     p = params
-    ids = purchases(orders, as_of)["customer_id"].astype(str).unique()
+    ids = cs.purchase_rows(orders, as_of)["customer_id"].astype(str).unique()  # sorted below
     summary = pd.DataFrame({"customer_id": np.sort(ids)})
     eo = expected_orders
     if eo is None and clv_params is not None and len(ids):
@@ -152,7 +159,7 @@ def no_purchase_between(orders: pd.DataFrame, ids: pd.Series, start: pd.Timestam
     """True where customer ``ids`` made no purchase in (start, end] (``orders``: customer_id, order_date,
     amount, optional is_purchase): the churn label."""
     buys = cs.purchase_rows(orders, end)  # which customers bought, not in which order: no sort
-    active = set(buys.loc[buys["order_date"] > start, "customer_id"].astype(str))
+    active = pd.unique(buys.loc[buys["order_date"] > start, "customer_id"].astype(str))
     return ~ids.astype(str).isin(active).to_numpy()
 
 

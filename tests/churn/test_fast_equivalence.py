@@ -84,3 +84,29 @@ def test_purchases_sorted_by_arrow_equal_pandas_mergesort(dtype) -> None:
     })
     as_of = pd.Timestamp("2025-01-08")
     pd.testing.assert_frame_equal(purchases(orders, as_of), _pandas_purchases(orders, as_of))
+
+
+def test_signals_do_not_depend_on_the_order_of_the_customers() -> None:
+    """compute_signals groups the purchases by each customer's position in the summary: shuffling the summary
+    (and a buyer left out of it) must give the same rows."""
+    from crmlib.churn import scoring
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    ids = np.array([f"C{i:03d}" for i in range(300)] + ["ğ1", "Z9"], dtype=object)
+    orders = pd.DataFrame({
+        "customer_id": pd.Series(rng.choice(ids, n), dtype="str"),
+        "order_id": pd.Series([f"F{i}" for i in rng.permutation(n)], dtype="str"),
+        "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+        "amount": rng.choice([10.0, 25.0, 40.0, -5.0], n),
+    })
+    as_of = pd.Timestamp("2025-10-01")
+    buyers = np.sort(orders["customer_id"].unique())
+    summary = pd.DataFrame({"customer_id": buyers[1:]})  # the first buyer is not scored
+    p = resolve(None)
+    sorted_ = scoring.compute_signals(summary, orders, as_of=as_of, params=p)
+    shuffled = scoring.compute_signals(summary.sample(frac=1, random_state=3), orders, as_of=as_of, params=p)
+    # pooled statistics sum over the customers in their order: the last bits may differ, nothing else
+    pd.testing.assert_frame_equal(shuffled.set_index("customer_id").loc[sorted_["customer_id"]].reset_index(),
+                                  sorted_, check_exact=False, rtol=1e-12)
+    assert sorted_["overdue_fires"].any() and sorted_["frequency_drop_fires"].any()
