@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib import clv
-from crmlib.data import tables
+from crmlib.data import tables, textops
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def p_order_calibration(orders: pd.DataFrame, *, as_of: Any, clv_params: Mapping
         log.info("P(order) calibration skipped: %s", err)
         return empty
     later = orders.loc[(orders["order_date"] > cutoff) & (orders["order_date"] <= as_of) & orders["is_purchase"]]
-    ordered = summary["customer_id"].astype(str).isin(later["customer_id"].astype(str)).to_numpy()
+    ordered = textops.isin(summary["customer_id"].astype(str), later["customer_id"].astype(str))
     frame = pd.DataFrame({"p": p.reindex(summary["customer_id"]).to_numpy(dtype=float), "y": ordered})
     frame["decile"] = pd.qcut(frame["p"].rank(method="first"), bins, labels=False) + 1
     out = frame.groupby("decile").agg(n_customers=("y", "size"), predicted=("p", "mean"), observed=("y", "mean"))

@@ -29,6 +29,7 @@ from crmlib.churn.params import resolve as _params
 from crmlib.churn.scoring import SIGNALS, WeeklyResult
 from crmlib.churn.signals import NEEDS
 from crmlib.core.readiness import describe, readiness
+from crmlib.data import textops
 from crmlib.errors import ParamsError
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
@@ -691,7 +692,7 @@ def analyse(ctx: Any) -> ChurnAnalysis:
         messages=at_risk.groupby(["action_text", "message_text"], sort=False).size().rename(
             "action_count").reset_index(),
         messages_text=i18n.t("churn.p.messages", lang),
-        rhythm_lines=[i18n.t("churn.p.rhythm", lang, n=n(len(twice)), n_list=n(at_risk["customer_id"].isin(twice).sum())),
+        rhythm_lines=[i18n.t("churn.p.rhythm", lang, n=n(len(twice)), n_list=n(textops.isin(at_risk["customer_id"], twice).sum())),
                       i18n.t("churn.p.next_order", lang, n_rhythm=n((next_orders["basis"] == "rhythm").sum()),
                              n_model=n((next_orders["basis"] == "model").sum()))],
         has_backtest=has_backtest, backtest_active=active_metrics,

@@ -27,6 +27,7 @@ from crmlib.churn.params import resolve as _params
 from crmlib.churn.signals import SIGNALS, purchases, require_columns
 from crmlib.clv.model import fit_clv
 from crmlib.data import tables as tb
+from crmlib.data import textops
 from crmlib.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ def no_purchase_between(orders: pd.DataFrame, ids: pd.Series, start: pd.Timestam
     amount, optional is_purchase): the churn label."""
     buys = cs.purchase_rows(orders, end)  # which customers bought, not in which order: no sort
     active = pd.unique(buys.loc[buys["order_date"] > start, "customer_id"].astype(str))
-    return ~ids.astype(str).isin(active).to_numpy()
+    return ~textops.isin(ids.astype(str), active)  # Arrow's hash lookup, not a Python object per id
 
 
 def fit_risk_model(orders: pd.DataFrame, *, as_of: Any, tables: Mapping[str, pd.DataFrame | None] | None = None,
