@@ -7,7 +7,6 @@ so that they measure the runner, not the analyses."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -146,25 +145,35 @@ def test_default_report_dir_is_reports_beside_the_params_file_and_default_yaml_p
 
 
 # -- time limit and clean ends -------------------------------------------------------------------------------
-def test_a_hung_notebook_is_stopped_by_the_timeout_and_the_others_publish(small, tmp_path):
-    params = _params(small, tmp_path / "conf")
-    notebooks = _tiny_notebooks(tmp_path / "nb", hang=True)
+@pytest.fixture(scope="module")
+def timed_out(small, tmp_path_factory) -> tuple[int, Path, Path, Path, float]:
+    """One Turkish run whose second notebook hangs until the 0.5-minute limit stops it (exit code, params file,
+    reports folder, notebooks folder, seconds taken); shared by the timeout and the page-links tests."""
+    base = tmp_path_factory.mktemp("timed_out")
+    params = _params(small, base / "conf", language="tr")
+    notebooks = _tiny_notebooks(base / "nb", hang=True)
     started = time.monotonic()
-    code = run(params, notebooks_dir=notebooks, progress=False, timeout=0.75)
-    assert code == 1 and time.monotonic() - started < 300
-    (out,) = [r for r in catalog.list_runs(tmp_path / "conf" / "reports")]
-    folder = tmp_path / "conf" / "reports" / out["folder"]
+    code = run(params, notebooks_dir=notebooks, progress=False, timeout=0.5)
+    return code, params, base / "conf" / "reports", notebooks, time.monotonic() - started
+
+
+def test_a_hung_notebook_is_stopped_by_the_timeout_and_the_others_publish(timed_out):
+    code, _, reports, notebooks, seconds = timed_out
+    assert code == 1 and seconds < 300
+    (out,) = [r for r in catalog.list_runs(reports)]
+    folder = reports / out["folder"]
     page = (folder / "01_segmentation.html").read_text(encoding="utf-8")
-    assert "Stopped after 0.75 minutes" in page
+    assert "0,50 dakika sonra durduruldu" in page  # run.stopped_after, the limit in Turkish number format
     assert "<h1>probe" in (folder / "00_overview.html").read_text(encoding="utf-8")
     assert {nb["name"]: nb["status"] for nb in out["notebooks"]} == {"00_overview": "ok", "01_segmentation": "failed"}
+    assert out["notebooks"][1]["timed_out"] and 30 <= out["notebooks"][1]["seconds"] < 300
     assert not _no_strays(notebooks)
 
 
 def test_sigterm_mid_run_stops_quietly_publishes_nothing_and_leaves_no_process(small, tmp_path):
     params = _params(small, tmp_path / "conf")
     notebooks = _tiny_notebooks(tmp_path / "nb", hang=True)
-    assert run(params, notebooks_dir=_tiny_notebooks(tmp_path / "ok"), progress=False) == 0
+    assert run(params, notebooks_dir=_tiny_notebooks(tmp_path / "ok"), only=["overview"], progress=False) == 0
     reports = tmp_path / "conf" / "reports"
     before = _tree(reports)
     process = subprocess.Popen(_run_script(params, notebooks), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -253,9 +262,10 @@ def test_the_same_as_of_twice_leaves_history_as_after_one_run(small, tmp_path):
     params = _params(small, tmp_path / "conf")
     notebooks = _tiny_notebooks(tmp_path / "nb")
     db = tmp_path / "conf" / "reports" / "history.duckdb"
-    assert run(params, notebooks_dir=notebooks, progress=False, as_of="2026-05-31") == 0
+    assert run(params, notebooks_dir=notebooks, only=["overview"], progress=False, as_of="2026-05-31") == 0
     once = _history(db, "SELECT as_of, customer_id FROM probe ORDER BY 1, 2")
-    assert run(params, notebooks_dir=notebooks, progress=False, as_of="2026-05-31") == 0
+    assert len(once) == 7
+    assert run(params, notebooks_dir=notebooks, only=["overview"], progress=False, as_of="2026-05-31") == 0
     assert _history(db, "SELECT as_of, customer_id FROM probe ORDER BY 1, 2") == once
     assert len(_history(db, "SELECT DISTINCT run_id FROM probe")) == 1
     latest = max(r["run_id"] for r in catalog.list_runs(db.parent))
@@ -266,7 +276,7 @@ def test_keep_runs_prunes_folders_list_and_history_runs(small, tmp_path):
     params = _params(small, tmp_path / "conf", report={"keep_runs": 2})
     notebooks = _tiny_notebooks(tmp_path / "nb")
     for as_of in ("2026-04-30", "2026-05-31", "2026-06-15"):
-        assert run(params, notebooks_dir=notebooks, progress=False, as_of=as_of) == 0
+        assert run(params, notebooks_dir=notebooks, only=["overview"], progress=False, as_of=as_of) == 0
     reports = tmp_path / "conf" / "reports"
     runs = catalog.list_runs(reports)
     assert [r["as_of"] for r in runs] == ["2026-06-15", "2026-05-31"]
@@ -283,16 +293,12 @@ def test_keep_runs_prunes_folders_list_and_history_runs(small, tmp_path):
 
 
 # -- stakeholders ---------------------------------------------------------------------------------------------
-def test_every_page_links_to_its_run_and_the_list_which_shows_language_and_params(small, tmp_path):
-    params = _params(small, tmp_path / "conf", language="tr")
-    notebooks = _tiny_notebooks(tmp_path / "nb", hang=True)
-    assert run(params, notebooks_dir=notebooks, progress=False, timeout=0.5) == 1
-    reports = tmp_path / "conf" / "reports"
+def test_every_page_links_to_its_run_and_the_list_which_shows_language_and_params(timed_out):
+    _, params, reports, _, _ = timed_out
     (folder,) = [p for p in reports.iterdir() if p.is_dir()]
-    for page in ("00_overview.html", "01_segmentation.html"):
+    for page in ("00_overview.html", "01_segmentation.html"):  # a report page and a failure page
         text = (folder / page).read_text(encoding="utf-8")
         assert "href='index.html'" in text or 'href="index.html"' in text, page
         assert "../index.html" in text and "Bu çalıştırmanın raporları" in text, page
     listing = (reports / "index.html").read_text(encoding="utf-8")
     assert "Türkçe" in listing and str(params) in listing and "Parametre dosyası" in listing
-    shutil.rmtree(reports)
