@@ -456,11 +456,21 @@ def regular_items(
     or any frame with customer_id, product_id, n_orders, first_date, last_date, amount) at ``as_of``."""
     p = merged_params(params)
     out = items[["customer_id", "product_id", "n_orders", "first_date", "last_date", "amount"]]
-    out = out.sort_values(["customer_id", "product_id"], kind="mergesort", ignore_index=True)
+    out = out.take(_sorted_by(out["customer_id"], out["product_id"])).reset_index(drop=True)
     as_of = pd.Timestamp(as_of) if as_of is not None else out["last_date"].max()
     recent = out["last_date"] > as_of - pd.Timedelta(days=int(p["regular_recent_days"]))
     out["regular"] = (out["n_orders"] >= int(p["regular_min_orders"])) | recent
     return out
+
+
+def _sorted_by(*keys: pd.Series) -> np.ndarray:
+    """The stable ascending order of rows by ``keys`` (blanks last): ``sort_values(kind="mergesort")``'s
+    order, from each key's sorted codes (sorting the codes, not the strings)."""
+    codes = []
+    for key in keys:
+        code, uniques = pd.factorize(key, sort=True)
+        codes.append(np.where(code < 0, len(uniques), code))
+    return np.lexsort(codes[::-1])
 
 
 def _candidates(
@@ -479,14 +489,23 @@ def _candidates(
     return np.asarray(ok)
 
 
+def _ranking_order(sim: np.ndarray | None, popularity: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The tie-break order of the items (popularity desc, then item) and ``sim``'s columns in it."""
+    perm = np.lexsort((np.arange(len(popularity)), -popularity))
+    return perm, (sim[:, perm] if sim is not None else None)
+
+
 def _top_k(
-    held: sp.csr_matrix, sim: np.ndarray | None, blocked: np.ndarray, popularity: np.ndarray, k: int
+    held: sp.csr_matrix, sim: np.ndarray | None, blocked: np.ndarray | sp.spmatrix, popularity: np.ndarray,
+    k: int, *, allowed: np.ndarray | None = None, order: tuple[np.ndarray, np.ndarray | None] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Top-k candidates of a block of customers: (row, item, score, anchor item) arrays, best first.
 
     Ranked by score, then popularity (fills customers with few scored items), then item order; blocked
-    items are left out. The anchor is the held item with the largest term of the score (the first such
-    item in item order on ties).
+    items (``blocked``: a boolean rows x items array, or a sparse matrix of the blocked pairs; and the items
+    not ``allowed``) are left out. The anchor is the held item with the largest term of the score (the first
+    such item in item order on ties). ``order``: :func:`_ranking_order` of ``sim`` and ``popularity`` when
+    already computed (one per call of :func:`recommend`, not one per block).
 
     The columns are put in (popularity desc, item) order first, so that "score desc, then column" is the
     whole ranking: k passes of a row-wise ``argmax`` (which returns the first of equal values) pick the k
@@ -496,9 +515,17 @@ def _top_k(
     k = min(int(k), n_items)
     if n_rows == 0 or k <= 0:
         return np.array([], int), np.array([], int), np.array([]), np.array([], int)
-    perm = np.lexsort((np.arange(n_items), -popularity))  # the tie-break order of the columns
-    ranked = np.asarray(held @ sim[:, perm]) if sim is not None else np.zeros((n_rows, n_items))
-    ranked[blocked[:, perm]] = -np.inf
+    perm, ordered = order if order is not None else _ranking_order(sim, popularity)
+    ranked = np.asarray(held @ ordered) if ordered is not None else np.zeros((n_rows, n_items))
+    if sp.issparse(blocked):
+        at = np.empty(n_items, dtype=np.int64)
+        at[perm] = np.arange(n_items)
+        r_blocked, c_blocked = blocked.nonzero()
+        ranked[r_blocked, at[c_blocked]] = -np.inf
+    else:
+        ranked[blocked[:, perm]] = -np.inf
+    if allowed is not None and not allowed.all():
+        ranked[:, ~allowed[perm]] = -np.inf
     rows = np.arange(n_rows)
     pos = np.empty((n_rows, k), dtype=np.int64)
     s = np.empty((n_rows, k))
@@ -590,14 +617,14 @@ def recommend(
         held = customer_items(lines, as_of=as_of, params=p)
     else:
         held = regular_items(items, as_of=as_of, params=p)
-    b, users, items = _matrix(held["customer_id"], held["product_id"])
-    rr = held[held["regular"]]
+    u_code, users = pd.factorize(held["customer_id"], sort=True)
+    i_code, items = pd.factorize(held["product_id"], sort=True)
+    users, items = pd.Index(users), pd.Index(items)
+    b = sp.csr_matrix((np.ones(len(u_code), dtype=np.int32), (u_code, i_code)), shape=(len(users), len(items)))
+    b.data[:] = 1
+    is_regular = held["regular"].to_numpy(bool)
     regular = sp.csr_matrix(
-        (
-            np.ones(len(rr), dtype=bool),
-            (users.get_indexer(rr["customer_id"]), items.get_indexer(rr["product_id"])),
-        ),
-        shape=b.shape,
+        (np.ones(int(is_regular.sum()), dtype=bool), (u_code[is_regular], i_code[is_regular])), shape=b.shape
     )
 
     if customers is not None:
@@ -622,10 +649,10 @@ def recommend(
     parts: list[tuple[np.ndarray, ...]] = [
         (np.array([], int), np.array([], int), np.array([]), np.array([], int))
     ]
+    order = _ranking_order(sim, popularity)
     for start in range(0, len(rows), step):
         chunk = rows[start : start + step]
-        blocked = regular[chunk].toarray() | ~allowed[None, :]
-        r, c, sc, a = _top_k(b[chunk], sim, blocked, popularity, k)
+        r, c, sc, a = _top_k(b[chunk], sim, regular[chunk], popularity, k, allowed=allowed, order=order)
         parts.append((r + start, c, sc, a))
     r_idx, c_idx, s, anchor = (np.concatenate([part[j] for part in parts]) for j in range(4))
     co_bought = s > 0

@@ -52,3 +52,41 @@ def test_isin_equals_pandas() -> None:
     values = pd.Series(rng.choice(["a", "b", "c", "d"], 200), dtype="str")
     for allowed in ([], ["a"], {"b", "c", "x"}, pd.Series(["d", "d", "a"], dtype="str"), pd.Index(["c"])):
         np.testing.assert_array_equal(isin(values, allowed), values.isin(list(allowed)).to_numpy())
+
+
+def test_top_k_with_sparse_blocked_pairs_and_allowed_items_equals_the_dense_mask() -> None:
+    from crmlib.cross_sell.rules import _ranking_order, _top_k
+
+    rng = np.random.default_rng(5)
+    for trial in range(120):
+        n_rows, n_items = int(rng.integers(1, 40)), int(rng.integers(1, 25))
+        held = sp.random(n_rows, n_items, density=float(rng.uniform(0.02, 0.5)), format="csr", random_state=trial)
+        held.data[:] = 1
+        sim = rng.integers(0, 4, size=(n_items, n_items)) / 4.0  # few levels: many ties
+        np.fill_diagonal(sim, 0)
+        sim = None if trial % 5 == 0 else sim
+        pairs = rng.random((n_rows, n_items)) < rng.uniform(0, 0.7)
+        allowed = rng.random(n_items) < rng.uniform(0.3, 1.0)
+        popularity = rng.integers(0, 4, n_items) / 4.0
+        k = int(rng.integers(1, 8))
+        expected = _top_k(held, sim, pairs | ~allowed[None, :], popularity, k)
+        got = _top_k(held, sim, sp.csr_matrix(pairs), popularity, k, allowed=allowed,
+                     order=_ranking_order(sim, popularity))
+        for want, have in zip(expected, got, strict=True):
+            np.testing.assert_array_equal(have, want)
+
+
+def test_sorted_by_equals_a_stable_sort_of_the_strings() -> None:
+    from crmlib.cross_sell.rules import _sorted_by
+
+    rng = np.random.default_rng(2)
+    for dtype in ("str", object):
+        for _ in range(30):
+            n = int(rng.integers(0, 60))
+            frame = pd.DataFrame({
+                "a": pd.Series(rng.choice(["b", "a", "ç", "B", "a1", None], n), dtype=dtype),
+                "b": pd.Series(rng.choice(["x", "y", "10", "9", None], n), dtype=dtype),
+                "row": np.arange(n),
+            })
+            expected = frame.sort_values(["a", "b"], kind="mergesort")["row"].to_numpy()
+            np.testing.assert_array_equal(frame["row"].to_numpy()[_sorted_by(frame["a"], frame["b"])], expected)
