@@ -100,7 +100,9 @@ def compute_signals(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_
             part = pd.DataFrame(np.nan, index=ids, columns=blank[code])
             part[f"{code}_fires"] = False
         else:
-            part = build(table.assign(customer_id=table["customer_id"].astype(str)), ids, as_of=as_of, params=p)
+            part = build(table.assign(customer_id=ids.get_indexer(table["customer_id"].astype(str))), at,
+                         as_of=as_of, params=p)
+            part.index = ids
         parts.append(part)
     eo = pd.DataFrame(index=ids)
     if expected_orders is None:

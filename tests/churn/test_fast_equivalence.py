@@ -103,10 +103,27 @@ def test_signals_do_not_depend_on_the_order_of_the_customers() -> None:
     as_of = pd.Timestamp("2025-10-01")
     buyers = np.sort(orders["customer_id"].unique())
     summary = pd.DataFrame({"customer_id": buyers[1:]})  # the first buyer is not scored
+    m = 1500
+    due = pd.Timestamp("2025-03-01") + pd.to_timedelta(rng.integers(0, 200, m), unit="D")
+    tables = {
+        "payments": pd.DataFrame({"customer_id": rng.choice(ids, m), "due_date": due,
+                                  "paid_date": due + pd.to_timedelta(rng.integers(-5, 60, m), unit="D")}),
+        "tickets": pd.DataFrame({"customer_id": rng.choice(ids, 300),
+                                 "opened_at": pd.Timestamp("2025-06-01") + pd.to_timedelta(
+                                     rng.integers(0, 120, 300), unit="D"),
+                                 "resolved_at": pd.NaT}),
+        "contacts": pd.DataFrame({"customer_id": rng.choice(ids, 600),
+                                  "date": pd.Timestamp("2025-08-01") + pd.to_timedelta(
+                                      rng.integers(0, 60, 600), unit="D"),
+                                  "responded": rng.random(600) < 0.3}),
+    }
     p = resolve(None)
-    sorted_ = scoring.compute_signals(summary, orders, as_of=as_of, params=p)
-    shuffled = scoring.compute_signals(summary.sample(frac=1, random_state=3), orders, as_of=as_of, params=p)
+    sorted_ = scoring.compute_signals(summary, orders, as_of=as_of, params=p, tables=tables)
+    shuffled = scoring.compute_signals(summary.sample(frac=1, random_state=3), orders, as_of=as_of, params=p,
+                                       tables=tables)
+    assert not sorted_.attrs["unavailable"] or sorted_.attrs["unavailable"] == ["low_expected_orders"]
     # pooled statistics sum over the customers in their order: the last bits may differ, nothing else
     pd.testing.assert_frame_equal(shuffled.set_index("customer_id").loc[sorted_["customer_id"]].reset_index(),
                                   sorted_, check_exact=False, rtol=1e-12)
-    assert sorted_["overdue_fires"].any() and sorted_["frequency_drop_fires"].any()
+    for code in ("overdue", "frequency_drop", "late_payments", "complaints", "unanswered_outreach"):
+        assert sorted_[f"{code}_fires"].any(), code
