@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crmlib.data import textops
+
 #: Values that mean "no value" in exports (compared after trimming; lower, UPPER or Title case).
 NULL_TOKENS: tuple[str, ...] = ("", "null", "nan", "none", "nat", "n/a", "#n/a", "na")
 #: Plausible calendar years: outside them a date is an ERP placeholder (01.01.0001) or a typo.
@@ -171,21 +173,49 @@ def _whole_floats_as_text(series: pd.Series) -> pd.Series:
     return digits.where(whole)
 
 
+_STR = pd.Series([], dtype="str").dtype
+
+
+def _clean_already(series: pd.Series) -> bool:
+    """Return whether :func:`blank_to_null` would leave the Arrow text ``series`` as it is (and its dtype is
+    already ``str``): the exact trim runs only on the rows a byte-level look cannot clear."""
+    if series.dtype != _STR:
+        return False
+    suspects = textops.untrimmed_rows(series)
+    if suspects is None:
+        return False
+    if suspects.any():
+        text = textops.arrow_text(series).filter(pa.array(suspects))
+        if not blank_to_null(text).equals(text):
+            return False
+    return True
+
+
 def to_text(series: pd.Series) -> Coerced:
     """Return trimmed text with blanks as missing (whole numbers from Excel without ``.0``)."""
+    if _clean_already(series):
+        return Coerced(series, np.zeros(len(series), dtype=bool))
     if pd.api.types.is_float_dtype(series.dtype):
         series = _whole_floats_as_text(series)
     rows = blank_to_null(_as_text_arrow(series))  # vector kernels: no gain from cleaning distinct values only
     return Coerced(_text_series(rows, series.index), np.zeros(len(series), dtype=bool))
 
 
+_FLOAT_LIKE = r"^-?\d+\.0+$"
+
+
+def _float_like_head(values: pa.ChunkedArray) -> bool:
+    """Return whether the first 1,000 filled values all look like ``1001.0`` (cheap test first: most id columns
+    are not float-like)."""
+    head = values.slice(0, 1000).drop_null()
+    return bool(len(head)) and bool(pc.all(pc.match_substring_regex(head, _FLOAT_LIKE)).as_py())
+
+
 def _strip_float_zero(values: pa.ChunkedArray) -> pa.ChunkedArray:
     values = blank_to_null(values)
-    float_like = r"^-?\d+\.0+$"
-    head = values.slice(0, 1000).drop_null()  # cheap test first: most id columns are not float-like
-    if not len(head) or not pc.all(pc.match_substring_regex(head, float_like)).as_py():
+    if not _float_like_head(values):
         return values
-    if pc.all(pc.match_substring_regex(values, float_like)).as_py():
+    if pc.all(pc.match_substring_regex(values, _FLOAT_LIKE)).as_py():
         values = pc.replace_substring_regex(values, r"\.0+$", "")
     return values
 
@@ -196,6 +226,8 @@ def to_ids(series: pd.Series) -> Coerced:
     The ``.0`` is removed only when every value of the column has it, so an id such as ``10.0`` in a
     column of text codes is kept as written.
     """
+    if _clean_already(series) and not _float_like_head(textops.arrow_text(series)):
+        return Coerced(series, np.zeros(len(series), dtype=bool))
     if pd.api.types.is_float_dtype(series.dtype):
         series = _whole_floats_as_text(series)
     rows = _strip_float_zero(_as_text_arrow(series))

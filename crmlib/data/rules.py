@@ -60,7 +60,10 @@ def total_rows(raw: RawTable) -> np.ndarray:
         series = frame[column]
         if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
             continue
-        distinct = _total_candidates(series.dropna().unique())
+        near = textops.rows_with_bytes(series, b"lLmM")  # every totals word holds an l or an m
+        if near is not None and not near.any():
+            continue
+        distinct = _total_candidates((series if near is None else series[near]).dropna().unique())
         hits = [v for v in distinct if isinstance(v, str) and TOTAL_WORDS.match(v.strip().replace("İ", "i"))]
         if hits:
             mask |= textops.isin(series, hits)
@@ -336,6 +339,9 @@ def leading_zero_collisions(values: pd.Series) -> list[tuple[str, ...]]:
 
 def check_id_spellings(raw: RawTable, frame: pd.DataFrame, column: str) -> None:
     """Refuse ids that differ only by leading zeros (``00012`` and ``12``): one customer or two?"""
+    zeros = textops.first_byte_is(frame[column], b"0")  # two such spellings: one of them starts with 0
+    if zeros is not None and not zeros.any():
+        return
     groups = leading_zero_collisions(frame[column])
     if not groups:
         return

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from crmlib.data import textops
 from crmlib.data.engine import DuckDBEngine, sql_text
 
 log = logging.getLogger(__name__)
@@ -30,17 +31,34 @@ def sql(name: str) -> str:
 
 
 def _to_arrow(frame: pd.DataFrame, columns: tuple[str, ...]) -> pa.Table:
+    """Return ``columns`` of ``frame`` as an Arrow table, column by column (Arrow text and numpy arrays are
+    shared, not copied; ``cost`` and ``quantity`` are NaN when absent)."""
     data = {}
     n = len(frame)
     for col in columns:
         if col in frame.columns:
-            data[col] = frame[col]
+            data[col] = _arrow_column(frame[col])
         elif col in ("cost", "quantity"):
-            data[col] = pd.Series(np.full(n, np.nan), index=frame.index)
+            data[col] = pa.array(np.full(n, np.nan))
         else:
             raise KeyError(f"order_lines has no column {col!r}")
-    table = pa.Table.from_pandas(pd.DataFrame(data), preserve_index=False)
-    return table
+    return pa.table(data)
+
+
+def _arrow_column(series: pd.Series) -> pa.Array | pa.ChunkedArray:
+    text = textops.arrow_text(series)
+    if text is not None:
+        return text
+    return pa.Array.from_pandas(series)
+
+
+def _fetch(eng: DuckDBEngine, name: str) -> pd.DataFrame:
+    """Run ``sql/<name>.sql`` and return the result with DATE columns as ``datetime64[ns]`` (cast by Arrow)."""
+    table = eng.con.sql(sql_text(name)).to_arrow_table()
+    for i, field in enumerate(table.schema):
+        if pa.types.is_date(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("ns")))
+    return table.to_pandas()
 
 
 def _dates_to_datetime(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -69,7 +87,7 @@ def build_orders(order_lines: pd.DataFrame | pa.Table) -> pd.DataFrame:
     table = order_lines if isinstance(order_lines, pa.Table) else _to_arrow(order_lines, ORDER_LINE_COLUMNS)
     with DuckDBEngine() as eng:
         eng.register("order_lines", table)
-        out = eng.fetch("orders")
+        out = _fetch(eng, "orders")
     return orders_types(out)
 
 
@@ -101,7 +119,7 @@ def build_customer_summary(orders: pd.DataFrame, as_of: pd.Timestamp | str) -> p
     with DuckDBEngine() as eng:
         eng.register("orders", orders)
         eng.set_as_of(as_of)
-        out = eng.fetch("customer_summary")
+        out = _fetch(eng, "customer_summary")
     return summary_types(out)
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pda
 
-from crmlib.data import coerce, rules, textops
+from crmlib.data import coerce, frames, rules, textops
 from crmlib.data.notes import Note
 from crmlib.data.problems import line_number
 from crmlib.data.read import MAX_EXAMPLES, REQUIRED, TABLE_COLUMNS, RawTable, data_error, read_table
@@ -201,11 +201,9 @@ def _duplicates(frame: pd.DataFrame) -> np.ndarray:
             h = h * np.uint64(0x9E3779B97F4A7C15) + key  # collisions only add candidates
     else:
         h = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    order = np.argsort(h)
-    same = h[order][1:] == h[order][:-1]
-    candidates = np.zeros(n, dtype=bool)
-    candidates[order[1:][same]] = True
-    candidates[order[:-1][same]] = True
+    ordered = np.sort(h)  # the hashes that repeat, then the rows holding them (cheaper than an argsort)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    candidates = pd.Series(h, copy=False).isin(repeated).to_numpy() if len(repeated) else np.zeros(n, dtype=bool)
     out = np.zeros(n, dtype=bool)
     if candidates.any():
         out[np.flatnonzero(candidates)] = frame.loc[candidates].duplicated(keep="first").to_numpy()
@@ -405,7 +403,7 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, c
                           f"{int(repeats.sum())} exact duplicate lines were dropped{hint}",
                           [(raw.line(i), "") for i in out.index[repeats][:MAX_EXAMPLES]]))
     if repeats.any() or empty.any():
-        out = out.loc[~(repeats | empty)]  # one copy for both drops
+        out = frames.keep_rows(out, ~(repeats | empty))  # one copy for both drops
     out = _table_notes(raw, out, notes, as_of)
     out = _apply_schema(raw, out, notes)
     if name == "orders" and out.empty:
