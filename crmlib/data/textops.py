@@ -102,6 +102,10 @@ def rows_with_bytes(values: Any, chars: bytes) -> np.ndarray | None:
     parts = []
     for offsets, data, valid in _chunks(text):
         mask = np.zeros(len(valid), dtype=bool)
+        raw = data.tobytes()
+        if not any(bytes([c]) in raw for c in chars):  # a memchr per byte: most chunks hold none
+            parts.append(mask)
+            continue
         hits = np.flatnonzero(table[data])
         if len(hits):
             mask[np.searchsorted(offsets, hits, side="right") - 1] = True
