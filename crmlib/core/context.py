@@ -22,6 +22,7 @@ from crmlib.core import params as params_mod
 from crmlib.core import registry
 from crmlib.data import tables
 from crmlib.data import validate as validation
+from crmlib.data.frames import keep_rows
 from crmlib.data.read import REQUIRED
 from crmlib.errors import DataError
 from crmlib.report.exports import csv_dialect, write_csv
@@ -556,14 +557,15 @@ def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
     after = lines["order_date"] > cut_date
     later_only: set[str] = set()  # customers whose every line is after as_of (the overview accounts for them)
     if after.any():
-        later_only = set(lines.loc[after, "customer_id"]) - set(lines.loc[~after, "customer_id"])
+        later_only = (set(lines.loc[after, "customer_id"].unique())  # distinct ids first: no 10M-item set
+                      - set(lines.loc[~after, "customer_id"].unique()))
     if after.any() and future is None:
         quality.append({"table": "orders", "column": "order_date", "kind": "lines_after_as_of",
                         "count": int(after.sum()), "values": {"as_of": f"{cut_date:%Y-%m-%d}"},
                         "message": f"{int(after.sum())} order lines after the as-of date {cut_date:%Y-%m-%d} "
                                    "were left out"})
     if after.any():
-        lines = lines.loc[~after].reset_index(drop=True)
+        lines = keep_rows(lines, ~after.to_numpy()).reset_index(drop=True)
     if lines.empty:
         raise DataError(f"No order lines on or before the as-of date {cut_date:%Y-%m-%d} in "
                         f"{spec['orders']['path']!r}. Choose a later as_of (params or --as-of).")
