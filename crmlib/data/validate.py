@@ -196,9 +196,13 @@ def _duplicates(frame: pd.DataFrame) -> np.ndarray:
         for col in numeric:
             values = frame[col].to_numpy()
             if values.dtype.kind == "f":
-                values = np.where(np.isnan(values), np.nan, values + 0.0)  # one NaN, -0.0 == 0.0
+                values = values + 0.0  # -0.0 == 0.0
+                nan = np.isnan(values)
+                if nan.any():
+                    values[nan] = np.nan  # one NaN
             key = values.view(np.uint64) if values.dtype.itemsize == 8 else values.astype(np.uint64)
-            h = h * np.uint64(0x9E3779B97F4A7C15) + key  # collisions only add candidates
+            h *= np.uint64(0x9E3779B97F4A7C15)  # in place: collisions only add candidates
+            h += key
     else:
         h = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     ordered = np.sort(h)  # the hashes that repeat, then the rows holding them (cheaper than an argsort)
