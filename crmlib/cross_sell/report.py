@@ -31,6 +31,7 @@ from crmlib.cross_sell.rules import (
     preseason_lead_days,
     product_names,
     recommend,
+    regular_items,
     stored_itemsets,
 )
 from crmlib.errors import DataError
@@ -197,12 +198,13 @@ def compute(
         items = view("customer_products")
         baskets = view("order_products")
         held: dict[str, Any] = {"items": items}
+        regular: dict[str, Any] = {"held": regular_items(items, as_of=as_of, params=p)}  # computed once
         at_cut: dict[str, Any] = {"items_at_cut": view("customer_products", as_of=cut), "items_at_end": items}
         season_from: dict[str, Any] = {"candidates": view("preseason_items", lead_days=preseason_lead_days(p))}
         order_lines = None
     else:
         order_lines = order_lines[order_lines["order_date"] <= as_of]
-        baskets, held, at_cut, season_from = None, {}, {}, {}
+        baskets, held, regular, at_cut, season_from = None, {}, {}, {}, {}
     ready = data_readiness(order_lines, as_of=as_of, params=p, baskets=baskets, **held)
     if ready.ready:
         found = itemsets if itemsets is not None else frequent_itemsets(order_lines, params=p, baskets=baskets)
@@ -211,7 +213,7 @@ def compute(
     method = "item_to_item" if ready.ready else "popularity"
     rules = association_rules(order_lines, params=p, products=products, itemsets=found)
     recs = recommend(order_lines, customers=customer_ids, products=products, params=p, as_of=as_of, method=method,
-                     **held)
+                     **held, **regular)
     recs["reason"] = reason_text(recs, lang=lang, products=products)
     premium = None
     if (
@@ -219,7 +221,7 @@ def compute(
         and {"product_id", "category", "price"} <= set(products.columns)
         and products[["category", "price"]].notna().all(axis=1).any()
     ):
-        premium = premium_alternatives(order_lines, products, params=p, as_of=as_of, **held)
+        premium = premium_alternatives(order_lines, products, params=p, as_of=as_of, **held, **regular)
     evaluation = evaluate(
         order_lines,
         cut=cut,

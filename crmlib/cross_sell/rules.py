@@ -575,6 +575,7 @@ def recommend(
     as_of: Any = None,
     method: str = "item_to_item",
     items: pd.DataFrame | None = None,
+    held: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Next-best products per customer: the ``top_n`` items that co-occur with what the customer buys.
 
@@ -591,7 +592,9 @@ def recommend(
     scored in blocks.
 
     Required columns of ``order_lines``: ``customer_id``, ``order_id``, ``order_date``, ``amount``,
-    ``product_id``; or, instead of the lines, ``items`` (the ``customer_products`` view at ``as_of``).
+    ``product_id``; or, instead of the lines, ``items`` (the ``customer_products`` view at ``as_of``); or
+    ``held``, their :func:`customer_items` / :func:`regular_items` table at ``as_of`` with these ``params``
+    when already computed (then neither is read).
 
     Returns
     -------
@@ -602,7 +605,9 @@ def recommend(
     if method not in ("item_to_item", "popularity"):
         raise ParamsError(f"recommend: method must be 'item_to_item' or 'popularity', got {method!r}.")
     p = merged_params(params)
-    if items is None:
+    if held is not None:
+        latest = held["last_date"]
+    elif items is None:
         lines = purchase_lines(order_lines, as_of=as_of)
         latest = lines["order_date"]
     else:
@@ -613,10 +618,9 @@ def recommend(
             f"{as_of}; check the orders table's product_id and amount columns."
         )
     as_of = pd.Timestamp(as_of) if as_of is not None else latest.max()
-    if items is None:
-        held = customer_items(lines, as_of=as_of, params=p)
-    else:
-        held = regular_items(items, as_of=as_of, params=p)
+    if held is None:
+        held = customer_items(lines, as_of=as_of, params=p) if items is None else regular_items(
+            items, as_of=as_of, params=p)
     u_code, users = pd.factorize(held["customer_id"], sort=True)
     i_code, items = pd.factorize(held["product_id"], sort=True)
     users, items = pd.Index(users), pd.Index(items)
@@ -682,6 +686,7 @@ def premium_alternatives(
     params: Mapping[str, Any] | None = None,
     as_of: Any = None,
     items: pd.DataFrame | None = None,
+    held: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Upsell: for each product a customer buys regularly, a premium version of the same item.
 
@@ -698,7 +703,8 @@ def premium_alternatives(
 
     - ``order_lines``: ``customer_id``, ``order_id``, ``order_date``, ``amount``, ``product_id``
     - ``products``: ``product_id``, ``category``, ``price`` (optional ``unit_cost``, ``name``)
-    - or, instead of the lines, ``items`` (the ``customer_products`` view at ``as_of``)
+    - or, instead of the lines, ``items`` (the ``customer_products`` view at ``as_of``), or ``held``, their
+      :func:`regular_items` table at ``as_of`` with these ``params`` when already computed
 
     Returns
     -------
@@ -708,9 +714,9 @@ def premium_alternatives(
     """
     p = merged_params(params)
     _require(products, ["product_id", "category", "price"], "products", "Premium alternatives")
-    if items is None:
+    if held is None and items is None:
         held = customer_items(order_lines, as_of=as_of, params=p)
-    else:
+    elif held is None:
         held = regular_items(items, as_of=as_of, params=p)
     cat = products.dropna(subset=["product_id", "category", "price"]).copy()
     cat["product_id"] = cat["product_id"].astype(str)
@@ -944,8 +950,7 @@ def evaluate(
                 {"method": method, "k": int(k), "n_customers": 0, "hit_rate": np.nan, "recall": np.nan}
             )
             continue
-        recs = recommend(train, customers=who, products=products, params=p, as_of=cut, method=method,
-                         items=items_at_cut if train is None else None)
+        recs = recommend(train, customers=who, products=products, params=p, as_of=cut, method=method, held=held)
         hits = recs.merge(truth[["customer_id", "product_id"]], on=["customer_id", "product_id"], how="inner")
         n_hits = hits.groupby("customer_id").size().reindex(who, fill_value=0)
         rows.append(
