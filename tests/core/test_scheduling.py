@@ -91,10 +91,11 @@ def _no_strays(marker: Path, timeout: float = 20.0) -> list[psutil.Process]:
     return left
 
 
-def _run_script(params: Path, notebooks: Path) -> list[str]:
-    """``python -m crmlib run PARAMS`` on the notebooks of ``notebooks``."""
+def _run_script(params: Path, notebooks: Path, *only: str) -> list[str]:
+    """``python -m crmlib run PARAMS [--only ONLY...]`` on the notebooks of ``notebooks``."""
+    args = ["run", str(params), *(["--only", *only] if only else [])]
     code = ("import sys, pathlib; import crmlib.core.run as r; from crmlib.__main__ import main; "
-            f"r.NOTEBOOKS_DIR = pathlib.Path({str(notebooks)!r}); sys.exit(main(['run', {str(params)!r}]))")
+            f"r.NOTEBOOKS_DIR = pathlib.Path({str(notebooks)!r}); sys.exit(main({args!r}))")
     return [sys.executable, "-c", code]
 
 
@@ -230,7 +231,7 @@ def test_a_killed_runner_leaves_no_process_behind(small, tmp_path):
 def test_two_runs_started_together_are_two_runs_in_history_and_index(small, tmp_path):
     params = _params(small, tmp_path / "conf")
     notebooks = _tiny_notebooks(tmp_path / "nb")
-    procs = [subprocess.Popen(_run_script(params, notebooks), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    procs = [subprocess.Popen(_run_script(params, notebooks, "overview"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=900) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outputs]
