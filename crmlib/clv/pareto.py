@@ -15,7 +15,9 @@ The fit starts from a seeded draw of lifetimes' own random start (normal, mean 1
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,8 @@ from scipy.special import gammaln, hyp2f1, logsumexp
 
 from crmlib.clv.fit import lifetimes_module
 
+#: threads for the hypergeometric terms during a fit
+WORKERS: int = max(1, min(2, os.cpu_count() or 1))
 #: seed of the start drawn like lifetimes' own (``np.random.normal(1.0, 0.05, 4)``)
 START_SEED: int = 0
 
@@ -42,12 +46,30 @@ def pair_codes(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return codes.reshape(-1), uniq["x"], uniq["y"]
 
 
+def _hyp(xu: np.ndarray, yu: np.ndarray, *, r: Any, s: Any, low_alpha: bool, abs_alpha_beta: Any,
+         max_of_alpha_beta: Any, pool: ThreadPoolExecutor | None) -> np.ndarray:
+    """lifetimes' ``hyp2f1(r + s + x, t, r + s + x + 1, |alpha - beta| / (max(alpha, beta) + y))`` per pair,
+    in two halves on ``pool``'s threads when given (``hyp2f1`` is elementwise and releases the GIL)."""
+
+    def part(sl: slice) -> np.ndarray:
+        x, y = xu[sl], yu[sl]
+        rsf_u = r + s + x
+        t = r + x if low_alpha else s + 1
+        return hyp2f1(rsf_u, t, rsf_u + 1.0, abs_alpha_beta / (max_of_alpha_beta + y))
+
+    if pool is None or len(xu) < 2000:
+        return part(slice(None))
+    half = len(xu) // 2
+    return np.concatenate(list(pool.map(part, [slice(0, half), slice(half, None)])))
+
+
 def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
            codes: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
-           | None = None) -> np.ndarray:
+           | None = None, pool: ThreadPoolExecutor | None = None) -> np.ndarray:
     """``ParetoNBDFitter._log_A_0`` bit for bit, ``hyp2f1`` over the distinct (x, t_x) and (x, T) pairs.
 
-    ``codes``: :func:`pair_codes` of (freq, recency) and (freq, age), computed here when not given.
+    ``codes``: :func:`pair_codes` of (freq, recency) and (freq, age), computed here when not given;
+    ``pool``: threads for ``hyp2f1``.
     """
     r, alpha, s, beta = params
     freq, recency, age = np.asarray(freq), np.asarray(recency), np.asarray(age)
@@ -60,16 +82,13 @@ def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
     else:
         min_of_alpha_beta, max_of_alpha_beta = beta, alpha
     abs_alpha_beta = max_of_alpha_beta - min_of_alpha_beta
-
-    def hyp(xu: np.ndarray, yu: np.ndarray) -> np.ndarray:
-        rsf_u = r + s + xu
-        t = r + xu if low_alpha else s + 1
-        return hyp2f1(rsf_u, t, rsf_u + 1.0, abs_alpha_beta / (max_of_alpha_beta + yu))
+    both = _hyp(np.concatenate([x1, x2]), np.concatenate([u1, u2]), r=r, s=s, low_alpha=low_alpha,
+                abs_alpha_beta=abs_alpha_beta, max_of_alpha_beta=max_of_alpha_beta, pool=pool)
 
     rsf = r + s + freq
-    p_1 = hyp(x1, u1)[c1]
+    p_1 = both[:len(x1)][c1]
     q_1 = max_of_alpha_beta + recency
-    p_2 = hyp(x2, u2)[c2]
+    p_2 = both[len(x1):][c2]
     q_2 = max_of_alpha_beta + age
     sign = np.ones(len(freq))
     return logsumexp([log(p_1) + rsf * log(q_2), log(p_2) + rsf * log(q_1)], axis=0, b=[sign, -sign]) - rsf * log(
@@ -78,27 +97,28 @@ def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
 
 
 def conditional_log_likelihood(params: Any, freq: np.ndarray, rec: np.ndarray, T: np.ndarray,  # noqa: N803
-                               codes: Any = None) -> np.ndarray:
+                               codes: Any = None, pool: ThreadPoolExecutor | None = None) -> np.ndarray:
     """``ParetoNBDFitter._conditional_log_likelihood`` (Hardie's note 009, eq. 18) with :func:`log_a0`."""
     r, alpha, s, beta = params
     x = freq
     r_s_x = r + s + x
     A_1 = gammaln(r + x) - gammaln(r) + r * log(alpha) + s * log(beta)  # noqa: N806
-    log_A_0 = log_a0(params, x, rec, T, codes)  # noqa: N806
+    log_A_0 = log_a0(params, x, rec, T, codes, pool)  # noqa: N806
     A_2 = np.logaddexp(-(r + x) * log(alpha + T) - s * log(beta + T), log(s) + log_A_0 - log(r_s_x))  # noqa: N806
     return A_1 + A_2
 
 
 def negative_log_likelihood(freq: np.ndarray, rec: np.ndarray, T: np.ndarray, weights: np.ndarray,  # noqa: N803
-                            penalizer_coef: float) -> Callable[[np.ndarray], float]:
+                            penalizer_coef: float, *, pool: ThreadPoolExecutor | None = None
+                            ) -> Callable[[np.ndarray], float]:
     """``params -> ParetoNBDFitter._negative_log_likelihood(params, freq, rec, T, weights, penalizer_coef)``,
-    the same value bit for bit, with the pairs' codes computed once."""
+    the same value bit for bit, with the pairs' codes computed once (``pool``: threads for ``hyp2f1``)."""
     codes = (pair_codes(freq, rec), pair_codes(freq, T))
 
     def objective(params: np.ndarray) -> float:
         if np.any(np.asarray(params) <= 0.0):
             return np.inf
-        cll = conditional_log_likelihood(params, freq, rec, T, codes)
+        cll = conditional_log_likelihood(params, freq, rec, T, codes, pool)
         penalizer_term = penalizer_coef * sum(np.asarray(params) ** 2)
         return -(weights * cll).sum() / weights.mean() + penalizer_term
 
@@ -121,10 +141,11 @@ def fitter_class() -> type:
              **kwargs: Any) -> tuple[np.ndarray, float]:
         if iterative_fitting != 1:
             raise ValueError("crmlib's Pareto/NBD fits once, from initial_params or the seeded start")
-        objective = negative_log_likelihood(*minimizing_function_args)
         options = {"disp": disp, "maxiter": maxiter, **kwargs}
         x0 = start_params() if initial_params is None else initial_params
-        output = minimize(objective, method=fit_method, tol=tol, x0=x0, options=options)
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            objective = negative_log_likelihood(*minimizing_function_args, pool=pool if WORKERS > 1 else None)
+            output = minimize(objective, method=fit_method, tol=tol, x0=x0, options=options)
         return output.x, output.fun
 
     return type(base.__name__, (base,), {

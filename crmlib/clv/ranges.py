@@ -15,10 +15,21 @@ Method (documented choice, checked on the holdout period): for each of ``draws``
 The 10th and 90th percentiles of the simulated spend give ``clv_p10`` / ``clv_p90`` after the same margin
 and discounting as the point CLV (scaled by the customer's ratio of point CLV to point expected spend); the
 sum over customers per simulation gives the range of the existing customers' total.
+
+How it is drawn (the same distributions, fewer random numbers): a customer's rate, dropout and spend are
+drawn only in the simulations where they are alive and buy (a customer who is not alive or makes no purchase
+spends 0 whatever those draws); spend as (v + x m) G / H with G ~ Gamma(n p, 1), H ~ Gamma(q + p x, 1) (the
+same law as Gamma(n p, nu), nu ~ Gamma(q + p x, v + x m)); P(alive)'s logs over the distinct T and t_x.
+Customers are simulated in blocks, each from its own random stream spawned from the seed, on two threads
+(numpy's generators release the GIL): the result depends on the seed alone. ``tests/clv/test_ranges.py``
+compares the ranges with the previous per-customer simulation (within Monte-Carlo noise).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,8 +37,10 @@ import pandas as pd
 
 from crmlib.clv.data import UNITS, lifetimes_summary
 
-#: customers simulated at once (memory: CHUNK x draws floats)
+#: customers simulated at once (memory: a few CHUNK x draws arrays)
 CHUNK = 20_000
+#: threads that simulate blocks of customers at once (numpy's generators release the GIL while they fill)
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 def _param_draws(fitter: Any, names: list[str], draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -45,9 +58,93 @@ def _param_draws(fitter: Any, names: list[str], draws: int, rng: np.random.Gener
     return np.exp(rng.multivariate_normal(theta, cov, size=draws, method="cholesky"))
 
 
-def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int = 200,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``values`` into their sorted distinct values, and those values."""
+    uniq, codes = np.unique(values, return_inverse=True)
+    return codes.reshape(-1), uniq
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """What every block of customers shares: the model kind, the parameter draws and the horizon."""
+
+    kind: str
+    bg: np.ndarray  # draws x 4: r, alpha, a, b (Pareto/NBD: r, alpha, s, beta)
+    gg: np.ndarray | None  # draws x 3: p, q, v
+    fallback_value: float
+    horizon: float
+
+
+def _purchases(d: _Draws, x: np.ndarray, tx: np.ndarray, T: np.ndarray, p_alive: np.ndarray | None,  # noqa: N803
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Simulated purchases of one block: flat indices into (customers x draws), customer and draw of each
+    non-zero count, and the counts (zero counts are left out: they spend nothing)."""
+    n, draws = len(x), len(d.bg)
+    r, alpha, a, b = (d.bg[:, k][None, :] for k in range(4))
+    xc = x[:, None]
+    if d.kind == "pareto":
+        # alive with the fitted P(alive); given alive, lambda ~ Gamma(r + x, alpha + T) and the dropout
+        # rate mu ~ Gamma(s, beta + T); purchases Poisson(lambda * min(t, Exp(mu)))
+        alive = rng.random((n, draws)) < p_alive[:, None]
+    else:
+        # P(alive | x, t_x, T) = 1 / (1 + odds) in closed form (FHL 2005 note 021; MBG/NBD: Batislam et al.
+        # 2007, eq. 14), odds = a / (b + x - 1) ((b + x) for MBG/NBD) ((alpha + T) / (alpha + t_x)) ** (r + x);
+        # the logs over the block's distinct T and t_x (a few hundred) for every draw, gathered per customer
+        it, uniq_t = _codes(T)
+        ir, uniq_r = _codes(tx)
+        log_ratio = np.log(alpha + uniq_t[:, None])[it] - np.log(alpha + uniq_r[:, None])[ir]
+        first = b + xc if d.kind == "mbgnbd" else np.maximum(b + xc - 1, 1e-12)
+        with np.errstate(over="ignore"):  # odds beyond 1e308: not alive
+            odds = np.exp(np.log(a) - np.log(first) + (r + xc) * log_ratio)
+        if d.kind == "bgnbd":
+            odds[x == 0] = 0.0  # BG/NBD: no repeat purchase, no dropout yet
+        alive = rng.random((n, draws)) * (1.0 + odds) < 1.0
+    flat = np.flatnonzero(alive)  # only alive customers buy: the rest is drawn for them alone
+    ci, dk = np.divmod(flat, draws)
+    xs = x[ci]
+    lam = rng.standard_gamma(d.bg[dk, 0] + xs) / (d.bg[dk, 1] + T[ci])
+    if d.kind == "pareto":
+        mu = rng.standard_gamma(d.bg[dk, 2]) / (d.bg[dk, 3] + T[ci])
+        count = rng.poisson(lam * np.minimum(d.horizon, rng.standard_exponential(len(flat)) / mu))
+    else:
+        count = rng.poisson(lam * d.horizon)
+        buy = np.flatnonzero(count > 0)  # a dropout after the k-th purchase matters only when buying
+        extra = 1.0 if d.kind == "mbgnbd" else 0.0
+        p = rng.beta(d.bg[dk[buy], 2], d.bg[dk[buy], 3] + xs[buy] + extra)
+        count[buy] = np.minimum(count[buy], rng.geometric(np.clip(p, 1e-12, 1.0)))
+    keep = count > 0
+    return flat[keep], ci[keep], count[keep]
+
+
+def _block(d: _Draws, x: np.ndarray, tx: np.ndarray, T: np.ndarray, m: np.ndarray,  # noqa: N803
+           p_alive: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """10th and 90th percentile of one block's simulated spend per customer, and its total per draw."""
+    n, draws = len(x), len(d.bg)
+    flat, ci, count = _purchases(d, x, tx, T, p_alive, rng)
+    dk = flat % draws
+    xs = x[ci]
+    if d.gg is not None:
+        # n purchases spend Gamma(n p, nu) with nu ~ Gamma(q + p x, v + x m): (v + x m) G / H with
+        # G ~ Gamma(n p, 1), H ~ Gamma(q + p x, 1)
+        pg, q, v = d.gg[dk, 0], d.gg[dk, 1], d.gg[dk, 2]
+        spent = (v + xs * m[ci]) * rng.standard_gamma(count * pg) / rng.standard_gamma(q + pg * xs)
+    else:
+        value = np.where((x > 0) & (m > 0), m, d.fallback_value)
+        spent = count * value[ci]
+    spend = np.zeros(n * draws)
+    spend[flat] = spent
+    spend = spend.reshape(n, draws)
+    p10, p90 = np.percentile(spend, [10, 90], axis=1)
+    return p10, p90, np.bincount(dk, spent, minlength=draws)
+
+
+def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int = 200, seed: int = 0,
+                   workers: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulated spend per customer over ``horizon`` (in the model's time unit).
+
+    Customers are simulated in blocks of :data:`CHUNK`, each from its own random stream (spawned from
+    ``seed``), on ``workers`` threads (default :data:`WORKERS`): the result depends on the seed only. A
+    customer draws a purchase rate, dropout and spend only in the simulations where they are alive and buy.
 
     Parameters
     ----------
@@ -61,54 +158,38 @@ def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int =
     (p10, p90, totals)
         Per-customer 10th and 90th percentiles, and the total over all customers of each draw.
     """
-    rng = np.random.default_rng(seed)
+    seeds = np.random.SeedSequence(seed)
+    rng = np.random.default_rng(seeds.spawn(1)[0])
     kind = getattr(model, "purchase_kind_", "bgnbd")
     fitter = model.purchase_fitter if hasattr(model, "purchase_fitter") else model.bgnbd_
     names = ["r", "alpha", "s", "beta"] if kind == "pareto" else ["r", "alpha", "a", "b"]
     bg = _param_draws(fitter, names, draws, rng)
     gg = (_param_draws(model.gamma_gamma_, ["p", "q", "v"], draws, rng)
           if model.gamma_gamma_ is not None else None)
-    x_all = lt["frequency"].to_numpy(dtype=float)
-    tx_all = lt["recency"].to_numpy(dtype=float)
-    T_all = lt["T"].to_numpy(dtype=float)  # noqa: N806
-    m_all = lt["monetary_value"].to_numpy(dtype=float)
+    d = _Draws(kind, bg, gg, float(model.fallback_value_), float(horizon))
+    x = lt["frequency"].to_numpy(dtype=float)
+    tx = lt["recency"].to_numpy(dtype=float)
+    T = lt["T"].to_numpy(dtype=float)  # noqa: N806
+    m = lt["monetary_value"].to_numpy(dtype=float)
+    p_alive = model._alive(x, tx, T) if kind == "pareto" else None
     n = len(lt)
-    p10, p90 = np.zeros(n), np.zeros(n)
-    totals = np.zeros(draws)
-    for start in range(0, n, CHUNK):
-        sl = slice(start, min(n, start + CHUNK))
-        x, tx, T, m = x_all[sl, None], tx_all[sl, None], T_all[sl, None], m_all[sl, None]  # noqa: N806
-        r, alpha, a, b = (bg[:, k][None, :] for k in range(4))  # Pareto/NBD: a, b are s, beta
-        lam = rng.gamma(r + x, 1.0 / (alpha + T))
-        if kind == "pareto":
-            # alive with the fitted P(alive); given alive, lambda ~ Gamma(r + x, alpha + T) and the dropout
-            # rate mu ~ Gamma(s, beta + T); purchases Poisson(lambda * min(t, Exp(mu)))
-            p_alive = model._alive(x_all[sl], tx_all[sl], T_all[sl])[:, None]
-            alive = rng.random(lam.shape) < p_alive
-            mu = rng.gamma(np.broadcast_to(a, lam.shape), 1.0 / (b + T))
-            n_buy = rng.poisson(lam * np.minimum(horizon, rng.exponential(1.0 / mu)))
-        else:
-            # P(alive | x, t_x, T) in closed form (FHL 2005 note 021; MBG/NBD: Batislam et al. 2007, eq. 14)
-            ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
-            if kind == "mbgnbd":
-                odds = a / (b + x) * ratio
-                p = rng.beta(np.broadcast_to(a, lam.shape), b + x + 1)
-            else:
-                odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-12) * ratio, 0.0)
-                p = rng.beta(np.broadcast_to(a, lam.shape), b + x)
-            alive = rng.random(odds.shape) < 1.0 / (1.0 + odds)
-            n_buy = np.minimum(rng.poisson(lam * horizon), rng.geometric(np.clip(p, 1e-12, 1.0)))
-        n_buy = np.where(alive, n_buy, 0)
-        if gg is not None:
-            pg, q, v = (gg[:, k][None, :] for k in range(3))
-            nu = rng.gamma(q + pg * x, 1.0 / (v + x * m))
-            spend = np.where(n_buy > 0, rng.gamma(np.maximum(n_buy * pg, 1e-12), 1.0 / nu), 0.0)
-        else:
-            value = np.where((x > 0) & (m > 0), m, model.fallback_value_)
-            spend = n_buy * value
-        p10[sl], p90[sl] = np.percentile(spend, [10, 90], axis=1)
-        totals += spend.sum(axis=0)
-    return p10, p90, totals
+    starts = list(range(0, n, CHUNK))
+    streams = [np.random.default_rng(s) for s in seeds.spawn(len(starts))]
+
+    def run(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sl = slice(starts[k], min(n, starts[k] + CHUNK))
+        return _block(d, x[sl], tx[sl], T[sl], m[sl], None if p_alive is None else p_alive[sl], streams[k])
+
+    workers = min(workers or WORKERS, len(starts))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(run, range(len(starts))))
+    else:
+        parts = [run(k) for k in range(len(starts))]
+    if not parts:
+        return np.zeros(0), np.zeros(0), np.zeros(draws)
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            np.sum([p[2] for p in parts], axis=0))
 
 
 def clv_ranges(model: Any, customer_summary: pd.DataFrame, table: pd.DataFrame, *, horizon_days: float,
