@@ -233,9 +233,9 @@ def compute(
     )
     lapsed = {str(c) for c in (lapsed_ids if lapsed_ids is not None else [])}
     season = preseason(order_lines, as_of=as_of, params=p, products=products, **season_from)
-    suggested = set(recs["customer_id"].astype(str)) | set(season["customer_id"].astype(str)) | (
-        set(premium["customer_id"].astype(str)) if premium is not None else set())
-    lapsed_left_out = len(suggested & lapsed)
+    listed = [recs["customer_id"], season["customer_id"]] + ([premium["customer_id"]] if premium is not None else [])
+    suggested = pd.Series(pd.unique(pd.concat([ids.astype(str) for ids in listed], ignore_index=True)))
+    lapsed_left_out = int(isin(suggested, lapsed).sum())
     recs, season, premium = (selling_only(recs, lapsed), selling_only(season, lapsed), selling_only(premium, lapsed))
     key = ["customer_id", "rank", "product_id", "score", "reason"]
     extra = [

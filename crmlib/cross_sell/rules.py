@@ -632,7 +632,8 @@ def recommend(
     )
 
     if customers is not None:
-        wanted = pd.Index(pd.unique(pd.Series(list(customers), dtype=str)))
+        given = customers if isinstance(customers, pd.Series | pd.Index) else list(customers)
+        wanted = pd.Index(pd.unique(pd.Series(given, dtype=str)))
         rows = users.get_indexer(wanted)
         rows = rows[rows >= 0]
     else:
