@@ -100,13 +100,23 @@ def proposed_thresholds(monthly_spend: pd.Series, *,
     return bounds, "spend"
 
 
+def _as_text_ids(ids: Iterable[Any]) -> Any:
+    """``{str(c) for c in ids}`` for :meth:`pandas.Series.isin`: a text Series is kept as Arrow/NumPy text
+    (its missing values as the text ``"nan"``), anything else goes through ``str`` one by one."""
+    if isinstance(ids, pd.Series) and isinstance(ids.dtype, pd.StringDtype):
+        if ids.hasnans:
+            return pd.concat([ids.dropna(), pd.Series(["nan"], dtype=ids.dtype)], ignore_index=True)
+        return ids
+    return {str(c) for c in ids}
+
+
 def without_lapsed(frame: pd.DataFrame, lapsed_ids: Iterable[str] | None, *,
                    id_column: str = "customer_id") -> pd.DataFrame:
     """``frame`` without the rows of lapsed customers (selling and relationship lists are for customers who
     still buy; the win-back list is the lapsed ones')."""
     if lapsed_ids is None or frame is None or id_column not in frame.columns:
         return frame
-    keep = ~frame[id_column].astype(str).isin({str(c) for c in lapsed_ids})
+    keep = ~frame[id_column].astype(str).isin(_as_text_ids(lapsed_ids))
     return frame.loc[keep].reset_index(drop=True)
 
 

@@ -468,11 +468,11 @@ def referral_rewards(
     else:
         ref = ref.assign(reward_payable=np.nan, reward_pending=np.nan)
     ordered = ref[ref["ordered"]].sort_values("first_order_date")
-    out = ref.groupby("referred_by").agg(
-        referred=("customer_id", "size"), referred_ordered=("ordered", "sum"),
-        first_orders=("first_order", lambda v: v.sum(min_count=1)), reward=("reward", "sum"),
-        reward_payable=("reward_payable", lambda v: v.sum(min_count=1)),
-        reward_pending=("reward_pending", lambda v: v.sum(min_count=1)))
+    by = ref.groupby("referred_by")
+    out = by.agg(referred=("customer_id", "size"), referred_ordered=("ordered", "sum"), reward=("reward", "sum"))
+    sums = by[["first_order", "reward_payable", "reward_pending"]].sum(min_count=1)  # NaN when none is known
+    out = out.assign(first_orders=sums["first_order"], reward_payable=sums["reward_payable"],
+                     reward_pending=sums["reward_pending"])
     out["referred_ids"] = ordered.groupby("referred_by")["customer_id"].agg(", ".join)
     out["last_first_order"] = ordered.groupby("referred_by")["first_order_date"].max()
     out["referred_ordered"] = out["referred_ordered"].astype(int)

@@ -93,7 +93,8 @@ def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, 
     if lapsed_ids is not None:
         out = out.loc[~out["customer_id"].astype(str).isin({str(c) for c in lapsed_ids})]
     if customers is not None and "customer_id" in customers.columns:
-        people = contact_person(customers)
+        # only the listed customers' names are read (the person's dtype follows the columns', not the rows)
+        people = contact_person(customers.loc[customers["customer_id"].isin(out["customer_id"]).to_numpy()])
         out["contact_person"] = out["customer_id"].map(people)
         names = customers.drop_duplicates("customer_id").set_index("customer_id").get("name")
         company = out["customer_id"].map(names) if names is not None else pd.Series(np.nan, index=out.index)

@@ -37,6 +37,13 @@ UNITS: dict[str, str] = {
 }
 
 
+def _contact_info(customers: pd.DataFrame, present: list[str], *, mask: bool) -> pd.DataFrame:
+    """The ``present`` contact columns of ``customers`` by text ``customer_id`` (first row per id), masked
+    when ``mask``."""
+    info = customers.assign(customer_id=customers["customer_id"].astype(str)).drop_duplicates("customer_id")
+    return mask_contacts(info.set_index("customer_id")[present], enabled=mask)
+
+
 def with_contacts(
     frame: pd.DataFrame,
     customers: pd.DataFrame | None,
@@ -55,8 +62,11 @@ def with_contacts(
     present = [c for c in columns if c in customers.columns]
     if not present:
         return frame
-    info = customers.assign(customer_id=customers["customer_id"].astype(str)).drop_duplicates("customer_id")
-    info = mask_contacts(info.set_index("customer_id")[present], enabled=mask)
+    wanted = frame[id_column].astype(str)
+    listed = customers.loc[customers["customer_id"].astype(str).isin(wanted).to_numpy()] if len(wanted) else customers
+    info = _contact_info(listed, present, mask=mask)
+    if len(wanted) and any(info[col].isna().all() for col in present):  # keep the full table's dtypes
+        info = _contact_info(customers, present, mask=mask)
     out = frame.copy()
     at = list(out.columns).index(id_column) + 1
     for offset, col in enumerate(present):
