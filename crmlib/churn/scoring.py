@@ -222,8 +222,13 @@ def _reason_codes(contrib: np.ndarray, fires: np.ndarray, n: int) -> np.ndarray:
         return np.full(len(key), "", dtype=object)
     top = np.argsort(key, axis=1, kind="stable")[:, :n]
     top = np.where(np.isfinite(np.take_along_axis(key, top, axis=1)), top, -1)
-    combos, inverse = np.unique(top, axis=0, return_inverse=True)  # a handful of distinct reason lists
-    texts = np.array([";".join(SIGNALS[i] for i in row if i >= 0) for row in combos] or [""], dtype=object)
+    # a handful of distinct reason lists: each row's list as one whole number (base len(SIGNALS) + 1, the
+    # signal's index + 1, 0 for none), worded once per distinct number
+    base = len(SIGNALS) + 1
+    packed = ((top + 1) * base ** np.arange(n, dtype=np.int64)).sum(axis=1)
+    combos, inverse = np.unique(packed, return_inverse=True)
+    digits = (combos[:, None] // base ** np.arange(n, dtype=np.int64)) % base - 1
+    texts = np.array([";".join(SIGNALS[i] for i in row if i >= 0) for row in digits] or [""], dtype=object)
     return texts[np.asarray(inverse).ravel()]
 
 
