@@ -269,8 +269,7 @@ def risk_scores(signals: pd.DataFrame, *, params: Mapping[str, Any] | None = Non
         "usual_gap_days": signals["usual_gap_days"].to_numpy(),
         "value_at_stake": score * signals["horizon_value"].to_numpy(),
     })
-    out = out.sort_values(["risk_score", "value_at_stake", "customer_id"], ascending=[False, False, True],
-                          kind="mergesort").reset_index(drop=True)
+    out = cs.sorted_rows(out, ["risk_score", "value_at_stake", "customer_id"], [False, False, True])
     out["rank"] = np.arange(1, len(out) + 1)
     out.attrs["method"] = model.method_
     # the learned score's rules as (params key, need, have) lists: attrs must stay JSON-able (parquet keeps them)

@@ -52,12 +52,18 @@ def purchases(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     Required columns: ``customer_id``, ``order_date``, ``amount``; ``is_purchase`` is used when present.
     """
     out = purchase_rows(orders, as_of)
-    keys = ["customer_id", "order_date"] + (["order_id"] if "order_id" in out.columns else [])
-    # Arrow's stable sort: the order of pandas' mergesort on these keys (strings by code point, missing
-    # last) without factorizing every text column first
-    table = pa.table({k: pa.array(out[k], from_pandas=True) for k in keys})
-    order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]).to_numpy()
-    return out.iloc[order].reset_index(drop=True)
+    return sorted_rows(out, ["customer_id", "order_date"] + (["order_id"] if "order_id" in out.columns else []))
+
+
+def sorted_rows(frame: pd.DataFrame, keys: list[str], ascending: list[bool] | None = None) -> pd.DataFrame:
+    """``frame.sort_values(keys, ascending=ascending, kind="mergesort").reset_index(drop=True)`` by Arrow's
+    stable sort: the same order (text by code point, missing values last in every key) without pandas
+    factorizing each text column first."""
+    ascending = [True] * len(keys) if ascending is None else ascending
+    table = pa.table({k: pa.array(frame[k], from_pandas=True) for k in keys})  # NaN/NaT as missing: last
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending" if up else "descending")
+                                              for k, up in zip(keys, ascending, strict=True)]).to_numpy()
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def _days(delta: pd.Series) -> pd.Series:

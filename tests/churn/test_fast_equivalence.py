@@ -127,3 +127,20 @@ def test_signals_do_not_depend_on_the_order_of_the_customers() -> None:
                                   sorted_, check_exact=False, rtol=1e-12)
     for code in ("overdue", "frequency_drop", "late_payments", "complaints", "unanswered_outreach"):
         assert sorted_[f"{code}_fires"].any(), code
+
+
+def test_sorted_rows_equal_pandas_mergesort_with_ties_and_missing_values() -> None:
+    from crmlib.churn.signals import sorted_rows
+
+    rng = np.random.default_rng(9)
+    n = 3000
+    frame = pd.DataFrame({
+        "score": rng.choice([0.1, 0.5, 0.9, np.nan, -0.0, 0.0], n),
+        "value": rng.choice([0.0, 3.5, 7.25, np.nan], n),
+        "customer_id": pd.Series(rng.choice(np.array(["b", "a", "ç", "B", None], dtype=object), n), dtype="str"),
+        "row": np.arange(n),
+    }, index=rng.permutation(n))
+    for ascending in ([False, False, True], [True, False, True], [True, True, False]):
+        keys = ["score", "value", "customer_id"]
+        expected = frame.sort_values(keys, ascending=ascending, kind="mergesort").reset_index(drop=True)
+        pd.testing.assert_frame_equal(sorted_rows(frame, keys, ascending), expected)
