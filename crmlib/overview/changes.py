@@ -43,7 +43,7 @@ def complaint_categories(tickets: pd.DataFrame, *, as_of: Any, days: int) -> pd.
 
 def what_got_worse(orders: pd.DataFrame, tables: Mapping[str, pd.DataFrame | None] | None = None, *,
                    as_of: Any, days: int = KPI_DEFAULTS["windows_days"][-1],
-                   survey_days: int = KPI_DEFAULTS["survey_days"]) -> pd.DataFrame:
+                   survey_days: int = KPI_DEFAULTS["survey_days"], kpis: pd.DataFrame | None = None) -> pd.DataFrame:
     """The figures that got worse over the last ``days`` (or ``survey_days``) against the period before.
 
     Parameters
@@ -53,6 +53,8 @@ def what_got_worse(orders: pd.DataFrame, tables: Mapping[str, pd.DataFrame | Non
     tables
         Optional ``surveys`` (``date``, ``nps`` and/or ``csat``) and ``tickets`` (``opened_at``,
         ``category``); a missing table leaves its items out.
+    kpis
+        ``window_kpis(orders, as_of=as_of, days=days)`` when already computed (it is not computed again).
 
     Returns
     -------
@@ -64,7 +66,7 @@ def what_got_worse(orders: pd.DataFrame, tables: Mapping[str, pd.DataFrame | Non
     tables = tables or {}
     rows: list[dict[str, Any]] = []
     tol = TOLERANCE
-    kpis = window_kpis(orders, as_of=as_of, days=days)
+    kpis = window_kpis(orders, as_of=as_of, days=days) if kpis is None else kpis
     for key, unit in (("active_customers", "count"), ("revenue", "money")):
         cur, prev = float(kpis.loc[key, "current"]), float(kpis.loc[key, "previous"])
         if np.isfinite(prev) and prev > 0 and cur < prev * (1 - tol["relative"]):

@@ -86,9 +86,12 @@ def kpis_by_period(orders: pd.DataFrame, period: pd.Series, periods: list | pd.I
     """
     require_columns(orders, ("customer_id", "order_id", "amount"), "orders")
     periods = pd.Index(periods)
+    # customers as integer codes (a missing id is one code, -1, as it was one key): every count below is on
+    # integers, not on millions of texts
+    codes = pd.factorize(orders["customer_id"])[0]
     frame = pd.DataFrame(
         {
-            "customer_id": orders["customer_id"].to_numpy(),
+            "customer_id": codes,
             "amount": orders["amount"].astype(float).to_numpy(),
             "purchase": _purchases(orders).to_numpy(),
             "period": pd.Series(period).to_numpy(),
@@ -105,12 +108,13 @@ def kpis_by_period(orders: pd.DataFrame, period: pd.Series, periods: list | pd.I
     revenue = frame.groupby("period")["amount"].sum().reindex(periods, fill_value=0.0)
     purchase_revenue = buys.groupby("period")["amount"].sum().reindex(periods, fill_value=0.0)
     n_orders = buys.groupby("period").size().reindex(periods, fill_value=0)
-    per_customer = buys.groupby(["period", "customer_id"]).size()
+    per_customer = buys[buys["customer_id"] >= 0].groupby(["period", "customer_id"]).size()  # known ids only
     active = per_customer.groupby(level="period").size().reindex(periods, fill_value=0)
     repeaters = (per_customer >= 2).groupby(level="period").sum().reindex(periods, fill_value=0)
     new = first_period[first_period.isin(periods)].value_counts().reindex(periods, fill_value=0)
 
-    sets = {p: set(ids) for p, ids in buys.groupby("period")["customer_id"]}
+    sets = {p: np.unique(ids.to_numpy()) for p, ids in buys.groupby("period")["customer_id"]}
+    none = np.empty(0, dtype=codes.dtype)
     retained = []
     previous_active = []
     for i, p in enumerate(periods):
@@ -118,8 +122,8 @@ def kpis_by_period(orders: pd.DataFrame, period: pd.Series, periods: list | pd.I
             retained.append(np.nan)
             previous_active.append(np.nan)
             continue
-        before = sets.get(periods[i - 1], set())
-        retained.append(float(len(before & sets.get(p, set()))))
+        before = sets.get(periods[i - 1], none)
+        retained.append(float(len(np.intersect1d(before, sets.get(p, none), assume_unique=True))))
         previous_active.append(float(len(before)))
     return _kpi_table(periods, active=active, new=new, n_orders=n_orders, revenue=revenue,
                       purchase_revenue=purchase_revenue, repeaters=repeaters,

@@ -271,7 +271,9 @@ def analyse(ctx: Any) -> OverviewAnalysis:
     """
     lang, cur = ctx.lang, ctx.currency
     head = headline(ctx.orders, ctx.customer_summary, as_of=ctx.as_of)
-    worse = what_got_worse(ctx.orders, ctx.tables, as_of=ctx.as_of)
+    windows = {d: window_kpis(ctx.orders, as_of=ctx.as_of, days=d) for d in KPI_DEFAULTS["windows_days"]}
+    worse = what_got_worse(ctx.orders, ctx.tables, as_of=ctx.as_of,
+                           kpis=windows.get(KPI_DEFAULTS["windows_days"][-1]))
     by_month = monthly(ctx.orders)
     values = order_values(ctx.orders)
     notes = quality_notes([q for q in ctx.quality if q.get("kind") != "blank_values"], lang=lang, currency=cur)
@@ -288,7 +290,6 @@ def analyse(ctx: Any) -> OverviewAnalysis:
 
     opts = KPI_DEFAULTS
     days = opts["windows_days"][0]
-    windows = {d: window_kpis(ctx.orders, as_of=ctx.as_of, days=d) for d in opts["windows_days"]}
     customer_months = ctx.view("customer_months")
     kpi_monthly = monthly_kpis(None, as_of=ctx.as_of, months=opts["months"], customer_months=customer_months)
     complete = ~kpi_monthly["is_partial"]
