@@ -35,10 +35,10 @@ run-tr: venv sample ## the same in Turkish (params/sample_tr.yaml)
 validate: venv sample ## check the data of PARAMS and print what was found
 	$(PY) -m crmlib validate $(PARAMS)
 
-test: venv ## lint, check the layer rules (import-linter) and run the test suite (slow scale tests excluded)
+test: venv ## lint, check the layer rules (import-linter) and run the test suite (slow scale tests excluded; the 15 slowest named)
 	$(PY) -m ruff check crmlib tests benchmarks
 	.venv/bin/lint-imports
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 test-slow: venv ## run only the slow scale tests
 	$(PY) -m pytest -q -m slow
