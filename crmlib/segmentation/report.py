@@ -7,7 +7,7 @@ Every text comes from the practice's catalogue (``crmlib/segmentation/messages.y
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,18 @@ UNITS: dict[str, str] = {
 
 
 # -- labels and strategies --------------------------------------------------------------------------------
+def map_distinct(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """``values.map(func)`` with ``func`` called once per distinct value (a missing value included).
+
+    The distinct values are mapped as a Series of the same dtype, so the result's dtype is the one
+    ``values.map(func)`` infers from the same results.
+    """
+    codes, _ = pd.factorize(values, use_na_sentinel=False)
+    firsts = np.unique(codes, return_index=True)[1]  # codes number the values in order of first appearance
+    mapped = values.iloc[firsts].map(func)
+    return pd.Series(mapped.array.take(codes), index=values.index, name=values.name)
+
+
 def segment_label(code: str, lang: str) -> str:
     """The segment's name in ``lang`` (``seg.name.<code>``); the code itself for a custom segment."""
     key = f"seg.name.{code}"
@@ -147,9 +159,9 @@ def contact_list(table: pd.DataFrame, customers: pd.DataFrame | None = None, *, 
                      before)
     if mask_pii:
         out = mask_contacts(out)
-    out["segment"] = out["rfm_segment"].map(lambda c: segment_label(c, lang))
-    out["segment_action"] = out["rfm_segment"].map(
-        lambda c: i18n.t(f"seg.action.{c}", lang) if i18n.has(f"seg.action.{c}") else "")
+    out["segment"] = map_distinct(out["rfm_segment"], lambda c: segment_label(c, lang))
+    out["segment_action"] = map_distinct(
+        out["rfm_segment"], lambda c: i18n.t(f"seg.action.{c}", lang) if i18n.has(f"seg.action.{c}") else "")
     rank = {code: i for i, code in enumerate(order)}
     out = out.assign(_k=out["rfm_segment"].map(rank).fillna(len(rank)))
     out = out.sort_values(["_k", "monetary"], ascending=[True, False], kind="stable").drop(columns="_k")
@@ -326,7 +338,7 @@ class SegmentationAnalysis:
 
 def _named(frame: pd.DataFrame, lang: str, *columns: str) -> pd.DataFrame:
     """``frame`` with segment codes in ``columns`` replaced by their names in ``lang``."""
-    return frame.assign(**{c: frame[c].map(lambda code: segment_label(code, lang)) for c in columns})
+    return frame.assign(**{c: map_distinct(frame[c], lambda code: segment_label(code, lang)) for c in columns})
 
 
 def _with_name_column(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -397,7 +409,8 @@ def analyse(ctx: Any) -> SegmentationAnalysis:
     contacts = contact_list(table, customers, lang=lang, mask_pii=ctx.mask_pii, segments=p["contact_segments"])
     biggest = profile["revenue_share"].idxmax()
 
-    ctx.export_csv("segments", table.assign(segment_name=table["rfm_segment"].map(lambda c: segment_label(c, lang))))
+    ctx.export_csv("segments", table.assign(segment_name=map_distinct(table["rfm_segment"],
+                                                                      lambda c: segment_label(c, lang))))
     ctx.export_action_list("segment_contacts", contacts)
     ctx.stage_history("segments", table[["customer_id", "rfm_segment", "abc_tier"]])
 

@@ -14,7 +14,7 @@ import pandas as pd
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 from crmlib.report.display import mask_contacts
-from crmlib.segmentation.report import segment_label
+from crmlib.segmentation.report import map_distinct, segment_label
 from crmlib.service.complaints import (
     checkins,
     open_by_age,
@@ -210,7 +210,7 @@ def analyse(ctx: Any) -> ServiceAnalysis:
     shown_open = _empty(["ticket_id", "customer_id", "opened_at", "age_days", "age_band"])
     if open_tickets is not None and len(open_tickets):
         shown_open = with_contacts(open_tickets.drop(columns="priority").assign(
-            segment=open_tickets["segment"].map(lambda s: segment_label(s, lang) if isinstance(s, str) else "")),
+            segment=map_distinct(open_tickets["segment"], lambda s: segment_label(s, lang) if isinstance(s, str) else "")),
             contacts, mask=ctx.mask_pii, columns=("name",))
     shown_products = _empty(["product_id", "complaints", "customers", "orders", "complaint_rate"])
     if flagged is not None and len(flagged):
