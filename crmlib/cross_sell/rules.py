@@ -642,10 +642,12 @@ def recommend(
     popularity = np.asarray(b.sum(axis=0)).ravel() / max(n_users, 1)
     allowed = _candidates(held, items, as_of, p, products)
 
-    co = (b.T @ b).toarray().astype(float)
-    buyers = np.diag(co).copy()
+    # the co-buyer counts C = BᵀB only for the similarities (the baseline's reasons never use them); its
+    # diagonal, each product's buyers, is B's column sums
+    co = (b.T @ b).toarray().astype(float) if method == "item_to_item" else None
+    buyers = np.diag(co).copy() if co is not None else np.asarray(b.sum(axis=0), dtype=float).ravel()
     sim = None
-    if method == "item_to_item":
+    if co is not None:
         sim = co / np.sqrt(np.outer(buyers, buyers))
         sim[co < int(p["min_pair_customers"])] = 0.0
         np.fill_diagonal(sim, 0.0)
@@ -661,7 +663,8 @@ def recommend(
         parts.append((r + start, c, sc, a))
     r_idx, c_idx, s, anchor = (np.concatenate([part[j] for part in parts]) for j in range(4))
     co_bought = s > 0
-    share = np.where(co_bought, co[anchor, c_idx] / np.maximum(buyers[anchor], 1), popularity[c_idx])
+    share = popularity[c_idx] if co is None else np.where(
+        co_bought, co[anchor, c_idx] / np.maximum(buyers[anchor], 1), popularity[c_idx])
     out = pd.DataFrame(
         {
             "customer_id": users[rows][r_idx].astype(str),
