@@ -18,6 +18,7 @@ import pandas as pd
 from crmlib.data.frames import require_columns
 from crmlib.errors import ParamsError
 from crmlib.loyalty.params import ARTICLE_THRESHOLDS, DEFAULTS, resolve
+from crmlib.segmentation.ids import isin
 
 #: words of a Turkish (and common foreign) legal form: a customer named with one is a company, and a
 #: company has no birthday
@@ -100,14 +101,12 @@ def proposed_thresholds(monthly_spend: pd.Series, *,
     return bounds, "spend"
 
 
-def _as_text_ids(ids: Iterable[Any]) -> Any:
-    """``{str(c) for c in ids}`` for :meth:`pandas.Series.isin`: a text Series is kept as Arrow/NumPy text
-    (its missing values as the text ``"nan"``), anything else goes through ``str`` one by one."""
+def _as_text_ids(ids: Iterable[Any]) -> pd.Series:
+    """``{str(c) for c in ids}`` as a text Series (a text Series is kept, its missing values as the text
+    ``"nan"`` that ``str`` makes of them)."""
     if isinstance(ids, pd.Series) and isinstance(ids.dtype, pd.StringDtype):
-        if ids.hasnans:
-            return pd.concat([ids.dropna(), pd.Series(["nan"], dtype=ids.dtype)], ignore_index=True)
-        return ids
-    return {str(c) for c in ids}
+        return ids.fillna("nan")
+    return pd.Series(sorted({str(c) for c in ids}), dtype="str")
 
 
 def without_lapsed(frame: pd.DataFrame, lapsed_ids: Iterable[str] | None, *,
@@ -116,7 +115,7 @@ def without_lapsed(frame: pd.DataFrame, lapsed_ids: Iterable[str] | None, *,
     still buy; the win-back list is the lapsed ones')."""
     if lapsed_ids is None or frame is None or id_column not in frame.columns:
         return frame
-    keep = ~frame[id_column].astype(str).isin(_as_text_ids(lapsed_ids))
+    keep = ~isin(frame[id_column].astype(str), _as_text_ids(lapsed_ids))
     return frame.loc[keep].reset_index(drop=True)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from crmlib.data.frames import require_columns
 from crmlib.errors import ParamsError
 from crmlib.loyalty.params import ARTICLE_THRESHOLDS, DEFAULTS, check_tiers
+from crmlib.segmentation.ids import isin
 
 logger = logging.getLogger(__name__)
 
@@ -462,8 +463,8 @@ def referral_rewards(
     ref = ref.assign(reward=np.where(ref["ordered"], each, 0.0))
     if payments is not None and "paid_date" in payments.columns:
         cut = pd.Timestamp(as_of) if as_of is not None else payments["paid_date"].max()
-        payers = set(payments.loc[payments["paid_date"].notna() & (payments["paid_date"] <= cut), "customer_id"])
-        paid = ref["customer_id"].isin(payers)
+        payers = payments.loc[payments["paid_date"].notna() & (payments["paid_date"] <= cut), "customer_id"]
+        paid = pd.Series(isin(ref["customer_id"], payers), index=ref.index)
         ref = ref.assign(reward_payable=ref["reward"].where(paid, 0.0), reward_pending=ref["reward"].where(~paid, 0.0))
     else:
         ref = ref.assign(reward_payable=np.nan, reward_pending=np.nan)

@@ -29,6 +29,7 @@ from crmlib.loyalty.programme import (
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 from crmlib.report.display import mask_contacts
+from crmlib.segmentation.ids import isin
 from crmlib.segmentation.params import is_lapsed, lapsed_limit
 from crmlib.service.report import with_contacts
 
@@ -94,7 +95,7 @@ def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, 
         out = out.loc[~out["customer_id"].astype(str).isin({str(c) for c in lapsed_ids})]
     if customers is not None and "customer_id" in customers.columns:
         # only the listed customers' names are read (the person's dtype follows the columns', not the rows)
-        people = contact_person(customers.loc[customers["customer_id"].isin(out["customer_id"]).to_numpy()])
+        people = contact_person(customers.loc[isin(customers["customer_id"], out["customer_id"])])
         out["contact_person"] = out["customer_id"].map(people)
         names = customers.drop_duplicates("customer_id").set_index("customer_id").get("name")
         company = out["customer_id"].map(names) if names is not None else pd.Series(np.nan, index=out.index)

@@ -14,6 +14,7 @@ import pandas as pd
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 from crmlib.report.display import mask_contacts
+from crmlib.segmentation.ids import isin
 from crmlib.segmentation.report import map_distinct, segment_label
 from crmlib.service.complaints import (
     checkins,
@@ -63,7 +64,7 @@ def with_contacts(
     if not present:
         return frame
     wanted = frame[id_column].astype(str)
-    listed = customers.loc[customers["customer_id"].astype(str).isin(wanted).to_numpy()] if len(wanted) else customers
+    listed = customers.loc[isin(customers["customer_id"].astype(str), wanted)] if len(wanted) else customers
     info = _contact_info(listed, present, mask=mask)
     if len(wanted) and any(info[col].isna().all() for col in present):  # keep the full table's dtypes
         info = _contact_info(customers, present, mask=mask)
