@@ -19,7 +19,9 @@ sum over customers per simulation gives the range of the existing customers' tot
 How it is drawn (the same distributions, fewer random numbers): a customer's rate, dropout and spend are
 drawn only in the simulations where they are alive and buy (a customer who is not alive or makes no purchase
 spends 0 whatever those draws); spend as (v + x m) G / H with G ~ Gamma(n p, 1), H ~ Gamma(q + p x, 1) (the
-same law as Gamma(n p, nu), nu ~ Gamma(q + p x, v + x m)); P(alive)'s logs over the distinct T and t_x.
+same law as Gamma(n p, nu), nu ~ Gamma(q + p x, v + x m)); Poisson(lambda t) with lambda ~ Gamma(r + x,
+alpha + T) as numpy's negative binomial (which draws exactly that); P(alive)'s logs over the distinct x, T and
+t_x, and a single-precision uniform for the alive draw (P(alive) is compared, not summed).
 Customers are simulated in blocks, each from its own random stream spawned from the seed, on two threads
 (numpy's generators release the GIL): the result depends on the seed alone. ``tests/clv/test_ranges.py``
 compares the ranges with the previous per-customer simulation (within Monte-Carlo noise).
@@ -93,21 +95,28 @@ def _purchases(d: _Draws, x: np.ndarray, tx: np.ndarray, T: np.ndarray, p_alive:
         it, uniq_t = _codes(T)
         ir, uniq_r = _codes(tx)
         log_ratio = np.log(alpha + uniq_t[:, None])[it] - np.log(alpha + uniq_r[:, None])[ir]
-        first = b + xc if d.kind == "mbgnbd" else np.maximum(b + xc - 1, 1e-12)
+        ix, uniq_x = _codes(x)
+        first = b + uniq_x[:, None] if d.kind == "mbgnbd" else np.maximum(b + uniq_x[:, None] - 1, 1e-12)
+        log_odds = (np.log(a) - np.log(first))[ix]
+        log_odds += (r + xc) * log_ratio
         with np.errstate(over="ignore"):  # odds beyond 1e308: not alive
-            odds = np.exp(np.log(a) - np.log(first) + (r + xc) * log_ratio)
+            odds = np.exp(log_odds, out=log_odds)
         if d.kind == "bgnbd":
             odds[x == 0] = 0.0  # BG/NBD: no repeat purchase, no dropout yet
-        alive = rng.random((n, draws)) * (1.0 + odds) < 1.0
+        odds += 1.0
+        odds *= rng.random((n, draws), dtype=np.float32)
+        alive = odds < 1.0
     flat = np.flatnonzero(alive)  # only alive customers buy: the rest is drawn for them alone
     ci, dk = np.divmod(flat, draws)
     xs = x[ci]
-    lam = rng.standard_gamma(d.bg[dk, 0] + xs) / (d.bg[dk, 1] + T[ci])
     if d.kind == "pareto":
+        lam = rng.standard_gamma(d.bg[dk, 0] + xs) / (d.bg[dk, 1] + T[ci])
         mu = rng.standard_gamma(d.bg[dk, 2]) / (d.bg[dk, 3] + T[ci])
         count = rng.poisson(lam * np.minimum(d.horizon, rng.standard_exponential(len(flat)) / mu))
     else:
-        count = rng.poisson(lam * d.horizon)
+        # Poisson(lambda t) with lambda ~ Gamma(r + x, alpha + T): numpy's negative binomial draws exactly that
+        scale = d.bg[dk, 1] + T[ci]
+        count = rng.negative_binomial(d.bg[dk, 0] + xs, scale / (scale + d.horizon))
         buy = np.flatnonzero(count > 0)  # a dropout after the k-th purchase matters only when buying
         extra = 1.0 if d.kind == "mbgnbd" else 0.0
         p = rng.beta(d.bg[dk[buy], 2], d.bg[dk[buy], 3] + xs[buy] + extra)
