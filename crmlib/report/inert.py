@@ -64,6 +64,9 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if not _is_text(series):
             continue
         phone = str(col).strip().lower() in PHONE_COLUMNS
+        if (not phone and isinstance(series.dtype, pd.StringDtype)
+                and not series.str.startswith(FORMULA_TRIGGERS).fillna(False).any()):
+            continue  # text only, none starting with a trigger: nothing to change (one Arrow pass)
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         values = np.asarray(uniques, dtype=object)
         fixed = np.array([neutralise(v, phone=phone) for v in values] + [None], dtype=object)[:-1]

@@ -100,3 +100,19 @@ def test_neutralise_frame_keeps_mixed_object_columns_and_returns_the_same_frame_
     assert got["x"].isna().tolist()[2]
     plain = frame[["y"]]
     assert inert.neutralise_frame(plain) is plain
+
+
+def test_text_columns_without_a_trigger_are_left_as_they_are_and_others_neutralised_field_by_field():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    words = np.array(["=1+2", "+90", "-3", "@x", "\tq", "\rr", "ok", "", "'a", "Ahmet", "905321234567"], dtype=object)
+    for dtype in ("str", object):
+        for choices in (words, words[6:]):  # with and without values that start with a trigger
+            values = pd.Series(rng.choice(choices, 500), dtype=dtype).where(rng.random(500) > 0.1)
+            frame = pd.DataFrame({"name": values, "phone": values, "n": np.arange(500)})
+            out = inert.neutralise_frame(frame)
+            for col, phone in (("name", False), ("phone", True)):
+                expected = [inert.neutralise(v, phone=phone) if isinstance(v, str) else None for v in values]
+                assert [v if isinstance(v, str) else None for v in out[col]] == expected
+            assert out["n"].equals(frame["n"])
