@@ -87,6 +87,8 @@ def export_table(risk: pd.DataFrame, signals: pd.DataFrame, next_orders: pd.Data
         out = out.join(next_orders.set_index("customer_id")[["expected_next_order_date"]], on="customer_id")
     if p_order is not None:
         out["p_order_next_30_days"] = p_order.reindex(out["customer_id"].astype(str)).to_numpy(dtype=float)
+    # codes and sentences as pandas text (Arrow): the CSV writer checks and writes them column-wise
+    out[["reasons", "reasons_text"]] = out[["reasons", "reasons_text"]].astype("str")
     return out.reset_index(drop=True)
 
 
