@@ -455,6 +455,7 @@ def referral_rewards(
     if orders is not None:
         require_columns(orders, ("customer_id", "order_date", "amount"), "orders")
         bought = orders[orders["is_purchase"].astype(bool)] if "is_purchase" in orders else orders[orders["amount"] > 0]
+        bought = bought.loc[isin(bought["customer_id"], ref["customer_id"])]  # only the referred customers' orders
         firsts = bought.sort_values(["customer_id", "order_date"], kind="stable").drop_duplicates("customer_id")
         ref = ref.assign(first_order=ref["customer_id"].map(firsts.set_index("customer_id")["amount"]).astype(float))
     else:

@@ -106,10 +106,11 @@ def special_day_calls(special: pd.DataFrame, customers: pd.DataFrame | None, *, 
         out["contact_person"] = np.nan
         company = pd.Series(np.nan, index=out.index)
     messages = []
-    for (_, row), firm in zip(out.iterrows(), company, strict=True):
-        person = row["contact_person"] if isinstance(row["contact_person"], str) else ""
-        key = f"loy.message.{row['occasion']}" + ("" if person else "_team")
-        n = int(row["years"])
+    for who, occasion, years_n, firm in zip(out["contact_person"], out["occasion"], out["years"], company,
+                                           strict=True):
+        person = who if isinstance(who, str) else ""
+        key = f"loy.message.{occasion}" + ("" if person else "_team")
+        n = int(years_n)
         years = i18n.t("loy.years.one" if n == 1 else "loy.years.other", lang, n=n)
         messages.append(i18n.t(key, lang, person=person, years=years, ordinal=f"{n}.",
                                company=firm if isinstance(firm, str) else ""))

@@ -21,6 +21,11 @@ GONE = "gone"
 _TRUE = {"1", "1.0", "true", "t", "yes", "y", "evet", "e", "x", "var", "onay", "onaylı", "onayli"}
 
 
+def _distinct(values: pd.Series) -> set:
+    """``set(values)`` from one NumPy array of the distinct values (not iterating an Arrow column)."""
+    return set(np.asarray(values.unique(), dtype=object))
+
+
 # -- migration --------------------------------------------------------------------------------------------
 def migration(previous: pd.DataFrame | None, current: pd.DataFrame, *, order: Sequence[str] | None = None,
               drop_empty: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -58,7 +63,7 @@ def migration(previous: pd.DataFrame | None, current: pd.DataFrame, *, order: Se
     rows = both["previous_segment"].where(both["_merge"] != "right_only", ENTERED)
     cols = both["rfm_segment"].where(both["_merge"] != "left_only", GONE)
     known = set(order) | {ENTERED, GONE}
-    extra = sorted((set(rows) | set(cols)) - known)
+    extra = sorted((_distinct(rows) | _distinct(cols)) - known)
     matrix = pd.crosstab(rows, cols).reindex(index=[*order, *extra, ENTERED], columns=[*order, *extra, GONE],
                                              fill_value=0).astype("int64")
     matrix.index.name, matrix.columns.name = "previous", "current"

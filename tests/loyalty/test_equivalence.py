@@ -157,3 +157,29 @@ def test_special_day_contacts_only_for_listed_customers() -> None:
     expected = special.assign(contact_person=special["customer_id"].map(people))
     expected = expected.loc[(expected["occasion"] != "birthday") | expected["contact_person"].notna()]
     pd.testing.assert_series_equal(got["contact_person"], expected["contact_person"].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("lang", ["tr", "en"])
+def test_special_day_messages_match_the_row_by_row_loop(lang: str) -> None:
+    from crmlib.report import i18n
+
+    rng = np.random.default_rng(5)
+    customers = _customers(rng, 30)
+    special = pd.DataFrame({"customer_id": rng.choice(customers["customer_id"].unique(), 20),
+                            "occasion": rng.choice(["birthday", "anniversary"], 20),
+                            "date": pd.Timestamp("2024-03-01"), "years": rng.integers(1, 4, 20),
+                            "days_until": rng.integers(0, 7, 20)})
+    got = special_day_calls(special, customers, lang=lang)
+    names = customers.drop_duplicates("customer_id").set_index("customer_id")["name"]
+    out = special.assign(contact_person=special["customer_id"].map(contact_person(customers)))
+    out = out.loc[(out["occasion"] != "birthday") | out["contact_person"].notna()]
+    expected = []
+    for _, row in out.iterrows():
+        person = row["contact_person"] if isinstance(row["contact_person"], str) else ""
+        firm = names.get(row["customer_id"])
+        n = int(row["years"])
+        years = i18n.t("loy.years.one" if n == 1 else "loy.years.other", lang, n=n)
+        expected.append(i18n.t(f"loy.message.{row['occasion']}" + ("" if person else "_team"), lang, person=person,
+                               years=years, ordinal=f"{n}.", company=firm if isinstance(firm, str) else ""))
+    assert len(expected) > 0
+    assert got["message"].tolist() == expected
