@@ -459,8 +459,9 @@ class Context:
     def save(self, folder: Path, *, release: bool = False) -> None:
         """Save the context for the notebooks of this run.
 
-        With ``release`` the order lines are then dropped from memory and read back from their file if used
-        again (the runner holds the context while the notebooks run and needs only the smaller tables).
+        With ``release`` the order lines, orders, per-customer table and optional tables are then dropped from
+        memory and each is read back from its file if used again (the runner holds the context while the
+        notebooks run; they read the tables from the files).
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -485,6 +486,13 @@ class Context:
         (folder / "context.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str),
                                              encoding="utf-8")
         self.context_dir = folder
+        if release:
+            self.orders = Saved(folder / "orders.parquet")
+            self.customer_summary = Saved(folder / "customer_summary.parquet")
+            for name, frame in list(self.tables.items()):
+                if frame is not None:
+                    self.tables[name] = Saved(folder / f"table_{name}.parquet")
+            _release_arrow_memory()
 
 
 def _release_arrow_memory() -> None:

@@ -252,7 +252,9 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
                 log.warning("%s could not be computed: %s", name, err)
                 ctx.meta[f"{name}_error"] = f"{type(err).__name__}: {err}"
         history.snapshot(root / "history.duckdb", as_of=ctx.as_of, out_dir=work / "context" / "history")
-        ctx.save(work / "context", release=True)  # the notebooks read the order lines from the saved file
+        facts = {"customers": int(len(ctx.customer_summary)), "orders": int(len(ctx.orders)),
+                 "window": [f"{d:%Y-%m-%d}" for d in ctx.data_window]}
+        ctx.save(work / "context", release=True)  # the notebooks read the tables from the saved files
         timings["prepare"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -286,15 +288,14 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
             "as_of": f"{ctx.as_of:%Y-%m-%d}",
             "as_of_display": f"{ctx.as_of:%Y-%m-%d}",
             "language": lang,
-            "customers_display": f"{len(ctx.customer_summary):,}",
+            "customers_display": f"{facts['customers']:,}",
             "params_file": str(params_path.resolve()),
             "host": socket.gethostname(),
             "command": list(command) if command is not None else [sys.executable, *sys.argv],
             "params": params,
             "data": {"fingerprint": ctx.meta.get("fingerprint"), "files": ctx.meta.get("files"),
                      "rows": ctx.meta.get("rows"), "detected": ctx.meta.get("detected"),
-                     "customers": int(len(ctx.customer_summary)), "orders": int(len(ctx.orders)),
-                     "window": [f"{d:%Y-%m-%d}" for d in ctx.data_window]},
+                     **facts},
             "quality": ctx.quality,
             "versions": _versions(),
             "timeout_minutes": limit,

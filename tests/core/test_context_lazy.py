@@ -85,6 +85,15 @@ def test_released_order_lines_are_read_back_from_the_file(sample_params, tmp_pat
 
     ctx = build_context(params.load(sample_params), params_dir=sample_params.parent)
     lines = ctx.order_lines.copy()
+    orders, summary = ctx.orders.copy(), ctx.customer_summary.copy()
+    tables = {k: v.copy() for k, v in ctx.tables.items() if v is not None}
     ctx.save(tmp_path / "ctx", release=True)
     assert isinstance(ctx.stored("orders"), Saved)
+    # every table is released (the runner holds the context while the notebooks run) and read back on use
+    assert all(isinstance(ctx.tables.stored(k), Saved) for k in tables) and tables
+    assert isinstance(ctx.__dict__["_saved_orders"], Saved)
     pd.testing.assert_frame_equal(ctx.order_lines, lines)
+    pd.testing.assert_frame_equal(ctx.orders, orders)
+    pd.testing.assert_frame_equal(ctx.customer_summary, summary)
+    for name, frame in tables.items():
+        pd.testing.assert_frame_equal(ctx.tables[name], frame)
