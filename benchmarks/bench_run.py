@@ -85,7 +85,8 @@ def report(out: Path, measured: dict[str, float], *, top: int = 3) -> None:
     print("runner: " + ", ".join(f"{k} {v:.1f} s" for k, v in record["timings_seconds"].items()))
     for nb in record["notebooks"]:
         cells = sorted(nb.get("cells", []), key=lambda c: -c["seconds"])[:top]
-        print(f"  {nb['name']:<24} {nb['seconds']:7.1f} s {nb['status']}")
+        peak = f", kernel peak {nb['kernel_peak_mb'] / 1024:.2f} GB" if nb.get("kernel_peak_mb") else ""
+        print(f"  {nb['name']:<24} {nb['seconds']:7.1f} s {nb['status']}{peak}")
         for cell in cells:
             print(f"      {cell['seconds']:7.1f} s  cell {cell['cell']}: {cell['name'][:70]}")
     for failure in record.get("export_failures", []):

@@ -89,12 +89,23 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
                 "error": f"{type(err).__name__}: {err}"}
 
 
+def kernel_peak_mb() -> float:
+    """The largest resident memory (MB) any ended child of this process reached: the notebook's kernel.
+
+    Recorded per notebook in ``run.json``, to see which notebooks should not run together on a small machine.
+    """
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)  # Linux reports KiB
+
+
 def main(argv: list[str]) -> int:
     """Run the job described by ``argv[0]`` and write its result beside it (``.result.json``)."""
     job_path = Path(argv[0])
     job = json.loads(job_path.read_text(encoding="utf-8"))
     threading.Thread(target=_watch_parent, args=(int(job["parent_pid"]),), daemon=True).start()
     result = execute(job)
+    result["kernel_peak_mb"] = kernel_peak_mb()
     tmp = job_path.with_suffix(".result.tmp")
     tmp.write_text(json.dumps(result), encoding="utf-8")
     os.replace(tmp, job_path.with_suffix(".result.json"))

@@ -39,3 +39,13 @@ def test_other_failures_and_a_second_start_failure_are_results(monkeypatch, fail
     result = worker.execute(dict(JOB))
     assert result["status"] == "failed" and expected in result["error"]
     assert len(calls) == len(failures)
+
+
+def test_the_kernel_s_peak_memory_is_the_largest_ended_child():
+    import subprocess
+    import sys
+
+    before = worker.kernel_peak_mb()
+    subprocess.run([sys.executable, "-c", "b = bytearray(300 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"],
+                   check=True)
+    assert worker.kernel_peak_mb() >= max(before, 300)
