@@ -98,10 +98,11 @@ def kpis_by_period(orders: pd.DataFrame, period: pd.Series, periods: list | pd.I
         }
     )
     # the period of each customer's first purchase (in time order when dates are known, else list order)
-    ordered = frame.assign(order_date=orders["order_date"].to_numpy()) if "order_date" in orders else frame
-    if "order_date" in ordered.columns:
-        ordered = ordered.sort_values("order_date", kind="stable")
-    first_period = ordered[ordered["purchase"]].drop_duplicates("customer_id").set_index("customer_id")["period"]
+    rows = np.flatnonzero(frame["purchase"].to_numpy())
+    if "order_date" in orders:  # purchases by date, ties (and missing dates, last) in list order
+        rows = rows[pd.Series(orders["order_date"].to_numpy()[rows]).sort_values(kind="stable").index.to_numpy()]
+    first_rows = rows[np.unique(codes[rows], return_index=True)[1]]
+    first_period = pd.Series(frame["period"].to_numpy()[first_rows], index=codes[first_rows])
     frame = frame[frame["period"].isin(periods)]
     buys = frame[frame["purchase"]]
 

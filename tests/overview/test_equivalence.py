@@ -73,6 +73,8 @@ def test_kpis_by_period_matches_the_set_based_code(seed: int, missing_ids: bool)
     orders = _orders(rng, 80, missing_ids=missing_ids)
     if seed % 2:
         orders["is_purchase"] = orders["amount"] > 0
+    if seed % 4 == 1:  # missing dates sort last
+        orders.loc[rng.random(len(orders)) < 0.15, "order_date"] = pd.NaT
     if seed % 3 == 0:
         orders = orders.drop(columns="order_date")
         period = pd.Series(rng.choice(["a", "b", "c", None], len(orders)), index=orders.index)
