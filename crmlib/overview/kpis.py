@@ -89,12 +89,19 @@ def kpis_by_period(orders: pd.DataFrame, period: pd.Series, periods: list | pd.I
     # customers as integer codes (a missing id is one code, -1, as it was one key): every count below is on
     # integers, not on millions of texts
     codes = pd.factorize(orders["customer_id"])[0]
+    labels = pd.Series(period).to_numpy()
+    # periods as their positions when they are distinct (grouping integers, not labels), else as labels
+    if periods.is_unique:
+        keys: pd.Index = pd.RangeIndex(len(periods))
+        key = periods.get_indexer(labels)
+    else:
+        keys, key = periods, labels
     frame = pd.DataFrame(
         {
             "customer_id": codes,
             "amount": orders["amount"].astype(float).to_numpy(),
             "purchase": _purchases(orders).to_numpy(),
-            "period": pd.Series(period).to_numpy(),
+            "period": key,
         }
     )
     # the period of each customer's first purchase (in time order when dates are known, else list order)
@@ -102,28 +109,31 @@ def kpis_by_period(orders: pd.DataFrame, period: pd.Series, periods: list | pd.I
     if "order_date" in orders:  # purchases by date, ties (and missing dates, last) in list order
         rows = rows[pd.Series(orders["order_date"].to_numpy()[rows]).sort_values(kind="stable").index.to_numpy()]
     first_rows = rows[np.unique(codes[rows], return_index=True)[1]]
-    first_period = pd.Series(frame["period"].to_numpy()[first_rows], index=codes[first_rows])
-    frame = frame[frame["period"].isin(periods)]
+    first_period = pd.Series(labels[first_rows], index=codes[first_rows])
+    frame = frame[frame["period"].isin(keys)]
     buys = frame[frame["purchase"]]
 
-    revenue = frame.groupby("period")["amount"].sum().reindex(periods, fill_value=0.0)
-    purchase_revenue = buys.groupby("period")["amount"].sum().reindex(periods, fill_value=0.0)
-    n_orders = buys.groupby("period").size().reindex(periods, fill_value=0)
+    def by_period(values: pd.Series, fill: float) -> pd.Series:
+        return values.reindex(keys, fill_value=fill).set_axis(periods)
+
+    revenue = by_period(frame.groupby("period")["amount"].sum(), 0.0)
+    purchase_revenue = by_period(buys.groupby("period")["amount"].sum(), 0.0)
+    n_orders = by_period(buys.groupby("period").size(), 0)
     per_customer = buys[buys["customer_id"] >= 0].groupby(["period", "customer_id"]).size()  # known ids only
-    active = per_customer.groupby(level="period").size().reindex(periods, fill_value=0)
-    repeaters = (per_customer >= 2).groupby(level="period").sum().reindex(periods, fill_value=0)
+    active = by_period(per_customer.groupby(level="period").size(), 0)
+    repeaters = by_period((per_customer >= 2).groupby(level="period").sum(), 0)
     new = first_period[first_period.isin(periods)].value_counts().reindex(periods, fill_value=0)
 
     sets = {p: np.unique(ids.to_numpy()) for p, ids in buys.groupby("period")["customer_id"]}
     none = np.empty(0, dtype=codes.dtype)
     retained = []
     previous_active = []
-    for i, p in enumerate(periods):
+    for i, p in enumerate(keys):
         if i == 0:
             retained.append(np.nan)
             previous_active.append(np.nan)
             continue
-        before = sets.get(periods[i - 1], none)
+        before = sets.get(keys[i - 1], none)
         retained.append(float(len(np.intersect1d(before, sets.get(p, none), assume_unique=True))))
         previous_active.append(float(len(before)))
     return _kpi_table(periods, active=active, new=new, n_orders=n_orders, revenue=revenue,

@@ -112,3 +112,16 @@ def test_customers_left_out_matches_python_sets(seed: int) -> None:
                 ("no_orders", len(no_orders), ", ".join(no_orders))]
     expected = pd.DataFrame(expected, columns=["reason", "customers", "examples"])
     pd.testing.assert_frame_equal(got, expected.loc[expected["customers"] > 0].reset_index(drop=True))
+
+
+def test_kpis_by_period_with_repeated_periods_matches_or_fails_alike() -> None:
+    orders = _orders(np.random.default_rng(2), 60, missing_ids=True)
+    period = pd.Series(np.random.default_rng(3).choice(["a", "b", "c"], len(orders)), index=orders.index)
+    periods = ["a", "b", "a", "c"]
+    try:
+        expected = _old_kpis_by_period(orders, period, periods)
+    except Exception as exc:  # noqa: BLE001 - the same failure is expected
+        with pytest.raises(type(exc)):
+            kpis_by_period(orders, period, periods)
+    else:
+        pd.testing.assert_frame_equal(kpis_by_period(orders, period, periods), expected)
