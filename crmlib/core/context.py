@@ -322,9 +322,13 @@ class Context:
         return self._segments
 
     # -- engine-neutral SQL views of the order lines (crmlib.data.views) --------------------------------
-    def view(self, name: str, *, as_of: Any = None, **values: int) -> pd.DataFrame:
+    def view(self, name: str, *, as_of: Any = None, keep: bool = True, **values: int) -> pd.DataFrame:
         """The registered SQL view ``name`` (:mod:`crmlib.data.views`) at ``as_of`` (default: the run's),
         with its parameters' ``values`` (e.g. ``lead_days=56``).
+
+        With ``keep=False`` the frame is not held in this context's memory after it is returned (a large view
+        used once, such as every order's products at 10M order lines: about a gigabyte); the file cache is
+        still written and read.
 
         A context reopened from its folder (:func:`load_saved`) reads ``<context_dir>/views/`` when a notebook
         of the run computed the view already; otherwise DuckDB computes it over the folder's Parquet files (the
@@ -339,7 +343,7 @@ class Context:
         other = None if at == self.as_of else at
         key = views.cache_key(name, other, values)
         if key in self._views:
-            return self._views[key]
+            return self._views[key] if keep else self._views.pop(key)
         folder = self._view_folder
         path = views.cache_path(folder, name, other, values) if folder is not None else None
         if path is not None and path.exists():
@@ -352,7 +356,8 @@ class Context:
                 frame = views.compute(eng, name, sources=sources, as_of=at, values=values)
             if path is not None:
                 views.write_atomic(frame, path)
-        self._views[key] = frame
+        if keep:
+            self._views[key] = frame
         return frame
 
     def keep_views(self, computed: dict[str, pd.DataFrame]) -> None:

@@ -196,7 +196,7 @@ def compute(
     cut = as_of - pd.Timedelta(days=int(p["validation_cut_days"]))
     if view is not None:  # the aggregates, never the lines
         items = view("customer_products")
-        baskets = view("order_products")
+        baskets = view("order_products", keep=False)  # used for the item sets only: not held afterwards
         held: dict[str, Any] = {"items": items}
         regular: dict[str, Any] = {"held": regular_items(items, as_of=as_of, params=p)}  # computed once
         at_cut: dict[str, Any] = {"items_at_cut": view("customer_products", as_of=cut), "items_at_end": items}
@@ -210,6 +210,7 @@ def compute(
         found = itemsets if itemsets is not None else frequent_itemsets(order_lines, params=p, baskets=baskets)
     else:  # too few orders or customers: no rules or bundles, best-seller suggestions (the rule-based view)
         found = (pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object)}), 0)
+    baskets = None  # every order's products: the largest frame, not needed below
     method = "item_to_item" if ready.ready else "popularity"
     rules = association_rules(order_lines, params=p, products=products, itemsets=found)
     recs = recommend(order_lines, customers=customer_ids, products=products, params=p, as_of=as_of, method=method,

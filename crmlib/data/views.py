@@ -268,8 +268,9 @@ def canonical(view: View | str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def viewer(sources: Mapping[str, Source], *, as_of: pd.Timestamp | str) -> Callable[..., pd.DataFrame]:
-    """A ``view(name, *, as_of=None, **values)`` function over ``sources`` (frames or Parquet files by
-    relation name), like a context's ``ctx.view`` without its cache: each call runs on a new DuckDB engine.
+    """A ``view(name, *, as_of=None, keep=True, **values)`` function over ``sources`` (frames or Parquet files
+    by relation name), like a context's ``ctx.view`` without its cache (``keep`` is accepted and has no
+    effect): each call runs on a new DuckDB engine.
     ``as_of`` is the default analysis date; order lines lacking optional columns get them as nulls."""
     from crmlib.data.engine import DuckDBEngine
 
@@ -280,7 +281,7 @@ def viewer(sources: Mapping[str, Source], *, as_of: pd.Timestamp | str) -> Calla
     elif isinstance(lines, (str, Path)) and Path(lines).is_file():
         sources["order_lines"] = line_source(Path(lines))
 
-    def view(name: str, *, as_of: pd.Timestamp | str | None = None, **values: int) -> pd.DataFrame:
+    def view(name: str, *, as_of: pd.Timestamp | str | None = None, keep: bool = True, **values: int) -> pd.DataFrame:
         with DuckDBEngine() as eng:
             return compute(eng, name, sources=sources, as_of=default_as_of if as_of is None else as_of,
                            values=values)

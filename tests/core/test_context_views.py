@@ -25,6 +25,14 @@ def test_a_view_is_computed_from_the_saved_files_cached_and_read_back(sample_ctx
     pdt.assert_frame_equal(rhythm.sort_values(["customer_id", "product_id"]).reset_index(drop=True),
                            expected.sort_values(["customer_id", "product_id"]).reset_index(drop=True))
 
+    once = first.view("order_products", keep=False)  # a large view used once: written, not held
+    assert (tmp_path / "ctx" / "views" / "order_products.parquet").exists()
+    held = first.view("order_products")
+    assert held is not once
+    pdt.assert_frame_equal(held, once)
+    assert first.view("order_products", keep=False) is held  # handed over, and no longer held
+    assert first.view("order_products") is not held
+
     monkeypatch.setattr(views, "compute", lambda *a, **k: pytest.fail("recomputed instead of read"))
     again = load_saved(tmp_path / "ctx").view("product_rhythm")  # another notebook of the same run
     pdt.assert_frame_equal(again, rhythm)
