@@ -66,6 +66,9 @@ class Practice:
     #: the share of a run's notebook time its section takes on large data (measured on 10M order lines);
     #: the runner starts the longest notebooks first when the reports folder has no earlier run to go by
     cost: float = 1.0
+    #: its notebook kernel's peak memory in GB on the 10M-line benchmark (``kernel_peak_mb`` in run.json):
+    #: the runner does not run two notebooks together whose peaks add up to more than its budget
+    memory: float = 1.0
 
     @property
     def package(self) -> str:
@@ -80,11 +83,13 @@ class Practice:
 
 PRACTICES: tuple[Practice, ...] = (
     Practice(
-        name="overview", cost=7, namespaces=("ov", "kpi"), notebook="00_overview", params_section=None,
+        name="overview", cost=7, memory=1.5,
+        namespaces=("ov", "kpi"), notebook="00_overview", params_section=None,
         catalogues=("messages.yaml", "kpi_messages.yaml"),
     ),
     Practice(
-        name="segmentation", cost=6, namespaces=("seg",), notebook="01_segmentation", params_section="segmentation",
+        name="segmentation", cost=6, memory=1.2,
+        namespaces=("seg",), notebook="01_segmentation", params_section="segmentation",
         needs=("segments",),
         provides={"segments": Provider(build="crmlib.segmentation.rfm:segment_table")},
         exports=(
@@ -95,7 +100,8 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="churn", cost=32, namespaces=("churn",), notebook="02_churn_early_warning", params_section="churn",
+        name="churn", cost=32, memory=2.9,
+        namespaces=("churn",), notebook="02_churn_early_warning", params_section="churn",
         needs=("clv_model",),
         exports=(
             Export("churn_risk.csv", en="Every active customer's churn risk and reasons",
@@ -115,7 +121,8 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="clv", cost=31, namespaces=("clv",), notebook="03_lifetime_value", params_section="clv",
+        name="clv", cost=31, memory=1.8,
+        namespaces=("clv",), notebook="03_lifetime_value", params_section="clv",
         needs=("clv_model", "segments"),
         provides={"clv_model": Provider(build="crmlib.clv.model:fit_for_run",
                                         restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True)},
@@ -127,7 +134,8 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="cross_sell", cost=48, namespaces=("xsell",), notebook="04_cross_sell", params_section="cross_sell",
+        name="cross_sell", cost=48, memory=4.4,
+        namespaces=("xsell",), notebook="04_cross_sell", params_section="cross_sell",
         exports=(
             Export("cross_sell.csv", en="Product suggestions per customer", tr="Müşteri başına ürün önerileri"),
             Export("association_rules.csv", en="Products bought together (all rules)",
@@ -138,7 +146,8 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="loyalty", cost=6, namespaces=("loy",), notebook="05_loyalty_and_service", params_section="loyalty",
+        name="loyalty", cost=6, memory=1.4,
+        namespaces=("loy",), notebook="05_loyalty_and_service", params_section="loyalty",
         exports=(
             Export("discount_upsell.csv", en="Customers close to the next volume-discount tier",
                    tr="Bir sonraki hacim indirimi kademesine yakın müşteriler"),
@@ -152,7 +161,8 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="service", cost=4, namespaces=("svc",), notebook="05_loyalty_and_service", params_section="service",
+        name="service", cost=4, memory=0.0,
+        namespaces=("svc",), notebook="05_loyalty_and_service", params_section="service",
         exports=(
             Export("open_complaints.csv", en="Open complaints, oldest first",
                    tr="Açık şikâyetler, en eskiden başlayarak"),
@@ -197,6 +207,14 @@ def notebook_costs() -> dict[str, float]:
     for p in PRACTICES:
         costs[p.notebook] = costs.get(p.notebook, 0.0) + p.cost
     return costs
+
+
+def notebook_memory() -> dict[str, float]:
+    """``{notebook stem: its kernel's peak GB on the 10M-line benchmark}`` (its practices' ``memory`` summed)."""
+    memory: dict[str, float] = {}
+    for p in PRACTICES:
+        memory[p.notebook] = memory.get(p.notebook, 0.0) + p.memory
+    return memory
 
 
 def params_sections() -> dict[str, str]:

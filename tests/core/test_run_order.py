@@ -57,3 +57,34 @@ def test_a_run_renders_each_page_and_keeps_the_registry_order_in_the_record(samp
     assert names == ["00_overview", "01_segmentation"]  # the report keeps the registry's order
     assert all((out / f"{n}.html").stat().st_size > 10_000 for n in names)
     assert record["timings_seconds"]["render_and_exports"] > 0
+
+
+def test_notebooks_too_large_together_wait_for_each_other():
+    from crmlib.core.run import MEMORY_BUDGET_GB, next_notebook
+
+    memory = registry.notebook_memory()
+    big = sorted(memory, key=memory.get)[-2:]  # cross-sell and churn on the benchmark
+    assert sum(memory[s] for s in big) > MEMORY_BUDGET_GB
+    small = min(memory, key=memory.get)
+    assert next_notebook([big[0], small], [big[1]]) == small  # the one that fits starts
+    assert next_notebook([big[0]], [big[1]]) is None  # waits
+    assert next_notebook([big[0]], []) == big[0]  # alone, anything starts
+    assert next_notebook([], []) is None
+    assert next_notebook(["a", "b"], ["c"], memory={"a": 3, "b": 1, "c": 3}, budget=4.5) == "b"
+
+
+def test_the_first_run_s_order_keeps_the_two_largest_apart_on_two_workers():
+    from crmlib.core.run import next_notebook
+
+    order, running, pairs = schedule(STEMS, []), [], []
+    pending = list(order)
+    while pending:  # start as the runner does, ending the oldest running notebook when none may start
+        stem = next_notebook(pending, running)
+        if stem is None or len(running) == 2:
+            running.pop(0)
+            continue
+        pending.remove(stem)
+        running.append(stem)
+        pairs.append(tuple(sorted(running)))
+    assert ("02_churn_early_warning", "04_cross_sell") not in pairs
+    assert any(len(p) == 2 for p in pairs)
