@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from crmlib.data.frames import require_columns
+from crmlib.data.textops import isin
 from crmlib.errors import ParamsError
 from crmlib.loyalty.params import ARTICLE_THRESHOLDS, DEFAULTS, resolve
-from crmlib.segmentation.ids import isin
 
 #: words of a Turkish (and common foreign) legal form: a customer named with one is a company, and a
 #: company has no birthday

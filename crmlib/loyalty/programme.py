@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from crmlib.data.frames import require_columns
+from crmlib.data.textops import isin
 from crmlib.errors import ParamsError
 from crmlib.loyalty.params import ARTICLE_THRESHOLDS, DEFAULTS, check_tiers
-from crmlib.segmentation.ids import isin
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.data.frames import require_columns
+from crmlib.data.textops import isin
 from crmlib.loyalty.offers import contact_person, discount_economics, tier_thresholds, without_lapsed
 from crmlib.loyalty.programme import (
     discount_tiers,
@@ -29,7 +30,6 @@ from crmlib.loyalty.programme import (
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 from crmlib.report.display import mask_contacts
-from crmlib.segmentation.ids import isin
 from crmlib.segmentation.params import is_lapsed, lapsed_limit
 from crmlib.service.report import with_contacts
 

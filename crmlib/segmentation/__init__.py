@@ -1,11 +1,11 @@
 """Customer segmentation: RFM scores, the named RFM segments, wholesale A/B/C tiers and value flags.
 
-Submodules: actions, ids (customer-id lookups by Arrow), params, plots, report (what the notebook shows:
+Submodules: actions, params, plots, report (what the notebook shows:
 :func:`report.analyse`), rfm, tiers. Parameters: ``params.DEFAULTS`` (documented) and ``params.check``;
 the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.segmentation import actions, ids, params, plots, report, rfm, tiers
+from crmlib.segmentation import actions, params, plots, report, rfm, tiers
 from crmlib.segmentation.actions import (
     ENTERED,
     GONE,
@@ -59,7 +59,6 @@ from crmlib.segmentation.tiers import (
 
 __all__ = [
     "actions",
-    "ids",
     "params",
     "plots",
     "report",

@@ -11,10 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from crmlib.data.textops import isin
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 from crmlib.report.display import mask_contacts
-from crmlib.segmentation.ids import isin
 from crmlib.segmentation.report import map_distinct, segment_label
 from crmlib.service.complaints import (
     checkins,

@@ -47,3 +47,16 @@ def test_match_leading_zeros_still_pairs_spellings():
     assert remap is not None and remap(other).tolist()[:2] == ["00012", "00013"]
     assert rules.match_leading_zeros(orders, pd.Series(["00012"], dtype="str")) is None
     assert rules.match_leading_zeros(pd.Series(["012", "12"], dtype="str"), other) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_isin_on_short_id_columns_matches_pandas(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pool = ["C1", "C2", "C3", "C10", "nan", "", None]
+    values = pd.Series(rng.choice(pool, 40), dtype="str")
+    for wanted in (pd.Series(rng.choice(pool, 6), dtype="str"), pd.Series(["C2", "C3"], dtype="str"),
+                   pd.Series([], dtype="str"), pd.Series(rng.choice(pool, 5), dtype=object)):
+        np.testing.assert_array_equal(textops.isin(values, wanted), values.isin(wanted).to_numpy())
+        empty = values.head(0)
+        np.testing.assert_array_equal(textops.isin(empty, wanted), empty.isin(wanted).to_numpy())
+        assert textops.isin(values, wanted).dtype == bool

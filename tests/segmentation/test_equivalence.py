@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib.segmentation.ids import isin
 from crmlib.segmentation.report import map_distinct, segment_label
 
 
@@ -30,15 +29,3 @@ def test_map_distinct_keeps_numbers_and_missing() -> None:
     calls: list[object] = []
     map_distinct(pd.Series(["a", "b", "a", "a"]), calls.append)
     assert calls == ["a", "b"]
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_arrow_isin_matches_pandas_isin(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    pool = ["C1", "C2", "C3", "C10", "nan", "", None]
-    values = pd.Series(rng.choice(pool, 40), dtype="str")
-    for wanted in (pd.Series(rng.choice(pool, 6), dtype="str"), pd.Series(["C2", "C3"], dtype="str"),
-                   pd.Series([], dtype="str"), pd.Series(rng.choice(pool, 5), dtype=object)):
-        np.testing.assert_array_equal(isin(values, wanted), values.isin(wanted).to_numpy())
-        np.testing.assert_array_equal(isin(values.head(0), wanted), values.head(0).isin(wanted).to_numpy())
-        assert isin(values, wanted).dtype == bool
