@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,3 +46,15 @@ def keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
             out.insert(position, name, pd.Series(text[name].filter(mask).to_pandas().array, index=out.index,
                                                  copy=False))
     return out
+
+
+def map_distinct(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """``values.map(func)`` with ``func`` called once per distinct value (a missing value included).
+
+    The distinct values are mapped as a Series of the same dtype, so the result's dtype is the one
+    ``values.map(func)`` infers from the same results.
+    """
+    codes, _ = pd.factorize(values, use_na_sentinel=False)
+    firsts = np.unique(codes, return_index=True)[1]  # codes number the values in order of first appearance
+    mapped = values.iloc[firsts].map(func)
+    return pd.Series(mapped.array.take(codes), index=values.index, name=values.name)

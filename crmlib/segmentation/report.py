@@ -7,14 +7,14 @@ Every text comes from the practice's catalogue (``crmlib/segmentation/messages.y
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from crmlib.data.frames import require_columns
+from crmlib.data.frames import map_distinct, require_columns
 from crmlib.report import display as report
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
@@ -37,18 +37,6 @@ UNITS: dict[str, str] = {
 
 
 # -- labels and strategies --------------------------------------------------------------------------------
-def map_distinct(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
-    """``values.map(func)`` with ``func`` called once per distinct value (a missing value included).
-
-    The distinct values are mapped as a Series of the same dtype, so the result's dtype is the one
-    ``values.map(func)`` infers from the same results.
-    """
-    codes, _ = pd.factorize(values, use_na_sentinel=False)
-    firsts = np.unique(codes, return_index=True)[1]  # codes number the values in order of first appearance
-    mapped = values.iloc[firsts].map(func)
-    return pd.Series(mapped.array.take(codes), index=values.index, name=values.name)
-
-
 def segment_label(code: str, lang: str) -> str:
     """The segment's name in ``lang`` (``seg.name.<code>``); the code itself for a custom segment."""
     key = f"seg.name.{code}"

@@ -11,11 +11,12 @@ from typing import Any
 
 import pandas as pd
 
+from crmlib.data.frames import map_distinct
 from crmlib.data.textops import isin
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 from crmlib.report.display import mask_contacts
-from crmlib.segmentation.report import map_distinct, segment_label
+from crmlib.segmentation.report import segment_label
 from crmlib.service.complaints import (
     checkins,
     open_by_age,

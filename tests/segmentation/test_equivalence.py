@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib.segmentation.report import map_distinct, segment_label
+from crmlib.data.frames import map_distinct
+from crmlib.segmentation.report import segment_label
 
 
 @pytest.mark.parametrize("seed", range(5))
