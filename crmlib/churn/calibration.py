@@ -53,7 +53,7 @@ def p_order_calibration(orders: pd.DataFrame, *, as_of: Any, clv_params: Mapping
     if len(summary) < bins:
         return empty
     try:
-        model = clv.fit_clv(summary, clv_params)
+        model = clv.fit_clv(summary, clv_params, spend=False)  # P(order) only: no spend model
         p = model.probability_of_order(summary, horizon_days=days)
     except (ValueError, ArithmeticError, RuntimeError) as err:
         log.info("P(order) calibration skipped: %s", err)

@@ -126,7 +126,7 @@ def compute_signals(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_
 def expected_orders_at(customer_summary: pd.DataFrame, *, horizon_days: int,
                        clv_params: Mapping[str, Any]) -> pd.Series:
     """BG/NBD expected orders over ``horizon_days`` from a model fitted on ``customer_summary`` (CLV module)."""
-    model = fit_clv(customer_summary, dict(clv_params))
+    model = fit_clv(customer_summary, dict(clv_params), spend=False)  # orders only: no spend model
     return model.expected_orders(customer_summary, horizon_days=horizon_days)
 
 

@@ -107,20 +107,24 @@ class ClvModel:
         self.purchase_model_: Any = None
 
     # -- fitting ----------------------------------------------------------------------------------------
-    def fit(self, summary: pd.DataFrame) -> ClvModel:
+    def fit(self, summary: pd.DataFrame, *, spend: bool = True) -> ClvModel:
         """Fit both models on the per-customer table (day-based columns, see :func:`lifetimes_summary`).
 
         With ``value="margin"`` the margin share comes from ``margin_rate`` or, when ``summary`` has
         ``margin`` and ``revenue`` for customers with known cost, from sum(margin) / sum(revenue).
+        ``spend=False`` fits the purchase model only (see :meth:`fit_lifetimes`).
         """
         lt = lifetimes_summary(summary, time_unit=self.time_unit)
-        self.fit_lifetimes(lt)
+        self.fit_lifetimes(lt, spend=spend)
         self._set_margin(summary)
         return self
 
-    def fit_lifetimes(self, lt: pd.DataFrame) -> ClvModel:
+    def fit_lifetimes(self, lt: pd.DataFrame, *, spend: bool = True) -> ClvModel:
         """Fit on lifetimes' inputs already in the model's time unit (``frequency, recency, T,
-        monetary_value``; e.g. a calibration period). Returns ``self``."""
+        monetary_value``; e.g. a calibration period). Returns ``self``.
+
+        ``spend=False`` leaves the Gamma-Gamma spend model out (status ``not_fitted``): for callers that
+        need only expected orders or P(alive), such as churn's snapshots at earlier dates."""
         require_columns(lt, ["frequency", "recency", "T", "monetary_value"], "lifetimes summary")
         n = len(lt)
         repeaters = int((lt["frequency"] > 0).sum())
@@ -165,7 +169,9 @@ class ClvModel:
         diag["correlation_flag"] = bool(np.isfinite(r_corr) and abs(r_corr) > self.correlation_threshold)
         all_values = lt["monetary_value"].where(lt["frequency"] > 0)
         self.fallback_value_ = float(np.nanmean(all_values)) if repeaters else float("nan")
-        if len(rep) < self.min_repeat_buyers:
+        if not spend:
+            gg["status"] = "not_fitted"
+        elif len(rep) < self.min_repeat_buyers:
             gg["status"] = "too_few"
         else:
             t0, c0 = time.perf_counter(), time.process_time()
@@ -445,7 +451,7 @@ def data_readiness(customer_summary: pd.DataFrame, params: Mapping[str, Any] | N
 
 
 def fit_clv(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = None, *,
-            check_data: bool = True) -> ClvModel:
+            check_data: bool = True, spend: bool = True) -> ClvModel:
     """Fit the run's CLV model on the per-customer table with the ``clv`` params section.
 
     Parameters
@@ -456,6 +462,8 @@ def fit_clv(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = N
         The ``clv`` section (:data:`crmlib.clv.params.DEFAULTS` keys; missing keys take the defaults).
     check_data
         Apply the minimum-data rules (:func:`data_readiness`) first.
+    spend
+        Also fit the Gamma-Gamma spend model (``False``: expected orders and P(alive) only).
 
     Raises
     ------
@@ -472,7 +480,7 @@ def fit_clv(customer_summary: pd.DataFrame, params: Mapping[str, Any] | None = N
                      correlation_threshold=p["correlation_threshold"], min_repeat_buyers=p["min_repeat_buyers"],
                      value=p["value"], margin_rate=p["margin_rate"], horizon_days=p["horizon_days"],
                      annual_discount_rate=p["annual_discount_rate"])
-    model.fit(customer_summary)
+    model.fit(customer_summary, spend=spend)
     log.info("CLV model fitted on %d customers: %s", model.n_customers_, model.params_["bgnbd"])
     return model
 

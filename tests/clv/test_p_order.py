@@ -54,3 +54,17 @@ def test_probability_of_order_is_calibrated_on_simulated_customers():
     # consistent with expected orders: P(at least one) <= E[number]
     expected = model.expected_orders(sim, horizon_days=30).to_numpy()
     assert (pred.to_numpy() <= expected + 1e-9).all()
+
+
+def test_purchase_model_alone_predicts_the_same_orders_and_p_order(sample_ctx):
+    """``spend=False`` (churn's snapshots) skips the Gamma-Gamma fit and nothing else."""
+    summary = sample_ctx.customer_summary
+    both = clv.fit_clv(summary, sample_ctx.params["clv"])
+    orders_only = clv.fit_clv(summary, sample_ctx.params["clv"], spend=False)
+    assert both.gamma_gamma_ is not None and orders_only.gamma_gamma_ is None
+    assert orders_only.diagnostics_["gamma_gamma"]["status"] == "not_fitted"
+    assert orders_only.params_["bgnbd"] == both.params_["bgnbd"]
+    pd.testing.assert_series_equal(orders_only.expected_orders(summary, horizon_days=90),
+                                   both.expected_orders(summary, horizon_days=90))
+    np.testing.assert_array_equal(np.asarray(orders_only.probability_of_order(summary, horizon_days=30)),
+                                  np.asarray(both.probability_of_order(summary, horizon_days=30)))
