@@ -456,6 +456,8 @@ def worded_list(frame: pd.DataFrame, signals: pd.DataFrame, *, lang: str, params
     out["risk_text"] = [risk_text(sc, lv, lang) for sc, lv in zip(out["risk_score"], out["risk_level"], strict=True)]
     out["reasons_text"] = [reasons_text(codes, row, lang, params=p) for codes, (_, row) in
                            zip(out["reasons"], rows.iterrows(), strict=True)]
+    # a learned score can list a customer with no single sign past its threshold: say so, never an empty "why"
+    out.loc[out["reasons_text"] == "", "reasons_text"] = i18n.t("churn.reason.none_alone", lang)
     out["action_text"] = [i18n.t(f"churn.action.{a}", lang) for a in out["action_code"]]
     complaints = open_complaints(tickets, as_of=as_of, max_age_days=p["tickets_open_max_age_days"])
     if len(complaints):

@@ -57,3 +57,20 @@ def test_reason_sentences_worded_once_equal_the_per_customer_ones(sample_ctx):
         expected = [churn.reasons_text(c, r, lang, params=p) for c, r in zip(codes, rows, strict=True)]
         assert actions.reason_sentences_many(codes, rows, lang, params=p) == expected
     assert any(expected)
+
+
+def test_a_listed_customer_without_a_reason_past_its_threshold_gets_a_sentence(sample_ctx):
+    """The learned score can list a customer although no single sign fires: the "why" is never empty."""
+    from crmlib.churn import report, scoring
+    from crmlib.report import i18n
+
+    summary = sample_ctx.customer_summary
+    signals = scoring.compute_signals(summary, sample_ctx.orders, as_of=sample_ctx.as_of, tables=sample_ctx.tables)
+    coded = scoring.at_risk_list(scoring.risk_scores(signals), signals, as_of=sample_ctx.as_of)
+    assert len(coded) > 2
+    coded = coded.assign(reasons=["", *coded["reasons"].iloc[1:]])  # as the learned score lists one
+    for lang in ("en", "tr"):
+        listed = report.worded_list(coded, signals, lang=lang, as_of=sample_ctx.as_of)
+        assert listed["reasons_text"].iloc[0] == i18n.t("churn.reason.none_alone", lang)
+        assert (listed["reasons_text"].iloc[1:] != i18n.t("churn.reason.none_alone", lang)).all()
+        assert (listed["reasons_text"].str.len() > 0).all()
