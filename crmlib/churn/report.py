@@ -33,7 +33,7 @@ from crmlib.data import textops
 from crmlib.errors import ParamsError
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
-from crmlib.report.display import mask_contacts
+from crmlib.report.display import mask_contacts, masks_html
 
 log = logging.getLogger(__name__)
 
@@ -675,7 +675,8 @@ def analyse(ctx: Any) -> ChurnAnalysis:
     return ChurnAnalysis(
         horizon_days=h, levels=lv, list_levels=tuple(p["list_levels"]), no_order_days=days,
         method=risk_model.method_,
-        summary=summary_lines(risk, at_risk, lang=lang, currency=cur, params=p, metrics=metrics,
+        summary=summary_lines(risk, mask_contacts(at_risk, enabled=masks_html(ctx)),  # names as the tables show
+                              lang=lang, currency=cur, params=p, metrics=metrics,
                               winback_week=week.by_week, method=risk_model.method_, changes=week.changes),
         tiles=[(i18n.t("churn.tile.at_risk", lang), n(len(flagged_now))),
                (i18n.t("churn.tile.value", lang, days=h), fmt.money(flagged_now["value_at_stake"].sum(), lang, cur)),

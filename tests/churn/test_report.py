@@ -42,6 +42,15 @@ def test_analyse_returns_every_section_and_agrees_with_the_exports(analysed):
     assert (exports / "lapsed_products.csv").exists() and (exports / "winback.csv").exists()
 
 
+def test_the_summary_names_customers_as_the_html_tables_show_them(analysed):
+    """Managers' HTML masks contacts (``report.mask_pii_in_html``, default): the summary's names too."""
+    ctx, res, exports = analysed
+    first = pd.read_csv(exports / "at_risk.csv", dtype=str).iloc[0]  # the sales list keeps the name
+    called = next(line for line in res.summary if first["customer_id"] in line)
+    assert isinstance(first["name"], str) and first["name"] not in called
+    assert "*" in called
+
+
 def test_every_table_column_has_a_unit_or_text(analysed):
     _, res, _ = analysed
     numeric = [c for f in (res.level_table, res.call_list, res.messages, res.backtest, res.calibration,
