@@ -7,7 +7,8 @@ likelihood, ``clv.pareto_max_rows``) are fitted with lifetimes on the calibratio
 what customers did in the holdout: the relative error of the total repeat purchases and the mean absolute
 error over the calibration-frequency groups 0..7+ (FHL 2005, Figure 4). The smallest group error wins;
 ``clv.model`` overrides the choice. Above ``clv.compare_max_customers`` calibration customers the comparison
-runs on a random subset of that size (seed 0). Pareto/NBD starts from a seeded draw of lifetimes' own random
+runs on a random subset of that size (seed 0, :func:`comparison_rows`); the ranges' holdout check
+(:func:`crmlib.clv.ranges.holdout_coverage`) uses the same subset, and the page says so. Pareto/NBD starts from a seeded draw of lifetimes' own random
 start (:mod:`crmlib.clv.pareto`; lifetimes draws it from numpy's global random state, so the comparison's
 Pareto/NBD row, and with it the choice, could differ between two runs on the same data).
 """
@@ -57,6 +58,14 @@ def fit_purchase_model(kind: str, lt: pd.DataFrame, *, penalizer: float = 0.0) -
     return fitter
 
 
+def comparison_rows(n: int, cap: int) -> np.ndarray | None:
+    """Positions (sorted) of the seeded random subset of ``cap`` of ``n`` calibration customers that the
+    comparison and the ranges' holdout check use, or None when all ``n`` are used (``cap`` 0 or ``n <= cap``)."""
+    if not cap or n <= cap:
+        return None
+    return np.sort(np.random.default_rng(0).choice(n, size=int(cap), replace=False))
+
+
 def compare_models(validation: Any, *, params: Mapping[str, Any]) -> pd.DataFrame:
     """Each model's holdout errors (see the module docstring).
 
@@ -69,9 +78,8 @@ def compare_models(validation: Any, *, params: Mapping[str, Any]) -> pd.DataFram
         The ``clv`` section: ``penalizer``, ``pareto_max_rows``, ``time_unit``.
     """
     lt, cust = validation.lt, validation.customers
-    cap = int(params["compare_max_customers"])
-    if cap and len(lt) > cap:  # the models' relative fit shows on a random subset; keeps large runs fast
-        keep = np.sort(np.random.default_rng(0).choice(len(lt), size=cap, replace=False))
+    keep = comparison_rows(len(lt), int(params["compare_max_customers"]))
+    if keep is not None:  # the models' relative fit shows on a random subset; keeps large runs fast
         lt, cust = lt.iloc[keep], cust.iloc[keep]
     t = float(validation.holdout_days) / UNITS[params["time_unit"]]
     n_rows = len(lt[["frequency", "recency", "T"]].drop_duplicates())

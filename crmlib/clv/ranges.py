@@ -25,6 +25,11 @@ t_x, and a single-precision uniform for the alive draw (P(alive) is compared, no
 Customers are simulated in blocks, each from its own random stream spawned from the seed, on two threads
 (numpy's generators release the GIL): the result depends on the seed alone. ``tests/clv/test_ranges.py``
 compares the ranges with the previous per-customer simulation (within Monte-Carlo noise).
+
+The holdout check of the ranges (:func:`holdout_coverage`) runs on the model comparison's seeded random
+subset of ``clv.compare_max_customers`` calibration customers when there are more (the share inside is a
+sample estimate; the total's range is compared with that sample's actual total; the page's sentence
+``clv.txt.coverage_sample`` names the sample's size).
 """
 
 from __future__ import annotations
@@ -230,19 +235,31 @@ def clv_ranges(model: Any, customer_summary: pd.DataFrame, table: pd.DataFrame, 
                    "spend_mean": float(totals.mean())}
 
 
-def holdout_coverage(validation: Any, *, draws: int = 200, seed: int = 0) -> dict[str, float]:
+def holdout_coverage(validation: Any, *, draws: int = 200, seed: int = 0,
+                     max_customers: int = 0) -> dict[str, float]:
     """How often the holdout period's actual spend fell inside the simulated 10-90% ranges.
 
     ``validation`` is :func:`crmlib.clv.analysis.holdout_validation`'s result (status ``ok``): its
-    calibration model, customers and holdout length. Returns ``coverage`` (share of customers whose actual
-    holdout spend is within their range; about 0.8 when the ranges are right; customers with no purchase and
-    a range starting at 0 count as inside), ``total_p10``, ``total_p90``, ``total_actual`` and ``total_inside``.
+    calibration model, customers and holdout length. With ``max_customers`` (``clv.compare_max_customers``)
+    and more calibration customers than that, the check runs on the same seeded random subset as the model
+    comparison (:func:`crmlib.clv.choice.comparison_rows`): the share inside is a sample estimate, and the
+    total's range is compared with that sample's actual total.
+
+    Returns ``coverage`` (share of customers whose actual holdout spend is within their range; about 0.8
+    when the ranges are right; customers with no purchase and a range starting at 0 count as inside),
+    ``total_p10``, ``total_p90``, ``total_actual``, ``total_inside``, ``n_customers`` (customers checked) and
+    ``sampled`` (1.0 when a subset was checked).
     """
+    from crmlib.clv.choice import comparison_rows
+
     model = validation.model
     cal = validation.customers
     frame = getattr(validation, "lt", None)
     if frame is None or model is None:
         raise ValueError("holdout_coverage needs the calibration inputs (validation.lt)")
+    keep = comparison_rows(len(frame), int(max_customers))
+    if keep is not None:
+        frame, cal = frame.iloc[keep], cal.iloc[keep]
     horizon = float(validation.holdout_days) / UNITS[model.time_unit]
     lo, hi, totals = simulate_spend(model, frame, horizon=horizon, draws=draws, seed=seed)
     actual = cal["actual_spend"].to_numpy(dtype=float)
@@ -250,4 +267,5 @@ def holdout_coverage(validation: Any, *, draws: int = 200, seed: int = 0) -> dic
     t_lo, t_hi = float(np.percentile(totals, 10)), float(np.percentile(totals, 90))
     total = float(actual.sum())
     return {"coverage": float(inside.mean()), "total_p10": t_lo, "total_p90": t_hi, "total_actual": total,
-            "total_inside": float(t_lo <= total <= t_hi)}
+            "total_inside": float(t_lo <= total <= t_hi), "n_customers": float(len(frame)),
+            "sampled": float(keep is not None)}

@@ -237,7 +237,9 @@ def analyse(ctx: Any) -> ClvAnalysis:
                                             draws=p["interval_draws"])
     table = table.assign(customer_id=table["customer_id"].astype(str)).merge(ranged, on="customer_id", how="left")
     facts = model_facts(model)
-    coverage = ranges.holdout_coverage(validation, draws=p["interval_draws"]) if validation.status == "ok" else None
+    coverage = (ranges.holdout_coverage(validation, draws=p["interval_draws"],
+                                        max_customers=p["compare_max_customers"])
+                if validation.status == "ok" else None)
     segments = ctx.segments()
     by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS))
     segment_names = pd.Series({code: seg.segment_label(code, lang) for code in by_segment["group"]})
@@ -265,8 +267,9 @@ def analyse(ctx: Any) -> ClvAnalysis:
             i18n.t("clv.txt.validation", lang, date=fmt.date(validation.calibration_end, lang),
                    days=n(validation.holdout_days), error=signed_pct(validation.totals["orders_error"], lang),
                    spend_error=signed_pct(validation.totals["spend_error"], lang)),
-            i18n.t("clv.txt.coverage", lang, coverage=fmt.pct(coverage["coverage"], lang, 0),
-                   actual=money(coverage["total_actual"]),
+            i18n.t("clv.txt.coverage_sample" if coverage["sampled"] else "clv.txt.coverage", lang,
+                   coverage=fmt.pct(coverage["coverage"], lang, 0), actual=money(coverage["total_actual"]),
+                   n=n(int(coverage["n_customers"])),
                    inside=i18n.t("clv.inside.yes" if coverage["total_inside"] else "clv.inside.no", lang),
                    low=money(coverage["total_p10"]), high=money(coverage["total_p90"]))]
     else:

@@ -53,6 +53,35 @@ def test_ranges_cover_the_simulated_next_period():
     assert (lo <= hi).all()
 
 
+def test_holdout_coverage_on_the_comparison_sample():
+    """The holdout check of the ranges on the model comparison's seeded subset: about 80% of the sampled
+    customers inside their range, the sample's actual total inside (or near) its range, and the subset is the
+    comparison's (:func:`crmlib.clv.choice.comparison_rows`)."""
+    from types import SimpleNamespace
+
+    from crmlib.clv import choice
+
+    sim = _simulate(6000, seed=12)
+    model = clv.fit_clv(sim, {"value": "revenue"})
+    lt = sim[["frequency", "recency", "T", "monetary_value"]].assign(recency=sim["recency"] / 7, T=sim["T"] / 7)
+    validation = SimpleNamespace(model=model, lt=lt, holdout_days=180,
+                                 customers=pd.DataFrame({"actual_spend": sim["future_spend"]}))
+    whole = ranges.holdout_coverage(validation, draws=200, seed=1)
+    part = ranges.holdout_coverage(validation, draws=200, seed=1, max_customers=2500)
+    assert whole["sampled"] == 0.0 and whole["n_customers"] == 6000
+    assert part["sampled"] == 1.0 and part["n_customers"] == 2500
+    keep = choice.comparison_rows(6000, 2500)
+    assert len(keep) == 2500 and np.all(np.diff(keep) > 0)
+    assert choice.comparison_rows(6000, 0) is None and choice.comparison_rows(2500, 2500) is None
+    assert part["total_actual"] == pytest.approx(sim["future_spend"].to_numpy()[keep].sum())
+    for result in (whole, part):
+        assert 0.75 <= result["coverage"] <= 0.95, result
+        # the total's 10-90% range (parameter uncertainty included) holds the actual total up to one width
+        width = result["total_p90"] - result["total_p10"]
+        assert result["total_p10"] - width <= result["total_actual"] <= result["total_p90"] + width
+    assert abs(whole["coverage"] - part["coverage"]) < 0.03
+
+
 def test_clv_ranges_bracket_the_point_clv_and_are_reproducible():
     sim = _simulate(3000, seed=5)
     model = clv.fit_clv(sim, {"value": "revenue"})
