@@ -49,3 +49,60 @@ def test_an_empty_export_is_written_as_pandas_writes_it(tmp_path, dialect):
     frame.to_csv(tmp_path / "plain.csv", index=False, encoding="utf-8-sig", lineterminator="\r\n",
                  **exports.CSV_DIALECTS[dialect])
     assert written.read_bytes() == (tmp_path / "plain.csv").read_bytes()
+
+
+def _numpy_text(values: np.ndarray, decimal: str) -> np.ndarray:
+    """The previous float text (numpy's ``str`` per value, the first ``.`` made ``decimal``, NaN blank): the
+    oracle of :func:`crmlib.report.exports.float_text`."""
+    text = np.strings.replace(values.astype(str), ".", decimal, 1).astype(object)
+    text[np.isnan(values)] = ""
+    return text
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_float_text_equals_numpys_text_on_any_bit_pattern(decimal):
+    """Random bit patterns (every exponent, subnormals, NaN payloads, infinities, both zeros), repeated values
+    and everyday money and shares: the same text as numpy's ``str``, value for value."""
+    rng = np.random.default_rng(7)
+    bits = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, 100_000, dtype=np.int64,
+                        endpoint=True).view(np.float64)
+    scale = 10.0 ** rng.integers(0, 6, 50_000)
+    money = np.round(rng.lognormal(5, 3, 50_000) * scale) / scale * rng.choice([-1, 1], 50_000)
+    shares = rng.random(50_000)
+    special = np.array([0.0, -0.0, np.nan, -np.nan, np.inf, -np.inf, 1e16, 9999999999999998.0, 1e-4, 9.999e-5,
+                        5e-324, 1.7976931348623157e308, 0.1 + 0.2, 1.0, -1.0, 123456789.125, 1e22, 1e-7])
+    values = np.concatenate([bits, money, shares, special, rng.choice(shares[:100], 20_000)])
+    rng.shuffle(values)
+    new = exports.float_text(values, decimal)
+    assert new.dtype == object
+    assert np.array_equal(new, _numpy_text(values, decimal))
+    assert len(exports.float_text(values[:0], decimal)) == 0
+
+
+def test_float_text_keeps_the_sign_of_zero():
+    assert list(exports.float_text(np.array([0.0, -0.0, 0.0]), ",")) == ["0,0", "-0,0", "0,0"]
+
+
+@pytest.mark.parametrize("dialect", list(exports.CSV_DIALECTS))
+def test_a_clv_like_export_is_written_as_pandas_writes_it(tmp_path, dialect):
+    """Many repeated values (one-time buyers share P(alive) 1.0 and the population's order value), a column
+    of zeros with a few negatives, an all-blank column, large and tiny values: pandas' own bytes."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    one_time = rng.random(n) < 0.55
+    frame = pd.DataFrame({
+        "customer_id": pd.Series([f"C{i:06d}" for i in range(n)], dtype="str"),
+        "p_alive": np.where(one_time, 1.0, rng.random(n)),
+        "expected_order_value": np.where(one_time, 2184.5146807137417, rng.lognormal(7, 1, n)),
+        "clv": rng.lognormal(5, 2, n) * 10.0 ** rng.integers(-6, 12, n),
+        "clv_p10": np.where(rng.random(n) < 0.95, 0.0, -rng.random(n)),
+        "blank": np.full(n, np.nan),
+    })
+    written = exports.write_csv(frame, tmp_path / "fast.csv", dialect=dialect)
+    frame.to_csv(tmp_path / "plain.csv", index=False, encoding="utf-8-sig", lineterminator="\r\n",
+                 **exports.CSV_DIALECTS[dialect])
+    assert written.read_bytes() == (tmp_path / "plain.csv").read_bytes()
+    none = exports.write_csv(pd.DataFrame(), tmp_path / "none.csv", dialect=dialect)
+    pd.DataFrame().to_csv(tmp_path / "none_plain.csv", index=False, encoding="utf-8-sig", lineterminator="\r\n",
+                          **exports.CSV_DIALECTS[dialect])
+    assert none.read_bytes() == (tmp_path / "none_plain.csv").read_bytes()
