@@ -491,6 +491,23 @@ def to_bools(series: pd.Series) -> Coerced:
     """Return nullable booleans from 1/0, true/false, evet/hayır, yes/no (any case)."""
     if pd.api.types.is_bool_dtype(series.dtype):
         return Coerced(series.astype("boolean"), np.zeros(len(series), dtype=bool))
+    if FAST_BOOLS and pd.api.types.is_numeric_dtype(series.dtype) and len(series):
+        # numbers (a Parquet 0/1 column): each distinct number read as its text (1 → "1", 1.0 → "1.0") once,
+        # instead of writing every row as text; the same values and bad cells
+        codes, distinct = pd.factorize(series, use_na_sentinel=True)
+        sub = _bools_from_text(pd.Series(distinct, dtype=series.dtype))
+        filled = codes >= 0
+        values = sub.values.array.take(codes, allow_fill=True)
+        bad = sub.bad[np.maximum(codes, 0)] & filled if len(distinct) else np.zeros(len(series), dtype=bool)
+        return Coerced(pd.Series(values, index=series.index, dtype="boolean"), bad)
+    return _bools_from_text(series)
+
+
+#: Set to False to read every number of a yes/no column as text (the tests compare both).
+FAST_BOOLS = True
+
+
+def _bools_from_text(series: pd.Series) -> Coerced:
     rows, _ = _by_distinct(_as_text_arrow(series), blank_to_null)
     text = _text_series(rows, series.index)
     mapped = text.str.lower().map(BOOL_WORDS)

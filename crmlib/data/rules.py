@@ -356,14 +356,21 @@ def check_id_spellings(raw: RawTable, frame: pd.DataFrame, column: str) -> None:
                      column=column, source=raw.source_columns.get(column), rows=rows)
 
 
-def match_leading_zeros(ids: pd.Series, known: pd.Series) -> Callable[[pd.Series], pd.Series] | None:
+def match_leading_zeros(ids: pd.Series, known: pd.Series, *, plain: pd.Series | None = None,
+                        other: pd.Series | None = None,
+                        found: np.ndarray | None = None) -> Callable[[pd.Series], pd.Series] | None:
     """Return a map of ``known`` ids onto the spelling used in ``ids`` when they differ only by leading zeros.
 
     None when the plain ids already match, or when removing the zeros does not pair them one to one.
+    ``plain`` and ``other`` (the distinct non-blank values of ``ids`` and ``known``) and ``found`` (which of
+    ``plain`` are in ``other``) may be given when the caller has them already.
     """
-    plain = pd.Series(ids.dropna().unique())
-    other = pd.Series(known.dropna().unique())
-    if other.empty or textops.isin(plain, other).all():
+    plain = pd.Series(ids.dropna().unique()) if plain is None else plain
+    other = pd.Series(known.dropna().unique()) if other is None else other
+    if other.empty or (textops.isin(plain, other) if found is None else found).all():
+        return None
+    zeros = [textops.first_byte_is(values, b"0") for values in (plain, other)]
+    if all(z is not None and not z.any() for z in zeros):  # no id starts with a zero: none to strip
         return None
     a, b = strip_zeros_series(plain), strip_zeros_series(other)
     if a.duplicated().any() or b.duplicated().any():

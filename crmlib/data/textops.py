@@ -37,8 +37,10 @@ def isin(values: Any, candidates: Any) -> np.ndarray:
     if left is None or right is None:
         series = values if isinstance(values, pd.Series) else pd.Series(values)
         return series.isin(candidates).to_numpy(dtype=bool)
-    value_set = pc.unique(right.cast(left.type))
-    return pc.is_in(left, value_set=value_set, skip_nulls=False).fill_null(False).to_numpy(zero_copy_only=False)
+    # the value set may repeat values: Arrow builds one hash table of it either way (a pc.unique first was a
+    # second hash table over the same values)
+    return pc.is_in(left, value_set=right.cast(left.type), skip_nulls=False).fill_null(False).to_numpy(
+        zero_copy_only=False)
 
 
 def _candidates(candidates: Any) -> pa.ChunkedArray | None:

@@ -59,6 +59,8 @@ EVENT_DATE: dict[str, str] = {"orders": "order_date", "payments": "due_date", "t
                               "surveys": "date", "contacts": "date", "customers": "signup_date"}
 #: Tables with one row per key: repeated keys keep their first row.
 KEYS: dict[str, str] = {"customers": "customer_id", "products": "product_id"}
+#: Set to False to find repeated keys and duplicate rows without the key's codes (the tests compare both).
+FAST_KEYS = True
 _DTYPES = {"id": "str", "text": "str", "date": "datetime64[ns]", "month": "datetime64[ns]",
            "number": "float64", "bool": "boolean"}
 
@@ -180,21 +182,22 @@ def _drop(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return frame.loc[~mask] if mask.any() else frame
 
 
-def _duplicates(frame: pd.DataFrame) -> np.ndarray:
+def _duplicates(frame: pd.DataFrame, codes: np.ndarray | None = None) -> np.ndarray:
     """Return the mask of exact repeats of an earlier row.
 
     Repeats must agree on every number and date, so a fast numeric hash (sorted, not a hash table) picks
     the candidates and only they are compared in full, text included. Tables without numbers or dates
-    hash everything.
+    hash everything. ``codes`` (one integer per row, equal for equal values of one column, e.g. the
+    customers' key) join the hash: repeats agree on them too, so fewer rows are compared in full.
     """
     n = len(frame)
     if n < 2:
         return np.zeros(n, dtype=bool)
     numeric = [c for c in frame if frame[c].dtype.kind in "fiuM"]
-    if numeric:
+    if numeric or codes is not None:
         h = np.zeros(n, dtype=np.uint64)
-        for col in numeric:
-            values = frame[col].to_numpy()
+        for col in [*numeric, None] if codes is not None else numeric:
+            values = frame[col].to_numpy() if col is not None else codes.astype(np.int64)
             if values.dtype.kind == "f":
                 values = values + 0.0  # -0.0 == 0.0
                 nan = np.isnan(values)
@@ -253,8 +256,13 @@ def _apply_schema(raw: RawTable, frame: pd.DataFrame, notes: list[Note]) -> pd.D
     return frame
 
 
-def _table_notes(raw: RawTable, frame: pd.DataFrame, notes: list[Note], as_of: Any) -> pd.DataFrame:
-    """Notes and drops specific to each table (returns, keys, ticket order, lines after ``as_of``)."""
+def _table_notes(raw: RawTable, frame: pd.DataFrame, notes: list[Note], as_of: Any,
+                 key_codes: np.ndarray | None = None) -> pd.DataFrame:
+    """Notes and drops specific to each table (returns, keys, ticket order, lines after ``as_of``).
+
+    ``key_codes``: per row of ``frame``, a code of its key (customers, products; equal codes for equal keys, -1
+    for a blank one), so that repeated keys are found on integers.
+    """
     name = raw.name
     if "amount" in frame and name in ("orders", "payments"):
         negative = (frame["amount"] < 0).to_numpy()
@@ -266,7 +274,10 @@ def _table_notes(raw: RawTable, frame: pd.DataFrame, notes: list[Note], as_of: A
                               {"total": float(frame["amount"][negative].sum())}))
     key = KEYS.get(name)
     if key and key in frame:
-        repeated = frame[key].duplicated(keep="first").to_numpy() & frame[key].notna().to_numpy()
+        if key_codes is not None and len(key_codes) == len(frame):  # the key's codes (-1: blank) of these rows
+            repeated = pd.Series(key_codes, copy=False).duplicated(keep="first").to_numpy() & (key_codes >= 0)
+        else:
+            repeated = frame[key].duplicated(keep="first").to_numpy() & frame[key].notna().to_numpy()
         if repeated.any():
             notes.append(Note(name, key, "repeated_key_dropped", int(repeated.sum()),
                               f"{int(repeated.sum())} rows repeat a {key} already seen (first row kept)",
@@ -390,7 +401,11 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, c
     if line_key is not None and len(line_key) != len(out):  # rows left out above: keep the others' codes
         line_key = line_key[out.index.to_numpy()] if len(line_key) == original_rows else None
     key = out if line_key is None else out.assign(_line=line_key)  # unmapped columns count too
-    repeats = _duplicates(key) & ~empty  # repeats of an empty row are empty rows, counted above
+    key_column = KEYS.get(name)
+    key_codes = None
+    if FAST_KEYS and key_column in out and len(out) > 1:  # one hash of the key serves both checks below
+        key_codes = pd.factorize(out[key_column], use_na_sentinel=True)[0]
+    repeats = _duplicates(key, key_codes) & ~empty  # repeats of an empty row are empty rows, counted above
     del key
     keep = str(raw.spec.get("duplicates") or "drop").lower() == "keep"
     if repeats.any() and keep:
@@ -408,7 +423,8 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, c
                           [(raw.line(i), "") for i in out.index[repeats][:MAX_EXAMPLES]]))
     if repeats.any() or empty.any():
         out = frames.keep_rows(out, ~(repeats | empty))  # one copy for both drops
-    out = _table_notes(raw, out, notes, as_of)
+        key_codes = key_codes[~(repeats | empty)] if key_codes is not None else None
+    out = _table_notes(raw, out, notes, as_of, key_codes)
     out = _apply_schema(raw, out, notes)
     if name == "orders" and out.empty:
         raise data_error(name, raw.place, "the orders table has no rows.", "export the order lines again; "
@@ -420,34 +436,64 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, c
                       dict(raw.source_columns), rows_read, positions, dict(raw.layout))
 
 
-def _match_ids(tables: dict[str, ValidTable]) -> None:
+class _Distinct:
+    """The distinct non-blank values of the tables' columns, each computed once (a table's key column is
+    distinct already once its repeated keys are dropped: no hash table is built for it)."""
+
+    def __init__(self, tables: dict[str, ValidTable]) -> None:
+        self.tables = tables
+        self.cache: dict[tuple[str, str], pd.Series] = {}
+
+    def __call__(self, name: str, column: str) -> pd.Series:
+        if (name, column) not in self.cache:
+            values = self.tables[name].frame[column].dropna()
+            self.cache[(name, column)] = (values.reset_index(drop=True) if FAST_KEYS and KEYS.get(name) == column
+                                          else pd.Series(values.unique()))
+        return self.cache[(name, column)]
+
+    def forget(self, name: str, column: str) -> None:
+        self.cache.pop((name, column), None)
+
+
+def _match_ids(tables: dict[str, ValidTable], distinct: _Distinct | None = None) -> dict[tuple[str, str], np.ndarray]:
     """Match customer and product ids of the other tables to the orders' when only leading zeros differ.
 
     ``12`` in the customers table and ``00012`` in the orders (one file passed through Excel) are the same
     customer when removing the zeros pairs the ids one to one: the other table takes the orders' spelling,
     noted. When it does not (``012`` and ``12`` both present), nothing is changed and the unknown-customers
     note names leading zeros.
+
+    Returns, per (table, column) left as it was, which of the orders' distinct ids (``distinct("orders",
+    column)``) the table holds.
     """
+    distinct = distinct or _Distinct(tables)
     orders = tables["orders"].frame
+    found: dict[tuple[str, str], np.ndarray] = {}
     for column in ("customer_id", "product_id"):
         if column not in orders:
             continue
         for name, table in tables.items():
             if name == "orders" or column not in table.frame or table.frame.empty:
                 continue
-            remap = rules.match_leading_zeros(orders[column], table.frame[column])
+            plain, other = distinct("orders", column), distinct(name, column)
+            known = textops.isin(plain, other)
+            remap = rules.match_leading_zeros(orders[column], table.frame[column], plain=plain, other=other,
+                                              found=known)
             if remap is None:
+                found[(name, column)] = known
                 continue
             before = table.frame[column]
             after = remap(before)
             changed = int((after != before).sum())
             table.frame = table.frame.assign(**{column: after})
+            distinct.forget(name, column)
             table.notes.append(Note(name, column, "leading_zeros_matched", changed,
                                     f"{changed} {column} values differ from the orders' only by leading zeros "
                                     f"(e.g. {before[after != before].iloc[0]!r} = {after[after != before].iloc[0]!r})"
                                     " and were matched to them",
                                     values={"example": f"{before[after != before].iloc[0]} = "
                                                        f"{after[after != before].iloc[0]}"}))
+    return found
 
 
 def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = None,
@@ -474,14 +520,18 @@ def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = No
         raw = read_table(name, spec, base_dir=Path(base_dir))
         tables[name] = validate_table(raw, as_of=as_of, release=True, currency=currency)
         del raw
-    _match_ids(tables)
+    distinct = _Distinct(tables)
+    found = _match_ids(tables, distinct)
     customers = tables.get("customers")
     if customers is not None and not customers.frame.empty:
         orders = tables["orders"]
-        ids = pd.Series(orders.frame["customer_id"].unique())
-        unknown = ids[~textops.isin(ids, customers.frame["customer_id"])]
-        known = pd.Series(customers.frame["customer_id"].dropna().unique())
-        zeros = unknown[textops.isin(rules.strip_zeros_series(unknown), rules.strip_zeros_series(known))]
+        ids = distinct("orders", "customer_id")  # the orders' customer ids are never blank (required)
+        held = found.get(("customers", "customer_id"))
+        unknown = ids[~(held if held is not None else textops.isin(ids, customers.frame["customer_id"]))]
+        zeros = unknown
+        if len(unknown):
+            known = distinct("customers", "customer_id")
+            zeros = unknown[textops.isin(rules.strip_zeros_series(unknown), rules.strip_zeros_series(known))]
         if len(zeros):
             raise data_error("customers", customers.path, f"{len(zeros)} customer codes of the orders match this "
                              "table's only when leading zeros are ignored, and not one to one (some codes exist "

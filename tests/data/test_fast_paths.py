@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from crmlib.data import coerce, textops
+from crmlib.data import coerce, rules, textops, validate
 from crmlib.data.frames import keep_rows
 from crmlib.data.tables import build_customer_summary, build_orders
 from crmlib.data.validate import _duplicates, load_tables
@@ -115,10 +115,16 @@ def _load(folder: Path, frame: pd.DataFrame, *, as_of: str | None = "2024-12-31"
             "orders": orders, "summary": build_customer_summary(orders, as_of or lines["order_date"].max())}
 
 
+def _exact_paths(patch: pytest.MonkeyPatch) -> None:
+    patch.setattr(textops, "FAST", False)
+    patch.setattr(coerce, "FAST_BOOLS", False)
+    patch.setattr(validate, "FAST_KEYS", False)
+
+
 def _both(folder: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, **kwargs: object) -> tuple[dict, dict]:
     fast = _load(folder, frame, **kwargs)
     with monkeypatch.context() as patch:
-        patch.setattr(textops, "FAST", False)
+        _exact_paths(patch)
         exact = _load(folder, frame, **kwargs)
     return fast, exact
 
@@ -181,3 +187,116 @@ def test_future_lines_without_as_of_equal_with_and_without_the_fast_path(tmp_pat
     frame.loc[9, "order_date"] = pd.Timestamp("2099-01-01")
     fast, exact = _both(tmp_path, frame, monkeypatch, as_of=None)
     _assert_same(fast, exact)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_yes_no_numbers_equal_with_and_without_the_fast_path(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 200))
+    pool = [[0, 1], [0, 1, 2, -1], [0.0, 1.0, 0.5, np.nan], [1.0, np.nan]][seed % 4]
+    values = rng.choice(np.array(pool), size=n)
+    series = [pd.Series(values), pd.Series(values).astype("Int64") if seed % 4 < 2 else pd.Series(values),
+              pd.Series(pd.array(values, dtype="float64[pyarrow]"))]
+    for column in series:
+        fast = coerce.to_bools(column)
+        with monkeypatch.context() as patch:
+            patch.setattr(coerce, "FAST_BOOLS", False)
+            exact = coerce.to_bools(column)
+        pd.testing.assert_series_equal(fast.values, exact.values)
+        np.testing.assert_array_equal(fast.bad, exact.bad)
+
+
+def _customers() -> pd.DataFrame:
+    """A customers master with a repeated key, an exact duplicate row, customers who never bought and a 0/1
+    consent column as numbers."""
+    rows = [
+        ("C1", "Ayşe", "2023-01-01", 1),
+        ("C2", "Mehmet", "2023-02-01", 0),
+        ("C2", "Mehmet", "2023-02-01", 0),  # exact duplicate row
+        ("C2", "Mehmet B.", "2023-02-01", 1),  # repeated key, other values
+        ("Şirket", "Şirket AŞ", None, 1),
+        ("42", "Sıfırlı", "2023-03-01", 0),  # the orders write 0042
+        ("C7", "Padded", "2023-03-02", 1),
+        ("C8", "No orders", "2023-03-03", 0),
+        ("C9", "No orders", "2023-03-03", 0),
+        ("M10", "Emre", "2023-04-01", 1),
+    ]
+    frame = pd.DataFrame(rows, columns=["customer_id", "name", "signup_date", "marketing_consent"])
+    frame["signup_date"] = pd.to_datetime(frame["signup_date"])
+    return frame
+
+
+def _load_all(folder: Path, lines: pd.DataFrame, customers: pd.DataFrame,
+              products: pd.DataFrame | None = None) -> dict[str, object]:
+    lines.to_parquet(folder / "orders.parquet", index=False)
+    customers.to_parquet(folder / "customers.parquet", index=False)
+    spec: dict[str, object] = {"orders": {"path": "orders.parquet"}, "customers": "customers.parquet"}
+    if products is not None:
+        products.to_parquet(folder / "products.parquet", index=False)
+        spec["products"] = "products.parquet"
+    try:
+        tables = load_tables(spec, base_dir=folder, as_of="2024-12-31")
+    except DataError as err:
+        return {"error": str(err)}
+    return {name: (table.frame, [vars(n) for n in table.notes], table.positions.tolist())
+            for name, table in tables.items()}
+
+
+@pytest.mark.parametrize("change", ["as_is", "unknown", "all_known", "zeros_clash", "consent_bad", "consent_float", "products",
+                                    "products_zeros", "blank_key"])
+def test_crafted_tables_equal_with_and_without_the_fast_path(change: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    lines, customers, products = _lines(), _customers(), None
+    if change == "all_known":  # every customer of the orders is in the master
+        lines = lines[lines["customer_id"].isin(customers["customer_id"])].reset_index(drop=True)
+    elif change == "zeros_clash":  # 42 and 0042 both in the orders: refused
+        lines.loc[10, "customer_id"] = "42"
+    elif change == "unknown":  # customers the master does not have, one of them with zeros
+        lines.loc[9, "customer_id"], lines.loc[3, "customer_id"] = "Z99", "0099"
+    elif change == "consent_bad":  # a 2 in a yes/no column: refused above the tolerance
+        customers.loc[3, "marketing_consent"] = 2
+    elif change == "consent_float":
+        customers["marketing_consent"] = customers["marketing_consent"].astype(float)
+        customers.loc[4, "marketing_consent"] = np.nan
+    elif change == "blank_key":  # a required key missing: refused with its line
+        customers.loc[6, "customer_id"] = None
+    elif change in ("products", "products_zeros"):
+        products = pd.DataFrame({"product_id": ["P1", "P2", "P2", "P9", "03"] if change == "products_zeros"
+                                 else ["P1", "P2", "P2", "P3", "P9"],
+                                 "price": [10.0, 20.0, 20.0, 5.0, 1.0]})
+        if change == "products_zeros":
+            lines.loc[[4, 10], "product_id"] = "3"
+    fast = _load_all(tmp_path, lines, customers, products)
+    with monkeypatch.context() as patch:
+        _exact_paths(patch)
+        exact = _load_all(tmp_path, lines, customers, products)
+    assert fast.keys() == exact.keys()
+    if "error" in exact:
+        assert fast["error"] == exact["error"]
+        assert change in ("zeros_clash", "consent_bad", "blank_key")
+        return
+    for name in exact:
+        pd.testing.assert_frame_equal(fast[name][0], exact[name][0], check_exact=True)
+        assert fast[name][1:] == exact[name][1:]
+    kinds = {n["kind"] for n in fast["customers"][1]}
+    assert {"duplicates_dropped", "repeated_key_dropped"} <= kinds
+    assert fast["customers"][0]["customer_id"].is_unique
+    if change == "unknown":
+        assert "unknown_customers" in {n["kind"] for n in fast["orders"][1]}
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_leading_zero_matching_with_given_distinct_values(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(seed)
+    pools = [["C1", "C2", "C3", "D4"], ["0012", "12", "007", "7", "A1"], ["0012", "007", "A1", "B2"]]
+    ids = pd.Series(rng.choice(pools[seed % 3], size=30), dtype="str")
+    known = pd.Series(rng.choice(["12", "7", "A1", "C1", "X"], size=int(rng.integers(1, 6)), replace=False),
+                      dtype="str")
+    plain, other = pd.Series(ids.unique()), pd.Series(known.unique())
+    given = rules.match_leading_zeros(ids, known, plain=plain, other=other, found=textops.isin(plain, other))
+    with monkeypatch.context() as patch:
+        patch.setattr(textops, "FAST", False)
+        slow = rules.match_leading_zeros(ids, known)
+    assert (given is None) == (slow is None)
+    if given is not None:
+        pd.testing.assert_series_equal(given(known), slow(known))
