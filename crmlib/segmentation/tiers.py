@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.data.frames import require_columns
+from crmlib.data.textops import isin
 from crmlib.errors import ParamsError
 from crmlib.segmentation.params import PASSIVE_TIER, group_params
 
@@ -162,7 +163,7 @@ def value_flags(customer_summary: pd.DataFrame, *, tables: Mapping[str, pd.DataF
                                 labels=labels).astype(object)
     customers = tables.get("customers")
     if customers is not None and "referred_by" in customers.columns:
-        referred = customers.loc[customers["customer_id"].isin(set(ids)) & customers["referred_by"].notna(),
+        referred = customers.loc[isin(customers["customer_id"], ids) & customers["referred_by"].notna().to_numpy(),
                                  ["customer_id", "referred_by"]].drop_duplicates()
         counts = referred.groupby(referred["referred_by"].astype(str))["customer_id"].nunique()
         out["referrals"] = ids.astype(str).map(counts).fillna(0).astype("Int64").to_numpy()
