@@ -14,7 +14,10 @@ import signal
 import sys
 from pathlib import Path
 
+from crmlib.core.startup import skip_slow_imports
 from crmlib.errors import CrmError
+
+skip_slow_imports()  # before nbformat, papermill and nbconvert are imported (see crmlib.core.startup)
 
 
 def _parser() -> argparse.ArgumentParser:

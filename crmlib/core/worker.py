@@ -19,6 +19,8 @@ from typing import Any
 
 import psutil
 
+from crmlib.core.startup import skip_slow_imports
+
 log = logging.getLogger(__name__)
 
 
@@ -101,6 +103,7 @@ def kernel_peak_mb() -> float:
 
 def main(argv: list[str]) -> int:
     """Run the job described by ``argv[0]`` and write its result beside it (``.result.json``)."""
+    skip_slow_imports()  # before papermill (see crmlib.core.startup)
     job_path = Path(argv[0])
     job = json.loads(job_path.read_text(encoding="utf-8"))
     threading.Thread(target=_watch_parent, args=(int(job["parent_pid"]),), daemon=True).start()
