@@ -27,6 +27,7 @@ from crmlib.core import catalog, history, privacy, registry, retention, suppress
 from crmlib.core import context as context_mod
 from crmlib.core import forget as forget_mod
 from crmlib.core import params as params_mod
+from crmlib.core.warm import WarmPool
 from crmlib.errors import ParamsError, did_you_mean
 from crmlib.report import exports, formatting, i18n, render
 
@@ -132,15 +133,23 @@ def prepare(params_path: Path, *, as_of: str | None = None,
             engine: str | None = None) -> tuple[dict[str, Any], context_mod.Context]:
     """Load the params and build the validated context (raises ParamsError or DataError); ``engine``
     (``--engine``) overrides the params key."""
+    params = load_params(params_path, engine=engine)
+    return params, load_context(params, params_path, as_of=as_of)
+
+
+def load_params(params_path: Path, *, engine: str | None = None) -> dict[str, Any]:
+    """The params file, checked, with ``--engine`` over its ``engine`` key."""
     params = params_mod.load(params_path)
-    if engine is not None:
-        params = {**params, "engine": engine}
+    return {**params, "engine": engine} if engine is not None else params
+
+
+def load_context(params: dict[str, Any], params_path: Path, *, as_of: str | None = None) -> context_mod.Context:
+    """The validated context of loaded ``params`` (DuckDB, or Spark with ``engine: spark``)."""
     if params["engine"] == "spark":  # the order lines read, checked and aggregated on Spark
         from crmlib.core import spark_context
 
-        return params, spark_context.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
-    ctx = context_mod.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
-    return params, ctx
+        return spark_context.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
+    return context_mod.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
 
 
 def report_dir(params: dict[str, Any], params_path: Path) -> Path:
@@ -207,22 +216,30 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
     available = tuple(p.stem for p in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb")))
     stems = select_notebooks(only, available=available)
     with locking.stop_on_signals():
-        params, ctx = prepare(params_path, as_of=as_of, engine=engine)
+        params = load_params(params_path, engine=engine)
         limit = timeout_minutes(params, timeout)
         keep_runs(params)
         root = Path(out).resolve().parent if out else report_dir(params, params_path)
-        timings["load_and_validate"] = time.perf_counter() - started
-        mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
-        privacy.make_dir(root, mode)
-        with locking.reports_lock(root, wait=wait, file_mode=mode[1]):
-            return _run_locked(params, ctx, params_path, root, out, stems, notebooks_dir, workers,
-                               progress, limit, command, timings, started)
+        # the notebooks that will start first get their kernels now, while the data is loaded (crmlib.core.warm)
+        warm = WarmPool(first_notebooks(schedule(stems, catalog.list_runs(root), workers=workers), workers),
+                        kernel=kernel_name(), cwd=notebooks_dir)
+        try:
+            ctx = load_context(params, params_path, as_of=as_of)
+            timings["load_and_validate"] = time.perf_counter() - started
+            mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
+            privacy.make_dir(root, mode)
+            with locking.reports_lock(root, wait=wait, file_mode=mode[1]):
+                return _run_locked(params, ctx, params_path, root, out, stems, notebooks_dir, workers,
+                                   progress, limit, command, timings, started, warm)
+        finally:
+            with locking.signals_deferred():
+                warm.close()
 
 
 def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: Path, root: Path,
                 out: str | Path | None, stems: list[str], notebooks_dir: Path, workers: int,
                 progress: bool | None, limit: float, command: list[str] | None, timings: dict[str, float],
-                started: float) -> int:
+                started: float, warm: WarmPool | None = None) -> int:
     """The run, holding the reports folder's lock."""
     from crmlib.core import locking
 
@@ -269,7 +286,7 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
 
         order = schedule(stems, catalog.list_runs(root), workers=workers)
         results = _execute_all(order, notebooks_dir, build, work, export_dir, params, params_path, workers,
-                               progress, limit=limit, finished=page)
+                               progress, limit=limit, finished=page, warm=warm)
         timings["notebooks"] = time.perf_counter() - step - rendering[0]
 
         step = time.perf_counter()
@@ -425,6 +442,20 @@ def next_notebook(pending: list[str], running: list[str], *, memory: dict[str, f
     return next((stem for stem in pending if used + memory.get(stem, 1.0) <= budget), None)
 
 
+def first_notebooks(order: list[str], workers: int) -> list[str]:
+    """The notebooks of ``order`` that start at once when the run's notebooks begin (as
+    :func:`next_notebook` picks them, ``workers`` at a time)."""
+    first: list[str] = []
+    pending = list(order)
+    while pending and len(first) < max(1, workers):
+        stem = next_notebook(pending, first)
+        if stem is None:
+            break
+        first.append(stem)
+        pending.remove(stem)
+    return first
+
+
 def _render_page(build: Path, stem: str, result: dict, *, lang: str, footer: str, limit: float) -> None:
     """Render notebook ``stem``'s page into ``build``, or its failure page; ``result`` gains title and html."""
     title = i18n.t(f"nb.{stem}", lang)
@@ -445,10 +476,12 @@ def _render_page(build: Path, stem: str, result: dict, *, lang: str, footer: str
 
 def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path, export_dir: Path,
                  params: dict[str, Any], params_path: Path, workers: int, progress: bool | None, *,
-                 limit: float = 60.0, finished: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
+                 limit: float = 60.0, finished: Callable[[str, dict], None] | None = None,
+                 warm: WarmPool | None = None) -> dict[str, dict]:
     """Execute the notebooks, ``workers`` at a time, each in its own process (see :mod:`crmlib.core.worker`).
 
-    ``stems`` are started in the order given. ``finished(stem, result)`` is called as each notebook ends
+    ``stems`` are started in the order given, each by a worker of ``warm`` while one is left (its kernel
+    started already), else by a new worker. ``finished(stem, result)`` is called as each notebook ends
     (the runner renders its page then). A notebook running longer than ``limit`` minutes is ended with its
     kernel (``timed_out``). When this function is left early (SIGTERM, SIGINT), every worker and kernel is
     ended before it returns.
@@ -475,20 +508,25 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
                     break
                 pending.remove(stem)
                 job = _worker_job(stem, notebooks_dir, build, work, parameters)
-                with open(job.with_suffix(".log"), "wb") as log_file:
-                    proc = subprocess.Popen([sys.executable, "-m", "crmlib.core.worker", str(job)],
-                                            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-                running[stem] = (proc, time.monotonic(), job)
+                taken = warm.take(stem, job) if warm is not None else None
+                if taken is not None:
+                    proc, log_path = taken.proc, taken.log
+                else:
+                    log_path = job.with_suffix(".log")
+                    with open(log_path, "wb") as log_file:
+                        proc = subprocess.Popen([sys.executable, "-m", "crmlib.core.worker", str(job)],
+                                                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+                running[stem] = (proc, time.monotonic(), job, log_path)
             time.sleep(0.1)
-            for stem, (proc, began, job) in list(running.items()):
+            for stem, (proc, began, job, log_path) in list(running.items()):
                 seconds = time.monotonic() - began
                 if proc.poll() is not None:
                     done = job.with_suffix(".result.json")
                     if done.exists():
                         result = json.loads(done.read_text(encoding="utf-8"))
                     else:
-                        tail = job.with_suffix(".log").read_text(encoding="utf-8", errors="replace")[-500:]
+                        tail = log_path.read_text(encoding="utf-8", errors="replace")[-500:]
                         result = {"status": "failed", "seconds": seconds,
                                   "error": f"the notebook's process ended with code {proc.returncode}: {tail}"}
                 elif seconds > limit * 60:
@@ -510,7 +548,7 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
                     print(f"{stem} {result['status']} {result['seconds']:.0f}s", flush=True)
     finally:
         with locking.signals_deferred():  # a second Ctrl-C does not interrupt the clean-up
-            for proc, _, _ in running.values():
+            for proc, *_ in running.values():
                 kill_tree(proc.pid)
                 proc.wait()
             if bar is not None:

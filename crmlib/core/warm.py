@@ -1,0 +1,84 @@
+"""Notebook kernels started while the runner still loads and checks the data.
+
+A notebook's worker process spends its first seconds importing papermill, starting a kernel and importing
+pandas, matplotlib and the practice's modules in it (about 4-6 s on this project's 2-core machine) before
+the notebook's first cell does any work. The runner knows which notebooks will start first (the same rule
+that orders them, :func:`crmlib.core.run.schedule` and :func:`crmlib.core.run.next_notebook`), so it starts
+their workers with ``--warm`` before loading the data (:func:`crmlib.core.worker.warm_kernel`); each waits
+for its job. A notebook that finds no such worker starts one as before. Workers nobody took are ended with
+their kernels when the run ends, whatever the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from crmlib.core import registry
+
+#: modules every notebook's first cell imports, besides its practices' packages
+COMMON: tuple[str, ...] = ("crmlib.report", "crmlib.core.context")
+
+
+@dataclass
+class Warm:
+    """One worker started ahead: its process, the file it waits on, its log, and the notebook it was
+    started for (it can run any)."""
+
+    proc: subprocess.Popen
+    pointer: Path
+    log: Path
+    stem: str
+
+
+def modules_for(stem: str) -> list[str]:
+    """What notebook ``stem``'s first cell imports: :data:`COMMON` and its practices' packages."""
+    return [*COMMON, *(p.package for p in registry.PRACTICES if p.notebook == stem)]
+
+
+class WarmPool:
+    """Workers started ahead for ``stems`` (one each), in a temporary folder of their own.
+
+    Use :meth:`take` to hand one a notebook and :meth:`close` (always) to end the ones nobody took.
+    """
+
+    def __init__(self, stems: list[str], *, kernel: str, cwd: Path) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="crmlib-warm-"))
+        self.free: list[Warm] = []
+        for k, stem in enumerate(stems):
+            pointer, log = self.folder / f"{k}.job", self.folder / f"{k}.log"
+            with open(log, "wb") as log_file:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "crmlib.core.worker", "--warm", str(pointer), str(os.getpid()), kernel,
+                     str(cwd), *modules_for(stem)],
+                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            self.free.append(Warm(proc, pointer, log, stem))
+
+    def take(self, stem: str, job: Path) -> Warm | None:
+        """Give ``job`` (notebook ``stem``'s) to a waiting worker, the one started for ``stem`` if any;
+        ``None`` when none is left (or the one left has ended)."""
+        while self.free:
+            found = next((w for w in self.free if w.stem == stem), self.free[0])
+            self.free.remove(found)
+            if found.proc.poll() is not None:  # ended before it got work (killed): start one the usual way
+                continue
+            tmp = found.pointer.with_suffix(".tmp")
+            tmp.write_text(str(job), encoding="utf-8")
+            os.replace(tmp, found.pointer)
+            return found
+        return None
+
+    def close(self) -> None:
+        """End the workers nobody took (and their kernels) and remove the folder."""
+        from crmlib.core.worker import kill_tree
+
+        for warm in self.free:
+            kill_tree(warm.proc.pid)
+            warm.proc.wait()
+        self.free = []
+        shutil.rmtree(self.folder, ignore_errors=True)
