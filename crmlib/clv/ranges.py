@@ -14,17 +14,30 @@ Method (documented choice, checked on the holdout period): for each of ``draws``
 
 The 10th and 90th percentiles of the simulated spend give ``clv_p10`` / ``clv_p90`` after the same margin
 and discounting as the point CLV (scaled by the customer's ratio of point CLV to point expected spend); the
-sum over customers per simulation gives the range of the existing customers' total.
+range of the existing customers' total is described below.
 
-How it is drawn (the same distributions, fewer random numbers): a customer's rate, dropout and spend are
-drawn only in the simulations where they are alive and buy (a customer who is not alive or makes no purchase
-spends 0 whatever those draws); spend as (v + x m) G / H with G ~ Gamma(n p, 1), H ~ Gamma(q + p x, 1) (the
-same law as Gamma(n p, nu), nu ~ Gamma(q + p x, v + x m)); Poisson(lambda t) with lambda ~ Gamma(r + x,
-alpha + T) as numpy's negative binomial (which draws exactly that); P(alive)'s logs over the distinct x, T and
-t_x, and a single-precision uniform for the alive draw (P(alive) is compared, not summed).
-Customers are simulated in blocks, each from its own random stream spawned from the seed, on two threads
-(numpy's generators release the GIL): the result depends on the seed alone. ``tests/clv/test_ranges.py``
-compares the ranges with the previous per-customer simulation (within Monte-Carlo noise).
+How it is drawn (the same per-customer distributions, far fewer random numbers; a documented change):
+
+- Given alive, a customer's future depends on x and T only (the posterior of lambda and p above), so one
+  given-alive future (purchases, and spend divided by the scale v + x m: G / H with G ~ Gamma(n p, 1),
+  H ~ Gamma(q + p x, 1), the same law as Gamma(n p, nu)) is drawn per distinct (x, T) and parameter draw
+  and shared by the customers of that group; each customer then has their own alive draws (P(alive) in
+  closed form for the draw's parameters, Pareto/NBD: lifetimes' fitted P(alive)) and their own scale
+  v_draw + x m. Every customer's spend is thus drawn from the same predictive distribution as before
+  (parameter uncertainty included); only customers of one group are no longer independent, which the
+  per-customer ranges do not see. Customers with the same (x, t_x, T, m) (e.g. one-time buyers of the
+  same age) have one distribution and are simulated once.
+- The total over customers needs independent customers, so it is not summed from those draws: per
+  parameter draw it is the expected total for the draw's parameters (first order in the log-parameters
+  around the fitted values: lifetimes' conditional expected purchases times the Gamma-Gamma expected
+  value per purchase, derivatives by forward differences) plus the customers' own variation, normal with
+  the sum of the customers' simulated variances (independent customers, central limit). The total's range
+  thus keeps both the parameter uncertainty and the customers' own.
+
+Distinct customers are simulated in blocks, each from its own random stream spawned from the seed, on two
+threads (numpy's generators release the GIL): the result depends on the seed alone.
+``tests/clv/test_ranges.py`` compares the ranges and the total with the previous per-customer simulation
+(kept there as the oracle) within Monte-Carlo noise, and the coverage on simulated customers.
 
 The holdout check of the ranges (:func:`holdout_coverage`) runs on the model comparison's seeded random
 subset of ``clv.compare_max_customers`` calibration customers when there are more (the share inside is a
@@ -34,6 +47,7 @@ sample estimate; the total's range is compared with that sample's actual total; 
 
 from __future__ import annotations
 
+import copy
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,8 +55,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import hyp2f1
 
 from crmlib.clv.data import UNITS, lifetimes_summary
+from crmlib.clv.fit import patterns, quiet
 
 #: customers simulated at once (memory: a few CHUNK x draws arrays)
 CHUNK = 20_000
@@ -82,83 +98,155 @@ class _Draws:
     horizon: float
 
 
-def _purchases(d: _Draws, x: np.ndarray, tx: np.ndarray, T: np.ndarray, p_alive: np.ndarray | None,  # noqa: N803
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Simulated purchases of one block: flat indices into (customers x draws), customer and draw of each
-    non-zero count, and the counts (zero counts are left out: they spend nothing)."""
-    n, draws = len(x), len(d.bg)
-    r, alpha, a, b = (d.bg[:, k][None, :] for k in range(4))
-    xc = x[:, None]
+def _given_alive(d: _Draws, ux: np.ndarray, uT: np.ndarray, rng: np.random.Generator) -> np.ndarray:  # noqa: N803
+    """One simulated future per (x, T) group and draw for a customer who is alive: the spend divided by the
+    customer's Gamma-Gamma scale (v + x m) (without a spend model: the number of purchases), groups x draws.
+
+    Given alive, the future depends on x and T only (FHL 2005: lambda ~ Gamma(r + x, alpha + T),
+    p ~ Beta(a, b + x), MBG/NBD Beta(a, b + x + 1); Pareto/NBD mu ~ Gamma(s, beta + T)); purchases in the
+    horizon min(Poisson(lambda t), Geometric(p)) (Pareto/NBD: Poisson(lambda min(t, Exp(mu)))); n purchases
+    spend (v + x m) G / H, G ~ Gamma(n p_gg, 1), H ~ Gamma(q + p_gg x, 1).
+    """
+    groups, draws = len(ux), len(d.bg)
+    dk = np.tile(np.arange(draws), groups)
+    xs = np.repeat(ux, draws)
+    ts = np.repeat(uT, draws)
     if d.kind == "pareto":
-        # alive with the fitted P(alive); given alive, lambda ~ Gamma(r + x, alpha + T) and the dropout
-        # rate mu ~ Gamma(s, beta + T); purchases Poisson(lambda * min(t, Exp(mu)))
-        alive = rng.random((n, draws)) < p_alive[:, None]
-    else:
-        # P(alive | x, t_x, T) = 1 / (1 + odds) in closed form (FHL 2005 note 021; MBG/NBD: Batislam et al.
-        # 2007, eq. 14), odds = a / (b + x - 1) ((b + x) for MBG/NBD) ((alpha + T) / (alpha + t_x)) ** (r + x);
-        # the logs over the block's distinct T and t_x (a few hundred) for every draw, gathered per customer
-        it, uniq_t = _codes(T)
-        ir, uniq_r = _codes(tx)
-        log_ratio = np.log(alpha + uniq_t[:, None])[it] - np.log(alpha + uniq_r[:, None])[ir]
-        ix, uniq_x = _codes(x)
-        first = b + uniq_x[:, None] if d.kind == "mbgnbd" else np.maximum(b + uniq_x[:, None] - 1, 1e-12)
-        log_odds = (np.log(a) - np.log(first))[ix]
-        log_odds += (r + xc) * log_ratio
-        with np.errstate(over="ignore"):  # odds beyond 1e308: not alive
-            odds = np.exp(log_odds, out=log_odds)
-        if d.kind == "bgnbd":
-            odds[x == 0] = 0.0  # BG/NBD: no repeat purchase, no dropout yet
-        odds += 1.0
-        odds *= rng.random((n, draws), dtype=np.float32)
-        alive = odds < 1.0
-    flat = np.flatnonzero(alive)  # only alive customers buy: the rest is drawn for them alone
-    ci, dk = np.divmod(flat, draws)
-    xs = x[ci]
-    if d.kind == "pareto":
-        lam = rng.standard_gamma(d.bg[dk, 0] + xs) / (d.bg[dk, 1] + T[ci])
-        mu = rng.standard_gamma(d.bg[dk, 2]) / (d.bg[dk, 3] + T[ci])
-        count = rng.poisson(lam * np.minimum(d.horizon, rng.standard_exponential(len(flat)) / mu))
+        lam = rng.standard_gamma(d.bg[dk, 0] + xs) / (d.bg[dk, 1] + ts)
+        mu = rng.standard_gamma(d.bg[dk, 2]) / (d.bg[dk, 3] + ts)
+        count = rng.poisson(lam * np.minimum(d.horizon, rng.standard_exponential(len(dk)) / mu))
     else:
         # Poisson(lambda t) with lambda ~ Gamma(r + x, alpha + T): numpy's negative binomial draws exactly that
-        scale = d.bg[dk, 1] + T[ci]
+        scale = d.bg[dk, 1] + ts
         count = rng.negative_binomial(d.bg[dk, 0] + xs, scale / (scale + d.horizon))
         buy = np.flatnonzero(count > 0)  # a dropout after the k-th purchase matters only when buying
         extra = 1.0 if d.kind == "mbgnbd" else 0.0
         p = rng.beta(d.bg[dk[buy], 2], d.bg[dk[buy], 3] + xs[buy] + extra)
         count[buy] = np.minimum(count[buy], rng.geometric(np.clip(p, 1e-12, 1.0)))
-    keep = count > 0
-    return flat[keep], ci[keep], count[keep]
-
-
-def _block(d: _Draws, x: np.ndarray, tx: np.ndarray, T: np.ndarray, m: np.ndarray,  # noqa: N803
-           p_alive: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """10th and 90th percentile of one block's simulated spend per customer, and its total per draw."""
-    n, draws = len(x), len(d.bg)
-    flat, ci, count = _purchases(d, x, tx, T, p_alive, rng)
-    dk = flat % draws
-    xs = x[ci]
-    if d.gg is not None:
-        # n purchases spend Gamma(n p, nu) with nu ~ Gamma(q + p x, v + x m): (v + x m) G / H with
-        # G ~ Gamma(n p, 1), H ~ Gamma(q + p x, 1)
-        pg, q, v = d.gg[dk, 0], d.gg[dk, 1], d.gg[dk, 2]
-        spent = (v + xs * m[ci]) * rng.standard_gamma(count * pg) / rng.standard_gamma(q + pg * xs)
+    out = np.zeros(len(dk))
+    buy = np.flatnonzero(count > 0)
+    if d.gg is None:
+        out[buy] = count[buy]
     else:
-        value = np.where((x > 0) & (m > 0), m, d.fallback_value)
-        spent = count * value[ci]
-    spend = np.zeros(n * draws)
-    spend[flat] = spent
-    spend = spend.reshape(n, draws)
+        pg, q = d.gg[dk[buy], 0], d.gg[dk[buy], 1]
+        out[buy] = rng.standard_gamma(count[buy] * pg) / rng.standard_gamma(q + pg * xs[buy])
+    return out.reshape(groups, draws)
+
+
+def _alive(d: _Draws, x: np.ndarray, tx: np.ndarray, T: np.ndarray, p_alive: np.ndarray | None,  # noqa: N803
+           rng: np.random.Generator) -> np.ndarray | None:
+    """Alive or not per customer and draw (None: alive in every draw, BG/NBD customers without a repeat
+    purchase)."""
+    n, draws = len(x), len(d.bg)
+    if d.kind == "pareto":
+        # the fitted P(alive) (lifetimes' Pareto/NBD, a hypergeometric term per customer)
+        return rng.random((n, draws), dtype=np.float32) < p_alive[:, None]
+    if d.kind == "bgnbd" and not np.any(x > 0):
+        return None
+    r, alpha, a, b = (d.bg[:, k][None, :] for k in range(4))
+    # P(alive | x, t_x, T) = 1 / (1 + odds) in closed form (FHL 2005 note 021; MBG/NBD: Batislam et al.
+    # 2007, eq. 14), odds = a / (b + x - 1) ((b + x) for MBG/NBD) ((alpha + T) / (alpha + t_x)) ** (r + x);
+    # the logs over the block's distinct T and t_x for every draw, gathered per customer
+    it, uniq_t = _codes(T)
+    ir, uniq_r = _codes(tx)
+    log_odds = np.log(alpha + uniq_t[:, None])[it] - np.log(alpha + uniq_r[:, None])[ir]
+    log_odds *= r + x[:, None]
+    ix, uniq_x = _codes(x)
+    first = b + uniq_x[:, None] if d.kind == "mbgnbd" else np.maximum(b + uniq_x[:, None] - 1, 1e-12)
+    log_odds += (np.log(a) - np.log(first))[ix]
+    with np.errstate(over="ignore"):  # odds beyond 1e308: not alive
+        odds = np.exp(log_odds, out=log_odds)
+    if d.kind == "bgnbd":
+        odds[x == 0] = 0.0  # BG/NBD: no repeat purchase, no dropout yet
+    odds += 1.0
+    odds *= rng.random((n, draws), dtype=np.float32)
+    return odds < 1.0
+
+
+def _block(d: _Draws, future: np.ndarray, group: np.ndarray, x: np.ndarray, tx: np.ndarray,
+           T: np.ndarray, m: np.ndarray, p_alive: np.ndarray | None,  # noqa: N803
+           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """10th and 90th percentile and variance of the simulated spend of one block of distinct customers."""
+    spend = future[group]  # the (x, T) group's given-alive future, draw by draw
+    if d.gg is not None:
+        spend *= d.gg[:, 2][None, :] + (x * m)[:, None]
+    else:
+        spend *= np.where((x > 0) & (m > 0), m, d.fallback_value)[:, None]
+    alive = _alive(d, x, tx, T, p_alive, rng)
+    if alive is not None:
+        spend *= alive
     p10, p90 = np.percentile(spend, [10, 90], axis=1)
-    return p10, p90, np.bincount(dk, spent, minlength=draws)
+    return p10, p90, spend.var(axis=1)
+
+
+def _expected_orders(kind: str, fitter: Any, params: np.ndarray, names: list[str], x: np.ndarray,
+                     tx: np.ndarray, T: np.ndarray, horizon: float) -> np.ndarray:  # noqa: N803
+    """Conditional expected purchases in ``horizon`` with the purchase parameters ``params``: BG/NBD by FHL
+    2005 eq. 10 (lifetimes' formula) with its hypergeometric term over the distinct (x, T); the other models
+    by their lifetimes fitter."""
+    if kind == "bgnbd":
+        r, alpha, a, b = params
+        (ux, ut), _, pair = patterns([x, T])
+        z = horizon / (alpha + ut + horizon)
+        given_alive = (1 - ((alpha + ut) / (alpha + ut + horizon)) ** (r + ux)
+                       * hyp2f1(r + ux, b + ux, a + b + ux - 1, z)) * (a + b + ux - 1) / (a - 1)
+        odds = (x > 0) * (a / np.maximum(b + x - 1, 1e-12)) * ((alpha + T) / (alpha + tx)) ** (r + x)
+        return given_alive[pair] / (1 + odds)
+    f = copy.copy(fitter)
+    f.params_ = pd.Series(params, index=names, dtype=float)
+    with quiet():
+        return np.asarray(f.conditional_expected_number_of_purchases_up_to_time(horizon, x, tx, T), float)
+
+
+def _mean_total(model: Any, fitter: Any, bg: np.ndarray, gg: np.ndarray | None, names: list[str], x: np.ndarray,
+                tx: np.ndarray, T: np.ndarray, m: np.ndarray, weights: np.ndarray,  # noqa: N803
+                horizon: float) -> float:
+    """Expected total spend over ``horizon`` with purchase parameters ``bg`` and spend parameters ``gg``:
+    conditional expected purchases (:func:`_expected_orders`) times the Gamma-Gamma expected value per
+    purchase (lifetimes' ``conditional_expected_average_profit``), summed with ``weights``."""
+    kind = getattr(model, "purchase_kind_", "bgnbd")
+    with np.errstate(all="ignore"):
+        orders = _expected_orders(kind, fitter, bg, names, x, tx, T, horizon)
+    if gg is None:
+        value = np.where((x > 0) & (m > 0), m, float(model.fallback_value_))
+    else:
+        p, q, v = gg
+        weight = p * x / (p * x + q - 1)
+        value = (1 - weight) * (v * p / (q - 1)) + weight * m
+    return float(np.sum(weights * orders * value))
+
+
+def _total_draws(model: Any, fitter: Any, d: _Draws, names: list[str], x: np.ndarray, tx: np.ndarray,
+                 T: np.ndarray, m: np.ndarray, weights: np.ndarray, spread: float,  # noqa: N803
+                 rng: np.random.Generator) -> np.ndarray:
+    """The existing customers' total spend per draw: its expectation given the draw's parameters (first
+    order in the log-parameters around the fitted values, derivatives by forward differences) plus the
+    customers' own variation, normal with variance ``spread`` ** 2 (the sum of the customers' variances:
+    independent customers, central limit)."""
+    bg0 = np.array([float(fitter.params_[k]) for k in names])
+    gg0 = (None if d.gg is None else
+           np.array([float(model.gamma_gamma_.params_[k]) for k in ("p", "q", "v")]))
+    args = (x, tx, T, m, weights, d.horizon)
+    base = _mean_total(model, fitter, bg0, gg0, names, *args)
+    step = 1e-4
+    grad_bg = np.array([(_mean_total(model, fitter, bg0 * np.exp(step * np.eye(4)[k]), gg0, names, *args) - base)
+                        / step for k in range(4)])
+    mean = base + (np.log(d.bg) - np.log(bg0)) @ grad_bg
+    if d.gg is not None and gg0 is not None:
+        grad_gg = np.array([(_mean_total(model, fitter, bg0, gg0 * np.exp(step * np.eye(3)[k]), names, *args)
+                             - base) / step for k in range(3)])
+        mean = mean + (np.log(d.gg) - np.log(gg0)) @ grad_gg
+    return mean + spread * rng.standard_normal(len(mean))
 
 
 def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int = 200, seed: int = 0,
                    workers: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Simulated spend per customer over ``horizon`` (in the model's time unit).
+    """Simulated spend per customer over ``horizon`` (in the model's time unit), and the total's draws.
 
-    Customers are simulated in blocks of :data:`CHUNK`, each from its own random stream (spawned from
-    ``seed``), on ``workers`` threads (default :data:`WORKERS`): the result depends on the seed only. A
-    customer draws a purchase rate, dropout and spend only in the simulations where they are alive and buy.
+    See the module docstring: one given-alive future per (x, T) group and draw, shared by the group's
+    customers, each with their own alive draws and spend scale; every distinct (x, t_x, T, m) once.
+    Distinct customers are simulated in blocks of :data:`CHUNK`, each from its own random stream (spawned
+    from ``seed``), on ``workers`` threads (default :data:`WORKERS`): the result depends on the seed only.
 
     Parameters
     ----------
@@ -170,7 +258,7 @@ def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int =
     Returns
     -------
     (p10, p90, totals)
-        Per-customer 10th and 90th percentiles, and the total over all customers of each draw.
+        Per-customer 10th and 90th percentiles, and ``draws`` draws of the total over all customers.
     """
     seeds = np.random.SeedSequence(seed)
     rng = np.random.default_rng(seeds.spawn(1)[0])
@@ -181,29 +269,35 @@ def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int =
     gg = (_param_draws(model.gamma_gamma_, ["p", "q", "v"], draws, rng)
           if model.gamma_gamma_ is not None else None)
     d = _Draws(kind, bg, gg, float(model.fallback_value_), float(horizon))
-    x = lt["frequency"].to_numpy(dtype=float)
-    tx = lt["recency"].to_numpy(dtype=float)
-    T = lt["T"].to_numpy(dtype=float)  # noqa: N806
-    m = lt["monetary_value"].to_numpy(dtype=float)
-    p_alive = model._alive(x, tx, T) if kind == "pareto" else None
     n = len(lt)
-    starts = list(range(0, n, CHUNK))
+    if not n:
+        return np.zeros(0), np.zeros(0), np.zeros(draws)
+    cols = [lt[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary_value")]
+    # distinct customers (x, t_x, T, m): the same predictive distribution, simulated once
+    (x, tx, T, m), weights, inverse = patterns(cols)  # noqa: N806
+    weights = np.asarray(weights, dtype=float)
+    (gx, gt), _, group = patterns([x, T])
+    future = _given_alive(d, gx, gt, np.random.default_rng(seeds.spawn(1)[0]))
+    p_alive = model._alive(x, tx, T) if kind == "pareto" else None
+    k = len(x)
+    starts = list(range(0, k, CHUNK))
     streams = [np.random.default_rng(s) for s in seeds.spawn(len(starts))]
 
-    def run(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sl = slice(starts[k], min(n, starts[k] + CHUNK))
-        return _block(d, x[sl], tx[sl], T[sl], m[sl], None if p_alive is None else p_alive[sl], streams[k])
+    def run(j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sl = slice(starts[j], min(k, starts[j] + CHUNK))
+        return _block(d, future, group[sl], x[sl], tx[sl], T[sl], m[sl],
+                      None if p_alive is None else p_alive[sl], streams[j])
 
     workers = min(workers or WORKERS, len(starts))
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(run, range(len(starts))))
     else:
-        parts = [run(k) for k in range(len(starts))]
-    if not parts:
-        return np.zeros(0), np.zeros(0), np.zeros(draws)
-    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-            np.sum([p[2] for p in parts], axis=0))
+        parts = [run(j) for j in range(len(starts))]
+    p10, p90, var = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    spread = float(np.sqrt(np.sum(weights * var)))
+    totals = _total_draws(model, fitter, d, names, x, tx, T, m, weights, spread, rng)
+    return p10[inverse], p90[inverse], totals
 
 
 def clv_ranges(model: Any, customer_summary: pd.DataFrame, table: pd.DataFrame, *, horizon_days: float,

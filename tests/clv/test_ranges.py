@@ -169,3 +169,17 @@ def test_simulation_depends_on_the_seed_only():
         assert np.array_equal(a, b)
     assert not np.array_equal(one[1], two[1])  # other blocks, other streams: a different (equally valid) sample
     assert np.allclose(one[2].mean(), two[2].mean(), rtol=0.05)
+
+
+@pytest.mark.parametrize("kind", ["bgnbd", "mbgnbd"])
+def test_expected_orders_of_the_total_are_lifetimes(kind):
+    """The total's expectation uses lifetimes' conditional expected purchases (BG/NBD: its formula with the
+    hypergeometric term over the distinct (x, T)), to 1e-12 relative."""
+    sim = _simulate(2000, seed=5)
+    model = clv.fit_clv(sim, {"value": "revenue"}).use_purchase_model(kind, sim)
+    lt = clv.lifetimes_summary(sim, time_unit="W")
+    x, tx, age = (lt[c].to_numpy(float) for c in ["frequency", "recency", "T"])
+    names = ["r", "alpha", "a", "b"]
+    params = np.array([float(model.purchase_fitter.params_[k]) for k in names])
+    ours = ranges._expected_orders(kind, model.purchase_fitter, params, names, x, tx, age, 52.0)
+    assert np.allclose(ours, model._expected(52.0, x, tx, age), rtol=1e-12, atol=0)
