@@ -43,6 +43,19 @@ def isin(values: Any, candidates: Any) -> np.ndarray:
         zero_copy_only=False)
 
 
+def map_or(values: Any, mapping: pd.Series, default: Any) -> np.ndarray:
+    """``values.map(mapping).fillna(default).to_numpy()`` (``mapping`` indexed by distinct text keys): one
+    Arrow hash lookup instead of pandas' boxing of every value (seconds at a million customers)."""
+    left, right = arrow_text(values), arrow_text(mapping.index)
+    if left is None or right is None or len(mapping) == 0:
+        series = values if isinstance(values, pd.Series) else pd.Series(values)
+        return series.map(mapping).fillna(default).to_numpy()
+    keys = right.cast(left.type).combine_chunks()
+    pos = pc.index_in(left, value_set=keys).fill_null(-1).to_numpy(zero_copy_only=False)
+    data = mapping.to_numpy()
+    return np.where(pos >= 0, data[np.maximum(pos, 0)], default)
+
+
 def _candidates(candidates: Any) -> pa.ChunkedArray | None:
     if isinstance(candidates, (set, frozenset, list, tuple)):
         try:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.data.frames import require_columns
-from crmlib.data.textops import isin
+from crmlib.data.textops import isin, map_or
 from crmlib.errors import ParamsError
 from crmlib.segmentation.params import PASSIVE_TIER, group_params
 
@@ -81,9 +81,9 @@ def abc_table(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd
     volume = recent.groupby("customer_id")["amount"].sum()
     ids = customer_summary["customer_id"]
     out = pd.DataFrame({"customer_id": ids}, index=customer_summary.index)
-    out["orders_window"] = ids.map(n_orders).fillna(0).astype("int64").to_numpy()
+    out["orders_window"] = map_or(ids, n_orders, 0).astype("int64")
     out["orders_per_month"] = out["orders_window"] / (window / 30.0)
-    out["revenue_window"] = ids.map(volume).fillna(0.0).astype(float).to_numpy()
+    out["revenue_window"] = map_or(ids, volume, 0.0).astype(float)
     active = out["revenue_window"] > 0
     out["volume_pct"] = 0.0
     out.loc[active, "volume_pct"] = percentile(out.loc[active, "revenue_window"])
@@ -166,7 +166,7 @@ def value_flags(customer_summary: pd.DataFrame, *, tables: Mapping[str, pd.DataF
         referred = customers.loc[isin(customers["customer_id"], ids) & customers["referred_by"].notna().to_numpy(),
                                  ["customer_id", "referred_by"]].drop_duplicates()
         counts = referred.groupby(referred["referred_by"].astype(str))["customer_id"].nunique()
-        out["referrals"] = ids.astype(str).map(counts).fillna(0).astype("Int64").to_numpy()
+        out["referrals"] = map_or(ids.astype(str), counts, 0).astype("int64")
         out["referrer"] = (out["referrals"] >= int(p["referrer_min_referrals"])).astype("boolean")
     else:
         out["referrals"] = pd.array([pd.NA] * len(out), dtype="Int64")
@@ -177,7 +177,7 @@ def value_flags(customer_summary: pd.DataFrame, *, tables: Mapping[str, pd.DataF
         window = tickets.loc[(opened > as_of - pd.Timedelta(days=float(p["ticket_window_days"])))
                              & (opened <= as_of)]
         counts = window.groupby("customer_id").size()
-        out["tickets"] = ids.map(counts).fillna(0).astype("Int64").to_numpy()
+        out["tickets"] = map_or(ids, counts, 0).astype("int64")
         out["effortless"] = (out["high_value"] & (out["tickets"] <= int(p["effortless_max_tickets"]))
                              ).astype("boolean")
     else:

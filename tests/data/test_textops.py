@@ -60,3 +60,22 @@ def test_isin_on_short_id_columns_matches_pandas(seed: int) -> None:
         empty = values.head(0)
         np.testing.assert_array_equal(textops.isin(empty, wanted), empty.isin(wanted).to_numpy())
         assert textops.isin(values, wanted).dtype == bool
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_map_or_matches_pandas_map_then_fillna(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ids = [f"C{k:03d}" for k in rng.integers(0, 60, 400)]
+    values = pd.Series(ids, dtype="str")
+    values[rng.random(400) < 0.05] = None  # missing ids map to the default
+    keys = pd.Index(sorted({f"C{k:03d}" for k in rng.integers(0, 80, 30)}), dtype="str")
+    counts = pd.Series(rng.integers(1, 9, len(keys)), index=keys)
+    amounts = pd.Series(rng.normal(size=len(keys)), index=keys)
+    for mapping, default in ((counts, 0), (amounts, 0.0)):
+        expected = values.map(mapping).fillna(default).to_numpy()
+        got = textops.map_or(values, mapping, default)
+        np.testing.assert_array_equal(got.astype(float), expected.astype(float))
+    objects = values.astype(object)  # not Arrow text: pandas' own map
+    np.testing.assert_array_equal(textops.map_or(objects, counts, 0).astype(float),
+                                  objects.map(counts).fillna(0).to_numpy().astype(float))
+    assert (textops.map_or(values, counts.iloc[:0], 0) == 0).all()
