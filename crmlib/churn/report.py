@@ -342,6 +342,7 @@ def _reason_part(code: str, values: pd.DataFrame, lang: str, p: Mapping[str, Any
         kw = {"n": _numbers(v("contacts_unanswered"), lang),
               "window": np.full(len(key), p["contacts_window_days"], dtype=object)}
     elif code == "complaints":
+        key[v("tickets_recent") == 0] = "churn.reason.complaints_open_only"  # open ones opened before the window
         kw = {"recent": _numbers(v("tickets_recent"), lang), "open": _numbers(v("tickets_open"), lang),
               "window": np.full(len(key), p["tickets_window_days"], dtype=object)}
     else:  # low_expected_orders
@@ -423,6 +424,8 @@ def reason_sentences(codes: str | Sequence[str], values: Mapping[str, Any], lang
         elif code == "complaints":
             kw = {"recent": _num(v.get("tickets_recent"), lang), "open": _num(v.get("tickets_open"), lang),
                   "window": p["tickets_window_days"]}
+            if v.get("tickets_recent") == 0:  # only complaints opened before the window are still open
+                key = "churn.reason.complaints_open_only"
         elif code == "low_expected_orders":
             n = float(v.get("expected_orders", np.nan))
             kw = {"n": _num(n, lang, 1), "horizon": p["horizon_days"]}

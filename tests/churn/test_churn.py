@@ -176,7 +176,15 @@ def test_complaints_recent_or_still_open():
     assert s.loc["b", "tickets_open"] == 1 and s.loc["b", "complaints_fires"]
     assert s.loc["c", "tickets_open"] == 1            # resolved only after as_of: open at as_of
     assert not s.loc["d", "complaints_fires"]         # open for 18 months: a stale record
-    assert churn.reasons_text("complaints", s.loc["b"], "tr") == "son 90 gündeki şikâyet: 0; hâlâ açık: 1"
+    # b's open complaint is older than the window: not "complaints in the last 90 days: 0; still open: 1"
+    assert churn.reasons_text("complaints", s.loc["b"], "tr") == (
+        "90 günden eski, hâlâ açık şikâyet: 1; sonrasında yeni şikâyet yok")
+    assert churn.reasons_text("complaints", s.loc["b"], "en") == (
+        "complaints older than 90 days still open: 1; none since")
+    assert churn.reasons_text("complaints", s.loc["a"], "en") == "complaints in the last 90 days: 1; still open: 0"
+    many = churn.report.reason_sentences_many(["complaints"] * 2, s.loc[["a", "b"]].reset_index(drop=True), "en",
+                                              params=churn.report._params(None))
+    assert many == [churn.reasons_text("complaints", s.loc[k], "en") for k in "ab"]
     assert churn.reasons_text("unanswered_outreach", {"contacts_unanswered": 3}, "en") == (
         "3 contacts in the last 90 days went unanswered")
 
