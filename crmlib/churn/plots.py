@@ -44,8 +44,8 @@ def plot_risk_distribution(risk: pd.DataFrame, *, lang: str, levels: Mapping[str
             label=[t(f"churn.level.{lv}", lang) for lv in LEVELS])
     for bound in levels.values():
         ax.axvline(float(bound), color="#555", linestyle="--", linewidth=0.8)
-    ax.set(title=t("churn.plot.distribution_title", lang), xlabel=t("churn.plot.distribution_x", lang,
-                                                                       days=horizon_days),
+    x_key = "churn.plot.distribution_x_points" if risk.attrs.get("method") == "points" else "churn.plot.distribution_x"
+    ax.set(title=t("churn.plot.distribution_title", lang), xlabel=t(x_key, lang, days=horizon_days),
            ylabel=t("churn.plot.customers_y", lang), xlim=(0, 1))
     number_axis(ax, lang, axis="x", digits=1)
     number_axis(ax, lang)

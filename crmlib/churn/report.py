@@ -226,12 +226,18 @@ def summary_lines(risk: pd.DataFrame, at_risk: pd.DataFrame, *, lang: str, curre
 
 
 # -- the call list in words ------------------------------------------------------------------------------
-def risk_text(score: float, level: str, lang: str) -> str:
+def risk_text(score: float, level: str, lang: str, *, points: bool = False) -> str:
     """The level with the score as a whole percentage, never "100%": a model's probability is not a
-    certainty, so scores of 99.5% and above read "99%+" (catalogue ``churn.risk_text*``)."""
+    certainty, so scores of 99.5% and above read "99%+" (catalogue ``churn.risk_text*``).
+
+    With ``points`` (the rule-based score of a short history: fixed points per warning sign, not a
+    probability) the score is shown as a number between 0 and 1, never as a percentage.
+    """
     name = i18n.t(f"churn.level.{level}", lang) if level in ("low", "medium", "high", "critical") else level
     if not np.isfinite(score):
         return name
+    if points:
+        return i18n.t("churn.risk_text_points", lang, level=name, score=fmt.number(float(score), lang, 2))
     if score >= 0.995:
         return i18n.t("churn.risk_text_max", lang, level=name, pct=fmt.pct(0.99, lang, 0))
     return i18n.t("churn.risk_text", lang, level=name, pct=fmt.pct(max(float(score), 0.01), lang, 0))
@@ -456,7 +462,9 @@ def worded_list(frame: pd.DataFrame, signals: pd.DataFrame, *, lang: str, params
     p = _params(params)
     out = frame.copy()
     rows = signals.set_index("customer_id").loc[out["customer_id"]]
-    out["risk_text"] = [risk_text(sc, lv, lang) for sc, lv in zip(out["risk_score"], out["risk_level"], strict=True)]
+    points = frame.attrs.get("method") == "points"
+    out["risk_text"] = [risk_text(sc, lv, lang, points=points)
+                        for sc, lv in zip(out["risk_score"], out["risk_level"], strict=True)]
     out["reasons_text"] = [reasons_text(codes, row, lang, params=p) for codes, (_, row) in
                            zip(out["reasons"], rows.iterrows(), strict=True)]
     # a learned score can list a customer with no single sign past its threshold: say so, never an empty "why"

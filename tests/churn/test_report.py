@@ -66,6 +66,13 @@ def test_a_thin_history_gives_empty_sections_not_errors(sample_dir, tmp_path):
     res = churn_report.analyse(ctx)
     assert len(res.risk) == len(ctx.customer_summary) > 0
     assert res.method == "points" and not res.has_backtest
+    # a rule-based score is not a probability: no percentage in the list, the chart's axis says so
+    assert res.active.attrs.get("method") == "points"
+    if len(res.call_list):
+        assert not res.call_list["risk_text"].str.contains("%").any()
+        assert res.call_list["risk_text"].str.contains(r"\(score \d\.\d\d\)").all()
+    assert churn_report.risk_text(0.65, "high", "tr", points=True) == "Yüksek (skor 0,65)"
+    assert churn_report.risk_text(0.65, "high", "en") == "High (65%)"
     assert res.backtest_lines == [i18n.t("churn.p.no_backtest", "en", days=res.horizon_days)]
     for frame in (res.backtest, res.calibration, res.winback_by_reason, res.control_by_reason, res.call_list):
         assert isinstance(frame, pd.DataFrame)
