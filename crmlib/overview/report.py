@@ -198,21 +198,32 @@ def _signed_pct(value: float, lang: str) -> str:
 
 
 def summary_lines(head: dict[str, Any], worse: pd.DataFrame, notes: pd.DataFrame, *, lang: str,
-                  currency: str) -> tuple[str, ...]:
-    """The executive summary: revenue and its growth, what got worse, customers, orders, returns, data notes."""
-    if head["revenue_prev_12m"] > 0:
+                  currency: str, since: pd.Timestamp | None = None, days: int | None = None) -> tuple[str, ...]:
+    """The executive summary: revenue and its growth, what got worse, customers, orders, returns, data notes.
+
+    ``since`` (the first order date, given when the history is shorter than a year, ``days`` long): the
+    figures of "the last 12 months" are those of the whole history, and the sentences say so.
+    """
+    short = {"since": fmt.date(since, lang), "days": fmt.number(days, lang)} if since is not None else None
+    if short is not None:
+        revenue = i18n.t("ov.summary_revenue_since", lang, revenue=fmt.money(head["revenue_12m"], lang, currency),
+                         **short)
+    elif head["revenue_prev_12m"] > 0:
         revenue = i18n.t("ov.summary_revenue", lang, revenue=fmt.money(head["revenue_12m"], lang, currency),
                          growth=_signed_pct(head["growth_12m"], lang))
     else:
         revenue = i18n.t("ov.summary_revenue_no_prev", lang, revenue=fmt.money(head["revenue_12m"], lang, currency))
+    suffix = "_since" if short is not None else ""
     lines = [
         revenue,
         worse_sentence(worse, lang=lang, currency=currency),
         i18n.t("ov.summary_customers", lang, customers=fmt.number(head["customers"], lang),
                active=fmt.number(head["active_90d"], lang)),
-        i18n.t("ov.summary_orders", lang, orders=fmt.number(head["orders_12m"], lang),
-               aov=fmt.money(head["aov_12m"], lang, currency), one_time=fmt.pct(head["one_time_share"], lang)),
-        i18n.t("ov.summary_returns", lang, returns=fmt.pct(head["returns_share_12m"], lang)),
+        i18n.t(f"ov.summary_orders{suffix}", lang, orders=fmt.number(head["orders_12m"], lang),
+               aov=fmt.money(head["aov_12m"], lang, currency), one_time=fmt.pct(head["one_time_share"], lang),
+               **(short or {})),
+        i18n.t(f"ov.summary_returns{suffix}", lang, returns=fmt.pct(head["returns_share_12m"], lang),
+               **(short or {})),
         i18n.t("ov.summary_quality", lang, n=len(notes)) if len(notes) else i18n.t("ov.summary_quality_clean", lang),
     ]
     return tuple(line for line in lines if line)
@@ -298,13 +309,20 @@ def analyse(ctx: Any) -> OverviewAnalysis:
     trend, surveys_sentence, surveys_note, surveys_missing = _surveys(ctx, opts)
     cac, cac_table, cac_sentence, cac_note, marketing_missing = _cac(ctx, opts)
     n_left = left_out["customers"].sum()
+    start = pd.Timestamp(ctx.data_window[0]).normalize()
+    history_days = int((ctx.as_of.normalize() - start).days) + 1
+    # less than a year of orders: "the last 12 months" are the whole history, and the page says since when
+    since = start if history_days < 365 else None
+    tile = (lambda key: i18n.t(f"{key}_since", lang, since=fmt.date(since, lang))) if since is not None else (
+        lambda key: i18n.t(key, lang))
+    first_month = pd.Period(last["month"], "M") == start.to_period("M")  # nobody can be told new or returning
     return OverviewAnalysis(
-        summary=summary_lines(head, worse, notes, lang=lang, currency=cur),
+        summary=summary_lines(head, worse, notes, lang=lang, currency=cur, since=since, days=history_days),
         tiles=(
-            (i18n.t("ov.tile_revenue_12m", lang), fmt.money(head["revenue_12m"], lang, cur)),
+            (tile("ov.tile_revenue_12m"), fmt.money(head["revenue_12m"], lang, cur)),
             (i18n.t("ov.tile_active", lang), fmt.number(head["active_90d"], lang)),
-            (i18n.t("ov.tile_orders", lang), fmt.number(head["orders_12m"], lang)),
-            (i18n.t("ov.tile_aov", lang), fmt.money(head["aov_12m"], lang, cur)),
+            (tile("ov.tile_orders"), fmt.number(head["orders_12m"], lang)),
+            (tile("ov.tile_aov"), fmt.money(head["aov_12m"], lang, cur)),
         ),
         by_month=by_month, order_values=values,
         revenue_sentence=i18n.t("ov.revenue_text", lang, best_month=fmt.month(best["month"], lang),
@@ -322,7 +340,8 @@ def analyse(ctx: Any) -> OverviewAnalysis:
                                      share=fmt.pct(repeat_customer_share(ctx.customer_summary), lang)),
         kpi_monthly=kpi_monthly,
         monthly_table=kpi_monthly.iloc[::-1][["month", *MONTHLY_COLUMNS]],
-        monthly_sentence=i18n.t("kpi.text.monthly", lang, month=fmt.month(last["month"], lang),
+        monthly_sentence=i18n.t("kpi.text.monthly_first" if first_month else "kpi.text.monthly", lang,
+                                month=fmt.month(last["month"], lang),
                                 active=fmt.number(last["active_customers"], lang),
                                 new=fmt.number(last["new_customers"], lang),
                                 retention=fmt.pct(last["retention_rate"], lang), churn=fmt.pct(last["churn_rate"], lang)),

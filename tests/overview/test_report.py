@@ -53,8 +53,16 @@ def test_analyse_on_one_month_of_orders(sample_ctx):
     summary = sample_ctx.customer_summary.loc[sample_ctx.customer_summary["customer_id"].isin(orders["customer_id"])]
     thin = dataclasses.replace(sample_ctx, orders=orders, order_lines=lines, customer_summary=summary)
     res = ov_report.analyse(thin)
+    first = orders["order_date"].min().normalize()
+    days = (sample_ctx.as_of.normalize() - first).days + 1
+    # a month of orders: the page does not speak of "the last 12 months" but of the history since its start
     assert len(res.by_month) <= 2 and res.summary[0] == i18n.t(
-        "ov.summary_revenue_no_prev", "en", revenue=fmt.money(orders.loc[orders["order_date"] > sample_ctx.as_of
-                                                                         - pd.Timedelta(days=365), "amount"].sum(),
-                                                              "en", "TRY"))
+        "ov.summary_revenue_since", "en", since=fmt.date(first, "en"), days=fmt.number(days, "en"),
+        revenue=fmt.money(orders["amount"].sum(), "en", "TRY"))
+    assert not any("12 months" in line for line in res.summary)
+    assert [label for label, _ in res.tiles] == [
+        f"Net revenue since {fmt.date(first, 'en')}", "Active customers (90 days)",
+        f"Orders since {fmt.date(first, 'en')}", f"Average order value since {fmt.date(first, 'en')}"]
+    if pd.Period(res.kpi_monthly.loc[~res.kpi_monthly["is_partial"], "month"].iloc[-1], "M") == first.to_period("M"):
+        assert "cannot be told" in res.monthly_sentence  # not "all of them for the first time"
     assert len(res.left_out) > 0  # the customers table names customers without an order in the month
