@@ -701,7 +701,10 @@ def analyse(ctx: Any) -> ChurnAnalysis:
         reasons_text=i18n.t("churn.p.reasons", lang, n=p["n_reasons"]),
         unavailable=unavailable_text(signals, lang=lang, no_order_days=days),
         # the usual gap is in the reasons
-        call_list=at_risk[["rank", "customer_id", *[c for c in ("name", "phone", "city") if c in at_risk.columns],
+        # a masked phone ("+90 5** *** ** 48") helps no reader and widens the table past the page: the sales
+        # team's lists have it
+        call_list=at_risk[["rank", "customer_id", *[c for c in ("name", "phone", "city") if c in at_risk.columns
+                                                    and not (c == "phone" and masks_html(ctx))],
                            "risk_text", "value_at_stake", "weeks_on_list", "reasons_text", "last_order_date",
                            "expected_next_order_date", "action_text"]],
         list_lines=list_lines(at_risk, metrics, week.changes, len(week.campaign), lang=lang, params=p),

@@ -39,7 +39,8 @@ p.crm-note{font-family:sans-serif;color:#555;font-style:italic;max-width:60em}
 table.crm-table{border-collapse:collapse;font-family:sans-serif;font-size:.9em;margin:.4em 0 1em 0}
 table.crm-table th{background:#1f4e79;color:#fff;padding:.35em .7em;text-align:left !important;position:sticky;top:0}
 table.crm-table td{padding:.3em .7em;border-bottom:1px solid #e3e8ee;text-align:left !important}
-table.crm-table td.num,table.crm-table th.num{text-align:right !important;white-space:nowrap}
+table.crm-table td.num{text-align:right !important;white-space:nowrap}
+table.crm-table th.num{text-align:right !important}
 table.crm-table td.nw{white-space:nowrap}
 table.crm-table div.cw-name{min-width:13em}
 table.crm-table div.cw-long{min-width:20em}

@@ -27,6 +27,8 @@ def test_analyse_returns_every_section_and_agrees_with_the_exports(analysed):
     # the table shows the call list that was exported, in the same order
     assert at_risk_csv["customer_id"].tolist() == res.call_list["customer_id"].tolist()
     assert len(res.call_list) > 0 and res.messages["action_count"].sum() == len(res.call_list)
+    # the managers' HTML masks contacts (default): no masked phone column, while the sales list keeps phones
+    assert "phone" not in res.call_list.columns and "phone" in at_risk_csv.columns
     # the level table counts every customer once (four levels of the active ones, then the lapsed)
     assert res.level_table["n_customers"].sum() == len(res.risk)
     assert res.level_table["n_customers"].iloc[:4].sum() == len(res.active)
