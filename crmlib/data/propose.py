@@ -16,10 +16,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
-from crmlib.data import coerce, readers, sniff
+from crmlib.data import coerce, readers, rules, sniff
 from crmlib.data.read import FORMATS, REQUIRED, TABLE_COLUMNS
 from crmlib.errors import DataError
 
@@ -198,8 +199,19 @@ def profile_file(path: Path, synonyms: Mapping[str, Any]) -> FileProfile:
 
 
 def _profile_columns(frame: pd.DataFrame, read: dict[str, Any]) -> dict[str, ColumnProfile]:
-    """Profile every column; set read.decimal / thousands / date_format when the values settle them."""
+    """Profile every column; set read.decimal / thousands / date_format when the values settle them.
+
+    A report's totals rows (a cell reading TOPLAM, Genel Toplam, Total...) are left out first, as the loader
+    leaves them out: they are neither a customer code nor an order.
+    """
     texts = {c: coerce.text_cells(frame[c]) for c in frame if coerce.is_text(frame[c])}
+    totals = np.zeros(len(frame), dtype=bool)
+    for values in texts.values():
+        totals |= values.map(lambda v: isinstance(v, str) and bool(rules.TOTAL_WORDS.match(
+            v.strip().replace("İ", "i")))).to_numpy(dtype=bool)
+    if totals.any():
+        frame = frame.loc[~totals]
+        texts = {c: v.loc[~totals] for c, v in texts.items()}
     evidence = sniff.DecimalEvidence()
     for values in texts.values():
         sample = pd.Series(values.dropna().unique()[:5000])

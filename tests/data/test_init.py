@@ -177,3 +177,17 @@ def test_web_shop_workbook_split_by_year_with_a_title_row(tmp_path: Path, capsys
     assert (figures["customers"], figures["lines"], figures["revenue"]) == (5, 40, 2 * (400 - 27))
     assert ["6 (sheet '2024')", "Refunded"] in next(n for n in figures["notes"]
                                                    if n["kind"] == "returns_by_status")["examples"]
+
+
+def test_a_totals_row_is_not_counted_as_a_customer_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "erp.csv").write_text(
+        "Müşteri No;Sipariş No;Tarih;Tutar\n"
+        "C1;S1;01.03.2025;100,00\nC2;S2;02.03.2025;50,00\nC1;S3;03.03.2025;25,00\nTOPLAM;;;175,00\n",
+        encoding="utf-8")
+    out = tmp_path / "mine.yaml"
+    code, _, err, params = run_init(capsys, tmp_path / "erp.csv", out=out)
+    assert code == 0, err
+    text = out.read_text(encoding="utf-8")
+    # two customer codes over three lines, as the loader will read them (it leaves the TOPLAM row out)
+    assert "'Müşteri No': 2 distinct codes over 3 lines" in text, text
+    assert check.summary(out)["revenue"] == pytest.approx(175.0)
