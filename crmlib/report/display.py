@@ -126,12 +126,25 @@ def bullets(items: Iterable[str]) -> None:
 
 
 def missing(ctx: Any, table: str, columns: Sequence[str] | None = None) -> None:
-    """Say in one sentence which data would enable a section (missing optional table or column)."""
+    """Say in one sentence which data would enable a section (missing optional table or column).
+
+    The table and its columns are named for readers in the report's language, each column followed by its
+    params name (what to map under ``data.<table>.columns``) when the two differ.
+    """
+    lang = ctx.lang
+
+    def named(column: str) -> str:
+        label = i18n.field_label(table, column, lang)
+        return label if label == column else f"{label} ({column})"
+
+    shown_table = i18n.table_label(table, lang)
     if columns and (table == "orders" or ctx.tables.get(table) is not None):
-        message = t(ctx, "common.missing_column", table=table, column=", ".join(columns))
+        message = t(ctx, "common.missing_column", table=shown_table, key=table,
+                    column=", ".join(named(c) for c in columns))
     else:
         needed = list(columns or ctx.required_columns(table))
-        message = t(ctx, "common.missing_table", table=table, columns=", ".join(needed))
+        message = t(ctx, "common.missing_table", table=shown_table, key=table,
+                    columns=", ".join(named(c) for c in needed))
     _show(f"<p class='crm-note'>{esc(message)}</p>")
 
 

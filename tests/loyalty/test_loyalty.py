@@ -256,7 +256,7 @@ def test_notebook_degrades_without_each_optional_table(sample_ctx, monkeypatch: 
     bare = dataclasses.replace(sample_ctx, tables={name: None for name in sample_ctx.tables})
     html = run_notebook_cells(NOTEBOOK, bare, monkeypatch)
     for table in ("customers", "payments", "tickets"):
-        assert f"add it under data.{table} in the params file" in html, table
+        assert f"Add it under data.{table} in the params file" in html, table
     assert i18n.t("loy.text.terms_no_payments_offer", "en") in html
     assert i18n.t("loy.tiers.heading", "en") in html and i18n.t("svc.reviews.heading", "en", days=7) in html
 
@@ -267,7 +267,9 @@ def test_notebook_degrades_without_optional_columns(sample_ctx, monkeypatch: pyt
                                order_lines=sample_ctx.order_lines.drop(columns="product_id"))
     html = run_notebook_cells(NOTEBOOK, thin, monkeypatch)
     for table, column in (("orders", "product_id"), ("tickets", "resolved_at"), ("tickets", "category")):
-        assert f"needs the column {column} of the {table} table" in html, column
+        shown = f"{i18n.field_label(table, column, 'en')} ({column})"
+        assert f"needs the column {shown} of the {i18n.table_label(table, 'en')} table" in html, column
+        assert f"map it under data.{table}.columns" in html
 
 
 def test_missing_columns_are_named() -> None:

@@ -299,14 +299,18 @@ def test_kpi_cells_run_on_the_sample(sample_ctx, monkeypatch: pytest.MonkeyPatch
 def test_kpi_cells_degrade_without_surveys_and_marketing(sample_ctx, monkeypatch: pytest.MonkeyPatch) -> None:
     bare = dataclasses.replace(sample_ctx, tables={**sample_ctx.tables, "surveys": None, "marketing": None})
     html = run_kpi_cells(bare, monkeypatch)
-    assert "add it under data.surveys in the params file" in html
-    assert "add it under data.marketing in the params file" in html
+    assert "Add it under data.surveys in the params file" in html
+    assert "Add it under data.marketing in the params file" in html
     no_csat = sample_ctx.tables["surveys"].drop(columns="csat")
     no_new = sample_ctx.tables["marketing"].drop(columns="new_customers")
     thin = dataclasses.replace(sample_ctx, tables={**sample_ctx.tables, "surveys": no_csat, "marketing": no_new})
     html = run_kpi_cells(thin, monkeypatch)
     assert "NPS is" in html and "CSAT is –" in html  # NPS shown, CSAT a dash
-    assert "needs the column new_customers of the marketing table" in html
+    from crmlib.report import i18n
+
+    # named for readers, with the params name to map
+    assert (f"needs the column {i18n.field_label('marketing', 'new_customers', 'en')} (new_customers) of the "
+            f"Marketing table; map it under data.marketing.columns") in html
 
 
 def test_kpi_table_formats_each_unit_and_shows_definitions(orders: pd.DataFrame) -> None:

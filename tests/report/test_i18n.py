@@ -21,7 +21,8 @@ def test_every_key_has_turkish_and_english_with_the_same_placeholders():
 
 def test_lookup_and_format():
     assert i18n.t("common.customers", "tr") == "Müşteriler"
-    assert "data.customers" in i18n.t("common.missing_table", "en", table="customers", columns="customer_id")
+    assert "data.customers" in i18n.t("common.missing_table", "en", table="Customers", key="customers",
+                                      columns="customer_id")
 
 
 def test_missing_key_and_language_fail_loudly():
