@@ -386,6 +386,9 @@ def analyse(ctx: Any) -> CrossSellAnalysis:
         lines.append(t("xsell.summary.validation", lang, days=p["validation_cut_days"],
                        hit_rate=pct(ours["hit_rate"], 0), baseline=pct(base["hit_rate"], 0),
                        ratio=fmt.number(ours["hit_rate"] / base["hit_rate"], lang, 1)))
+    elif ours["n_customers"] == 0 and res["evaluation_status"] != "ok":  # why two tiles show a dash
+        lines.append(t(f"xsell.validation.{res['evaluation_status']}", lang, cut=fmt.date(res["cut"], lang),
+                       days=p["validation_cut_days"], first=fmt.date(ctx.data_window[0], lang)))
     if len(bundle_sets):
         first = bundle_sets.iloc[0]
         lines.append(t("xsell.summary.bundles", lang, n_bundles=len(bundle_sets),

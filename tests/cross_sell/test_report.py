@@ -66,3 +66,11 @@ def test_without_product_ids_the_report_is_one_sentence(sample_dir, tmp_path):
                   res.validation_table):
         assert isinstance(frame, pd.DataFrame) and frame.empty
     assert not (tmp_path / "exports" / "cross_sell.csv").exists()
+
+
+def test_a_month_of_history_says_in_the_summary_why_the_check_tiles_are_dashes(sample_dir, tmp_path):
+    cut = make_cut(sample_dir, tmp_path / "data", "days_30")
+    ctx = context_from(write_sample_params(cut, tmp_path / "thin.yaml"), tmp_path / "exports")
+    res = xsell_report.analyse(ctx)
+    assert not res.has_validation and [value for _, value in res.tiles[2:]] == ["–", "–"]
+    assert res.validation_lines[0] in res.summary  # the reason is in the summary, not only at the page's end
