@@ -6,9 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmlib.report import formatting
-from crmlib.report.i18n import field_label, t, table_label
-
 
 @dataclass
 class Note:
@@ -28,6 +25,11 @@ class Note:
 
     def text(self, lang: str, *, currency: str = "TRY") -> str:
         """Return the note in ``lang`` from the message catalogue, numbers in that language's style."""
+        # imported here: the loader itself needs no report layer (matplotlib and the catalogue cost about 0.6 s
+        # of every process that only loads data)
+        from crmlib.report import formatting
+        from crmlib.report.i18n import field_label, t, table_label
+
         def shown(key: str, value: Any) -> Any:
             if key == "total":
                 return formatting.money(value, lang, currency)

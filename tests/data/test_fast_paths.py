@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from crmlib.data import coerce, rules, textops, validate
+from crmlib.data import coerce, rules, tables, textops, validate
 from crmlib.data.frames import keep_rows
 from crmlib.data.tables import build_customer_summary, build_orders
 from crmlib.data.validate import _duplicates, load_tables
@@ -119,6 +119,7 @@ def _exact_paths(patch: pytest.MonkeyPatch) -> None:
     patch.setattr(textops, "FAST", False)
     patch.setattr(coerce, "FAST_BOOLS", False)
     patch.setattr(validate, "FAST_KEYS", False)
+    patch.setattr(tables, "FAST_CODES", False)
 
 
 def _both(folder: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, **kwargs: object) -> tuple[dict, dict]:
@@ -300,3 +301,27 @@ def test_leading_zero_matching_with_given_distinct_values(seed: int, monkeypatch
     assert (given is None) == (slow is None)
     if given is not None:
         pd.testing.assert_series_equal(given(known), slow(known))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_customer_summary_on_codes_equals_the_sql_on_ids(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(seed)
+    ids = ["C1", "C10", "C2", "c1", "Z", "a", "é", "Şirket", "0042", "42", " x", "x", "ab", "a b"]
+    n = int(rng.integers(1, 400))
+    lines = pd.DataFrame({
+        "customer_id": pd.Series(rng.choice(ids[: int(rng.integers(1, len(ids) + 1))], size=n), dtype="str"),
+        "order_id": pd.Series([f"F{i}" for i in rng.integers(0, max(2, n // 2), size=n)], dtype="str"),
+        "order_date": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 60, size=n), unit="D"),
+        "amount": rng.choice([10.0, -5.0, 2.5, 0.0, 99.99], size=n),
+        "cost": np.where(rng.random(n) < 0.2, np.nan, 1.0),
+    })
+    orders = build_orders(lines)
+    shuffled = orders.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    as_of = "2024-02-15"
+    fast = [build_customer_summary(frame, as_of) for frame in (orders, shuffled)]
+    with monkeypatch.context() as patch:
+        patch.setattr(tables, "FAST_CODES", False)
+        exact = build_customer_summary(orders, as_of)
+    for frame in fast:
+        pd.testing.assert_frame_equal(frame, exact, check_exact=True)
+    assert tables.customer_codes(orders) is not None

@@ -4,7 +4,8 @@
 -- frequency, recency, T and monetary_value follow Fader, Hardie & Lee (2005): repeat purchase days,
 -- first-to-last purchase day, first purchase day to as_of, mean amount of the repeat purchase days.
 WITH cut AS (
-    SELECT o.* FROM orders o CROSS JOIN run_params p WHERE o.order_date <= p.as_of
+    SELECT o.customer_id, o.order_date, o.amount, o.returns_amount, o.cost, o.margin, o.is_purchase
+    FROM orders o CROSS JOIN run_params p WHERE o.order_date <= p.as_of
 ),
 purchase_days AS (
     SELECT customer_id, order_date AS day, SUM(amount) AS day_amount, COUNT(*) AS day_orders
