@@ -8,8 +8,9 @@ what customers did in the holdout: the relative error of the total repeat purcha
 error over the calibration-frequency groups 0..7+ (FHL 2005, Figure 4). The smallest group error wins;
 ``clv.model`` overrides the choice. Above ``clv.compare_max_customers`` calibration customers the comparison
 runs on a random subset of that size (seed 0, :func:`comparison_rows`); the ranges' holdout check
-(:func:`crmlib.clv.ranges.holdout_coverage`) uses the same subset, and the page says so. Pareto/NBD starts from a seeded draw of lifetimes' own random
-start (:mod:`crmlib.clv.pareto`; lifetimes draws it from numpy's global random state, so the comparison's
+(:func:`crmlib.clv.ranges.holdout_coverage`) uses the same subset, and the page says so. A Pareto/NBD fit
+whose likelihood turns NaN stops there and is reported failed (:mod:`crmlib.clv.pareto`). Pareto/NBD
+starts from a seeded draw of lifetimes' own random start (:mod:`crmlib.clv.pareto`; lifetimes draws it from numpy's global random state, so the comparison's
 Pareto/NBD row, and with it the choice, could differ between two runs on the same data).
 """
 
@@ -26,6 +27,7 @@ import pandas as pd
 from crmlib.clv import pareto
 from crmlib.clv.data import UNITS
 from crmlib.clv.fit import fit_with_retries, lifetimes_module, patterns, quiet
+from crmlib.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,12 @@ def fit_purchase_model(kind: str, lt: pd.DataFrame, *, penalizer: float = 0.0) -
     # Pareto/NBD: lifetimes' fitter with its hypergeometric terms over distinct pairs, seeded start
     cls = pareto.fitter_class() if kind == "pareto" else getattr(lifetimes_module(), MODELS[kind])
     fitter = cls(penalizer_coef=penalizer)
-    with quiet():
-        fitter.fit(x.astype(np.int64), rec, age, weights=weights)
+    try:
+        with quiet():
+            fitter.fit(x.astype(np.int64), rec, age, weights=weights)
+    except FloatingPointError as err:  # Pareto/NBD's likelihood turned NaN (crmlib.clv.pareto)
+        raise DataError(f"The {kind} purchase model could not be fitted on {len(lt)} customers: {err}. Use "
+                        "clv.model: auto, bgnbd or mbgnbd.") from err
     return fitter
 
 

@@ -8,6 +8,12 @@ the rest of lifetimes' arithmetic per row, in the same order: every row's value 
 (``hyp2f1`` is elementwise), so the Nelder-Mead path, the fitted parameters and the predictions are
 lifetimes' exactly (``tests/clv/test_pareto.py`` checks bitwise equality of the likelihood and of a fit).
 
+A likelihood value that is NaN (the hypergeometric term out of floating-point range, e.g. on a ridge with
+s and beta in the hundreds) ends the fit with ``FloatingPointError``: lifetimes' Nelder-Mead cannot order
+NaN values, so whatever it returned after one was arbitrary (on 850k customers it ran on for 400 more
+evaluations, the slowest ones, and ended with non-finite predictions). The comparison reports such a fit
+as failed (:mod:`crmlib.clv.choice`), a run that asks for Pareto/NBD gets one message saying so.
+
 The fit starts from a seeded draw of lifetimes' own random start (normal, mean 1, sd 0.05, see
 :data:`START_SEED`) instead of numpy's global random state, so that a run is reproducible.
 """
@@ -144,7 +150,14 @@ def fitter_class() -> type:
         options = {"disp": disp, "maxiter": maxiter, **kwargs}
         x0 = start_params() if initial_params is None else initial_params
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            objective = negative_log_likelihood(*minimizing_function_args, pool=pool if WORKERS > 1 else None)
+            likelihood = negative_log_likelihood(*minimizing_function_args, pool=pool if WORKERS > 1 else None)
+
+            def objective(params: np.ndarray) -> float:
+                value = likelihood(params)
+                if np.isnan(value):  # Nelder-Mead cannot order NaN: what it returned after one is arbitrary
+                    raise FloatingPointError(f"Pareto/NBD likelihood is NaN at {np.asarray(params).tolist()}")
+                return value
+
             output = minimize(objective, method=fit_method, tol=tol, x0=x0, options=options)
         return output.x, output.fun
 

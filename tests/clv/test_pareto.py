@@ -52,3 +52,39 @@ def test_fit_and_predictions_are_lifetimes_and_do_not_depend_on_the_global_rando
 
 def _frame(x: np.ndarray, rec: np.ndarray, age: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"frequency": x, "recency": rec, "T": age})
+
+
+def test_a_nan_likelihood_ends_the_fit_as_failed(monkeypatch):
+    """A likelihood that turns NaN during the fit stops it: a DataError naming the model for a run that asks
+    for Pareto/NBD, status ``failed`` in the holdout comparison, never chosen."""
+    from types import SimpleNamespace
+
+    from crmlib import clv
+    from crmlib.clv import analysis
+    from crmlib.errors import DataError
+
+    x, rec, age = _rows(400, seed=6)
+    stock = pareto.negative_log_likelihood
+    calls = {"n": 0}
+
+    def breaking(*args, **kwargs):
+        objective = stock(*args, **kwargs)
+
+        def wrapped(params):
+            calls["n"] += 1
+            return float("nan") if calls["n"] > 30 else objective(params)
+
+        return wrapped
+
+    monkeypatch.setattr(pareto, "negative_log_likelihood", breaking)
+    with pytest.raises(DataError, match="pareto.*NaN"):
+        choice.fit_purchase_model("pareto", _frame(x, rec, age))
+    assert calls["n"] == 31  # stopped at the first NaN
+    calls["n"] = 0
+    lt = _frame(x, rec, age).assign(monetary_value=0.0)
+    validation = SimpleNamespace(lt=lt, holdout_days=70, customers=pd.DataFrame(
+        {"group": analysis.frequency_group(x), "actual_orders": np.random.default_rng(1).poisson(0.5, len(x))}))
+    table = choice.compare_models(validation, params=clv.resolve_params({"time_unit": "W"})).set_index("model")
+    assert table.loc["pareto", "status"] == "failed"
+    assert (table["status"] == "ok").any()
+    assert choice.choose(table.reset_index(), setting="auto") != "pareto"
