@@ -177,10 +177,13 @@ def top_customers(table: pd.DataFrame, customer_summary: pd.DataFrame, *, n: int
     """
     require_columns(customer_summary, ["customer_id", "revenue", "n_orders", "recency_days"], "customer_summary")
     top = table.nlargest(n, "clv")
-    out = top.merge(customer_summary[["customer_id", "revenue", "n_orders", "recency_days"]], on="customer_id",
-                    how="left")
+    # the top customers' rows only (the same rows, in their order, whatever the sizes of the tables)
+    summary = customer_summary.loc[customer_summary["customer_id"].isin(top["customer_id"]),
+                                   ["customer_id", "revenue", "n_orders", "recency_days"]]
+    out = top.merge(summary, on="customer_id", how="left")
     if customers is not None and "name" in customers.columns:
-        names = customers.drop_duplicates("customer_id").set_index("customer_id")["name"]
+        known = customers.loc[customers["customer_id"].isin(top["customer_id"])]
+        names = known.drop_duplicates("customer_id").set_index("customer_id")["name"]
         out.insert(1, "name", out["customer_id"].map(names))
     cols = [c for c in ["customer_id", "name", "revenue", "n_orders", "recency_days", "p_alive", "expected_orders",
                         "expected_order_value", "clv"] if c in out.columns]

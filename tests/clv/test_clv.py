@@ -503,3 +503,24 @@ def test_activity_bands_count_repeat_buyers_only_and_shares_add_up():
 
     ax = plots.plot_activity_bands(bands, lang="tr")
     assert [p.get_width() for p in ax.patches][::-1] == [1, 1, 1, 2]
+
+
+@pytest.mark.parametrize("params", [(0.24, 4.4, 0.79, 2.43), (0.55, 23.8, 2.68, 10.8), (2.0, 0.5, 0.3, 0.9)])
+def test_bgnbd_expected_purchases_are_lifetimes_bit_for_bit(params):
+    """Conditional expected purchases with the hypergeometric terms over distinct (x, T): lifetimes' values
+    exactly, many customers sharing (x, T) and some with huge x (the fallback formula)."""
+    lib = clv_fit.lifetimes_module()
+    rng = np.random.default_rng(4)
+    n = 5000
+    x = np.where(rng.random(n) < 0.5, 0, rng.poisson(3, n)).astype(np.int64)
+    x[:20] = rng.integers(150, 400, 20)
+    age = rng.integers(1, 150, n) / 7.0 * 7
+    rec = np.where(x > 0, age * rng.random(n), 0.0)
+    fitter = clv_fit.make_fitter("bgnbd", dict(zip(["r", "alpha", "a", "b"], params, strict=True)))
+    stock = lib.BetaGeoFitter()
+    stock.params_ = fitter.params_
+    for t in (4.0, 26.0, 52.0):
+        with clv_fit.quiet():
+            ours = fitter.conditional_expected_number_of_purchases_up_to_time(t, x, rec, age)
+            theirs = stock.conditional_expected_number_of_purchases_up_to_time(t, x, rec, age)
+        assert np.array_equal(ours, theirs, equal_nan=True)
