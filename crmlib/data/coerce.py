@@ -425,7 +425,9 @@ def to_dates(series: pd.Series, *, fmt: str | None, layout: str | None = None,
         else:
             values = series
         implausible = ~_plausible(values).to_numpy()
-        values = values.where(~implausible).astype("datetime64[ns]")
+        if implausible.any():  # (a copy of 10M dates otherwise)
+            values = values.where(~implausible)
+        values = values.astype("datetime64[ns]")
         return Coerced(values, implausible, np.zeros(n, dtype=bool), read_as=read_as)
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         values = excel_serials(series)

@@ -59,6 +59,10 @@ EVENT_DATE: dict[str, str] = {"orders": "order_date", "payments": "due_date", "t
                               "surveys": "date", "contacts": "date", "customers": "signup_date"}
 #: Tables with one row per key: repeated keys keep their first row.
 KEYS: dict[str, str] = {"customers": "customer_id", "products": "product_id"}
+#: Set to False to run the checks of one table one after the other (the tests compare both).
+OVERLAP = True
+#: Set to False to read and check the tables one after the other (the tests compare both).
+PARALLEL_TABLES = True
 #: Set to False to find repeated keys and duplicate rows without the key's codes (the tests compare both).
 FAST_KEYS = True
 _DTYPES = {"id": "str", "text": "str", "date": "datetime64[ns]", "month": "datetime64[ns]",
@@ -327,6 +331,32 @@ def _read_as_notes(raw: RawTable, column: str, result: coerce.Coerced, notes: li
                               values={"timezone": raw.detected.get("timezone")}))
 
 
+def _checks(raw: RawTable, out: pd.DataFrame, notes: list[Note], name: str) -> np.ndarray:
+    """Id spellings, empty rows (noted), blank required values (refused), blank optional values (noted); return
+    the mask of the empty rows."""
+    for column in [c for c in ("customer_id", "product_id") if c in out and (c == "customer_id" or name in KEYS
+                                                                              or name == "orders")]:
+        rules.check_id_spellings(raw, out, column)
+    empty = out.isna().all(axis=1).to_numpy()
+    if empty.any() and not out.empty:
+        notes.append(Note(name, None, "empty_rows_dropped", int(empty.sum()),
+                          f"{int(empty.sum())} empty rows were dropped"))
+    for column in [c for c in REQUIRED[name] if c in out]:
+        blank = out[column].isna().to_numpy() & ~empty
+        if blank.any():
+            raise data_error(name, raw.place, f"{int(blank.sum())} rows have no value in this required "
+                             "column.", "fill these cells in the file, or remove the rows if they are not "
+                             "real records.", column=column, source=raw.source_columns.get(column),
+                             rows=_rows(raw, out, blank, column))
+    kept = len(out) - int(empty.sum())
+    for column in [c for c in out if c not in REQUIRED[name]]:
+        blank = int(out[column].isna().sum()) - int(empty.sum())
+        if blank:
+            notes.append(Note(name, column, "blank_values", blank,
+                              f"{blank} of {kept} rows have no {column}", values={"rows": kept}))
+    return empty
+
+
 def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, currency: str = "TRY") -> ValidTable:
     """Type and check one table read by :func:`crmlib.data.read.read_table`.
 
@@ -353,12 +383,20 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, c
                           "later lines are not UTF-8: the file was read as cp1254 (Turkish Windows)"))
     _read_notes(raw, notes)
     original_rows = len(raw.frame)
-    rules.drop_total_rows(raw, notes)
     frame = raw.frame
     typed: dict[str, pd.Series] = {}
-    # The columns are typed in two threads: the work is in pyarrow/numpy kernels, which release the GIL.
+    # The columns are typed in two threads: the work is in pyarrow/numpy kernels, which release the GIL. The
+    # totals rows are looked for meanwhile: when there are some (rare), the columns are typed again without them.
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        totals = pool.submit(rules.total_rows, raw) if OVERLAP else None
+        if totals is None:
+            rules.drop_total_rows(raw, notes)
+            frame = raw.frame
         results = list(pool.map(lambda col: _coerce(raw, col, kinds[col]), frame.columns))
+        if totals is not None and totals.result().any():
+            rules.drop_total_rows(raw, notes)
+            frame = raw.frame
+            results = list(pool.map(lambda col: _coerce(raw, col, kinds[col]), frame.columns))
     inline: dict[str, pd.Series | None] = {}
     for column, result in zip(frame.columns, results, strict=True):
         typed[column] = _check_unreadable(raw, frame, column, kinds[column], result, notes)
@@ -375,38 +413,29 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, c
         out["order_date"] = out["order_date"].dt.normalize()
     if name == "orders":
         out = rules.apply_line_rules(raw, out, notes)
-    for column in [c for c in ("customer_id", "product_id") if c in out and (c == "customer_id" or name in KEYS
-                                                                              or name == "orders")]:
-        rules.check_id_spellings(raw, out, column)
-    empty = out.isna().all(axis=1).to_numpy()
-    if empty.any() and not out.empty:
-        notes.append(Note(name, None, "empty_rows_dropped", int(empty.sum()),
-                          f"{int(empty.sum())} empty rows were dropped"))
-    for column in [c for c in REQUIRED[name] if c in out]:
-        blank = out[column].isna().to_numpy() & ~empty
-        if blank.any():
-            raise data_error(name, raw.place, f"{int(blank.sum())} rows have no value in this required "
-                             "column.", "fill these cells in the file, or remove the rows if they are not "
-                             "real records.", column=column, source=raw.source_columns.get(column),
-                             rows=_rows(raw, out, blank, column))
-    kept = len(out) - int(empty.sum())
-    for column in [c for c in out if c not in REQUIRED[name]]:
-        blank = int(out[column].isna().sum()) - int(empty.sum())
-        if blank:
-            notes.append(Note(name, column, "blank_values", blank,
-                              f"{blank} of {kept} rows have no {column}", values={"rows": kept}))
-    if inline or "currency" in out:
-        out = rules.convert_currency(raw, out, notes, inline, currency=currency)
-    line_key = raw.line_key
-    if line_key is not None and len(line_key) != len(out):  # rows left out above: keep the others' codes
-        line_key = line_key[out.index.to_numpy()] if len(line_key) == original_rows else None
-    key = out if line_key is None else out.assign(_line=line_key)  # unmapped columns count too
-    key_column = KEYS.get(name)
-    key_codes = None
-    if FAST_KEYS and key_column in out and len(out) > 1:  # one hash of the key serves both checks below
-        key_codes = pd.factorize(out[key_column], use_na_sentinel=True)[0]
-    repeats = _duplicates(key, key_codes) & ~empty  # repeats of an empty row are empty rows, counted above
-    del key
+
+    def repeated_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """The exact repeats of an earlier row (empty rows included) and the codes of the table's key."""
+        line_key = raw.line_key
+        if line_key is not None and len(line_key) != len(frame):  # rows left out above: keep the others' codes
+            line_key = line_key[frame.index.to_numpy()] if len(line_key) == original_rows else None
+        key = frame.copy(deep=False) if line_key is None else frame.assign(_line=line_key)  # unmapped columns too
+        key_column = KEYS.get(name)
+        key_codes = None
+        if FAST_KEYS and key_column in frame and len(frame) > 1:  # one hash of the key serves both checks below
+            key_codes = pd.factorize(frame[key_column], use_na_sentinel=True)[0]
+        return _duplicates(key, key_codes), key_codes
+
+    converts = bool(inline) or "currency" in out
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Without a currency to convert, the values are final here: the repeats are found in a second thread
+        # while the checks below run (sorting the hashes releases the GIL).
+        found = pool.submit(repeated_rows, out) if OVERLAP and not converts else None
+        empty = _checks(raw, out, notes, name)
+        if converts:
+            out = rules.convert_currency(raw, out, notes, inline, currency=currency)
+        repeats, key_codes = found.result() if found is not None else repeated_rows(out)
+    repeats = repeats & ~empty  # repeats of an empty row are empty rows, counted above
     keep = str(raw.spec.get("duplicates") or "drop").lower() == "keep"
     if repeats.any() and keep:
         notes.append(Note(name, None, "duplicates_kept", int(repeats.sum()),
@@ -515,11 +544,38 @@ def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = No
     if "orders" not in specs:
         raise DataError("data.orders is missing: the order lines are required. What to do: add data.orders "
                         "with path and columns (customer_id, order_date, amount) to the params file.")
+    def load(name: str) -> ValidTable:
+        return validate_table(read_table(name, specs[name], base_dir=Path(base_dir)), as_of=as_of, release=True,
+                              currency=currency)
+
+    def load_each(names: list[str]) -> dict[str, ValidTable | BaseException]:
+        done: dict[str, ValidTable | BaseException] = {}
+        for name in names:  # in the params' order, up to the first table that fails
+            try:
+                done[name] = load(name)
+            except BaseException as err:  # noqa: BLE001 - raised below, in the params' order
+                done[name] = err
+                break
+        return done
+
+    others = [name for name in specs if name != "orders"]
+    if PARALLEL_TABLES and others:
+        # The other tables are read and checked in a second thread while this one does the orders (Parquet
+        # reading and the Arrow/numpy kernels release the GIL). Errors are raised as one after the other would:
+        # the first failing table in the params' order.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            background = pool.submit(load_each, others)
+            results = load_each(["orders"])
+            results.update(background.result())
+    else:
+        results = load_each(list(specs))
     tables = {}
-    for name, spec in specs.items():
-        raw = read_table(name, spec, base_dir=Path(base_dir))
-        tables[name] = validate_table(raw, as_of=as_of, release=True, currency=currency)
-        del raw
+    for name in specs:
+        if name not in results:
+            continue
+        if isinstance(results[name], BaseException):
+            raise results[name]
+        tables[name] = results[name]
     distinct = _Distinct(tables)
     found = _match_ids(tables, distinct)
     customers = tables.get("customers")

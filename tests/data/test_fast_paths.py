@@ -120,6 +120,8 @@ def _exact_paths(patch: pytest.MonkeyPatch) -> None:
     patch.setattr(coerce, "FAST_BOOLS", False)
     patch.setattr(validate, "FAST_KEYS", False)
     patch.setattr(tables, "FAST_CODES", False)
+    patch.setattr(validate, "PARALLEL_TABLES", False)
+    patch.setattr(validate, "OVERLAP", False)
 
 
 def _both(folder: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, **kwargs: object) -> tuple[dict, dict]:
@@ -228,10 +230,12 @@ def _customers() -> pd.DataFrame:
 
 
 def _load_all(folder: Path, lines: pd.DataFrame, customers: pd.DataFrame,
-              products: pd.DataFrame | None = None) -> dict[str, object]:
+              products: pd.DataFrame | None = None, *, customers_first: bool = False) -> dict[str, object]:
     lines.to_parquet(folder / "orders.parquet", index=False)
     customers.to_parquet(folder / "customers.parquet", index=False)
     spec: dict[str, object] = {"orders": {"path": "orders.parquet"}, "customers": "customers.parquet"}
+    if customers_first:
+        spec = {"customers": spec["customers"], "orders": spec["orders"]}
     if products is not None:
         products.to_parquet(folder / "products.parquet", index=False)
         spec["products"] = "products.parquet"
@@ -243,7 +247,7 @@ def _load_all(folder: Path, lines: pd.DataFrame, customers: pd.DataFrame,
             for name, table in tables.items()}
 
 
-@pytest.mark.parametrize("change", ["as_is", "unknown", "all_known", "zeros_clash", "consent_bad", "consent_float", "products",
+@pytest.mark.parametrize("change", ["as_is", "unknown", "both_fail", "both_fail_customers_first", "all_known", "zeros_clash", "consent_bad", "consent_float", "products",
                                     "products_zeros", "blank_key"])
 def test_crafted_tables_equal_with_and_without_the_fast_path(change: str, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,20 +265,26 @@ def test_crafted_tables_equal_with_and_without_the_fast_path(change: str, tmp_pa
         customers.loc[4, "marketing_consent"] = np.nan
     elif change == "blank_key":  # a required key missing: refused with its line
         customers.loc[6, "customer_id"] = None
+    elif change.startswith("both_fail"):  # two tables refused: the first in the params' order is named
+        lines.loc[10, "customer_id"] = "42"
+        customers.loc[6, "customer_id"] = None
     elif change in ("products", "products_zeros"):
         products = pd.DataFrame({"product_id": ["P1", "P2", "P2", "P9", "03"] if change == "products_zeros"
                                  else ["P1", "P2", "P2", "P3", "P9"],
                                  "price": [10.0, 20.0, 20.0, 5.0, 1.0]})
         if change == "products_zeros":
             lines.loc[[4, 10], "product_id"] = "3"
-    fast = _load_all(tmp_path, lines, customers, products)
+    first = change == "both_fail_customers_first"
+    fast = _load_all(tmp_path, lines, customers, products, customers_first=first)
     with monkeypatch.context() as patch:
         _exact_paths(patch)
-        exact = _load_all(tmp_path, lines, customers, products)
+        exact = _load_all(tmp_path, lines, customers, products, customers_first=first)
     assert fast.keys() == exact.keys()
     if "error" in exact:
         assert fast["error"] == exact["error"]
-        assert change in ("zeros_clash", "consent_bad", "blank_key")
+        assert change in ("zeros_clash", "consent_bad", "blank_key", "both_fail", "both_fail_customers_first")
+        if change.startswith("both_fail"):
+            assert ("customers.parquet" in fast["error"]) == first and ("orders.parquet" in fast["error"]) != first
         return
     for name in exact:
         pd.testing.assert_frame_equal(fast[name][0], exact[name][0], check_exact=True)
