@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib.clv import choice, pareto
+from crmlib import clv
+from crmlib.clv import analysis, choice, pareto
 from crmlib.clv.fit import lifetimes_module
+from crmlib.report import i18n
 
 
 def _rows(n: int, *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -56,7 +58,7 @@ def _frame(x: np.ndarray, rec: np.ndarray, age: np.ndarray) -> pd.DataFrame:
 
 def test_a_nan_likelihood_ends_the_fit_as_failed(monkeypatch):
     """A likelihood that turns NaN during the fit stops it: a DataError naming the model for a run that asks
-    for Pareto/NBD, status ``failed`` in the holdout comparison, never chosen."""
+    for Pareto/NBD, status ``overflow`` in the holdout comparison (not "did not converge"), never chosen."""
     from types import SimpleNamespace
 
     from crmlib import clv
@@ -85,6 +87,32 @@ def test_a_nan_likelihood_ends_the_fit_as_failed(monkeypatch):
     validation = SimpleNamespace(lt=lt, holdout_days=70, customers=pd.DataFrame(
         {"group": analysis.frequency_group(x), "actual_orders": np.random.default_rng(1).poisson(0.5, len(x))}))
     table = choice.compare_models(validation, params=clv.resolve_params({"time_unit": "W"})).set_index("model")
-    assert table.loc["pareto", "status"] == "failed"
+    assert table.loc["pareto", "status"] == "overflow"  # out of number range, not "did not converge"
     assert (table["status"] == "ok").any()
     assert choice.choose(table.reset_index(), setting="auto") != "pareto"
+
+
+def test_predictions_out_of_number_range_are_named_so_not_a_convergence_failure(monkeypatch):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(3)
+    x = rng.poisson(2, 400)
+    age = rng.uniform(20, 52, 400)
+    rec = np.where(x > 0, age * rng.uniform(0.2, 1, 400), 0.0)
+    lt = _frame(x, rec, age).assign(monetary_value=0.0)
+    validation = SimpleNamespace(lt=lt, holdout_days=70, customers=pd.DataFrame(
+        {"group": analysis.frequency_group(x), "actual_orders": rng.poisson(0.5, len(x))}))
+    stock = choice.fit_purchase_model
+
+    def heavy_buyer_nan(kind, frame, **kw):  # lifetimes' Pareto/NBD expectation overflows for heavy buyers
+        fitter = stock(kind, frame, **kw)
+        if kind == "pareto":
+            real = fitter.conditional_expected_number_of_purchases_up_to_time
+            fitter.conditional_expected_number_of_purchases_up_to_time = (
+                lambda *a: np.where(np.asarray(a[1]) > 5, np.nan, real(*a)))
+        return fitter
+
+    monkeypatch.setattr(choice, "fit_purchase_model", heavy_buyer_nan)
+    table = choice.compare_models(validation, params=clv.resolve_params({"time_unit": "W"})).set_index("model")
+    assert table.loc["pareto", "status"] == "overflow" and table.loc["bgnbd", "status"] == "ok"
+    assert i18n.t("clv.modelstatus.overflow", "en") != i18n.t("clv.modelstatus.failed", "en")
