@@ -189,6 +189,15 @@ class ClvAnalysis:
     cac_table: pd.DataFrame
 
 
+def _history_start(ctx: Any) -> list[str]:
+    """A sentence when the orders start less than a year before the as-of date: a "first purchase" is then the
+    first in the data, and customers who bought before it look new."""
+    start = pd.Timestamp(ctx.data_window[0])
+    if (ctx.as_of - start).days >= 365:
+        return []
+    return [i18n.t("clv.txt.first_in_data", ctx.lang, date=fmt.date(start, ctx.lang))]
+
+
 def _no_model(ctx: Any, p: Mapping[str, Any], problem: str | None) -> ClvAnalysis:
     lang, empty = ctx.lang, pd.DataFrame()
     to_date = value_to_date(ctx.customer_summary, n=p["top_n"], customers=ctx.tables.get("customers"))
@@ -196,7 +205,8 @@ def _no_model(ctx: Any, p: Mapping[str, Any], problem: str | None) -> ClvAnalysi
         has_model=False, problem=[problem] if problem else [], top_n=int(p["top_n"]),
         horizon_days=int(p["horizon_days"]), target=float(p["min_ltv_to_cac"]), summary=[],
         value_to_date=mask_contacts(to_date, enabled=ctx.mask_pii),
-        value_to_date_text=i18n.t("clv.txt.value_to_date", lang, n=fmt.number(len(to_date), lang)),
+        value_to_date_text=" ".join([i18n.t("clv.txt.value_to_date", lang, n=fmt.number(len(to_date), lang)),
+                                     *_history_start(ctx)]),
         model_lines=[], parameters=empty, parameters_lines=[], notes=[], has_validation=False, by_frequency=empty,
         validation_lines=[], has_comparison=False, comparison=empty, comparison_text="", clv=pd.Series(dtype=float),
         distribution_text="", by_segment_chart=empty, by_segment=empty, segments_text="", top=empty, top_text="",

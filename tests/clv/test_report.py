@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from crmlib.clv import report as clv_report
+from crmlib.report import formatting as fmt
 from crmlib.report import i18n
 from tests.conftest import context_from, write_sample_params
 from tests.thin.cuts import make_cut
@@ -58,3 +59,13 @@ def test_without_repeat_purchases_the_result_says_why_and_shows_value_to_date(sa
     for frame in (res.parameters, res.comparison, res.by_segment, res.top, res.bands_table, res.cac_table):
         assert isinstance(frame, pd.DataFrame) and frame.empty
     assert res.validation_lines == [] and not res.has_cac and res.cac_missing == []
+
+
+def test_a_month_of_history_says_first_purchases_are_the_first_in_the_data(sample_dir, tmp_path):
+    cut = make_cut(sample_dir, tmp_path / "data", "days_30")
+    ctx = context_from(write_sample_params(cut, tmp_path / "thin.yaml"), None)
+    res = clv_report.analyse(ctx)
+    assert not res.has_model
+    start = fmt.date(ctx.data_window[0], "en")
+    assert res.value_to_date_text.endswith(i18n.t("clv.txt.first_in_data", "en", date=start))
+    assert res.value_to_date["first_order_date"].min() >= ctx.data_window[0]
