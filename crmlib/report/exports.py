@@ -85,7 +85,12 @@ def write_csv(frame: pd.DataFrame, path: Path, *, dialect: str = "standard") -> 
     tmp = path.with_suffix(path.suffix + ".tmp")
     options = CSV_DIALECTS[csv_dialect(dialect, "en")]
     ready = _texts_as_strings(_floats_as_text(inert.neutralise_frame(frame), options["decimal"]))
-    if ready.shape[1]:
+    plain = _plain_text(ready, options["sep"])
+    if plain is not None:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            handle.write("\ufeff")
+            handle.write(plain)
+    elif ready.shape[1]:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
             handle.write("\ufeff")
             ready.to_csv(handle, index=False, lineterminator="\r\n", **options)  # RFC 4180: a CR in a field is quoted
@@ -93,6 +98,33 @@ def write_csv(frame: pd.DataFrame, path: Path, *, dialect: str = "standard") -> 
         ready.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n", **options)
     os.replace(tmp, path)
     return path
+
+
+def _plain_text(frame: pd.DataFrame, sep: str) -> str | None:
+    """The CSV text ``to_csv`` writes for a frame of text columns none of whose fields needs quoting, joined in
+    one pass; None for any other frame (fewer than two columns, a column that is not text, a header or field
+    holding the separator, a quote or a line break), which ``to_csv`` then writes itself.
+
+    Such fields are written as they are (the csv module quotes a field only for those characters, and a lone
+    empty field, which two columns rule out); missing values are blank, lines end in CRLF.
+    """
+    if frame.shape[1] < 2 or not all(isinstance(c, str) for c in frame.columns):
+        return None
+    special = (sep, '"', "\r", "\n")
+    if any(ch in c for c in frame.columns for ch in special):
+        return None
+    columns = []
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        if not isinstance(series.dtype, pd.StringDtype):
+            return None
+        values = series.to_numpy(dtype=object, na_value="")
+        joined = "\t".join(values)
+        if any(ch in joined for ch in special):
+            return None
+        columns.append(values.tolist())
+    lines = [sep.join(frame.columns), *map(sep.join, zip(*columns, strict=True))]
+    return "\r\n".join(lines) + "\r\n"
 
 
 def float_text(values: np.ndarray, decimal: str = ".") -> np.ndarray:

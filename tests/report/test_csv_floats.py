@@ -106,3 +106,33 @@ def test_a_clv_like_export_is_written_as_pandas_writes_it(tmp_path, dialect):
     pd.DataFrame().to_csv(tmp_path / "none_plain.csv", index=False, encoding="utf-8-sig", lineterminator="\r\n",
                           **exports.CSV_DIALECTS[dialect])
     assert none.read_bytes() == (tmp_path / "none_plain.csv").read_bytes()
+
+
+@pytest.mark.parametrize("dialect", list(exports.CSV_DIALECTS))
+@pytest.mark.parametrize("case", ["plain", "blank", "separator", "quote", "newline", "one_column", "dtype_string",
+                                  "header"])
+def test_text_only_exports_are_written_as_pandas_writes_them(tmp_path, dialect, case):
+    """Frames of text (and float) columns, joined in one pass when no field needs quoting, else by pandas: the
+    same bytes either way (Turkish letters, blanks, apostrophes, a separator, quote or line break in a field or
+    a header, one column, the ``string`` dtype)."""
+    rng = np.random.default_rng(5)
+    n = 300
+    ids = [f"ÇŞ-{i:04d} 'x" for i in range(n)]
+    sep = exports.CSV_DIALECTS[dialect]["sep"]
+    extra = {"plain": "a b", "blank": None, "separator": f"a{sep}b", "quote": 'a"b', "newline": "a\r\nb",
+             "one_column": "a", "dtype_string": None, "header": "a"}[case]
+    note = pd.Series(rng.choice(np.array(["ok", "", extra], dtype=object), n), dtype="str")
+    frame = pd.DataFrame({"customer_id": pd.Series(ids, dtype="str"), "note": note, "clv": rng.normal(0, 1e3, n)})
+    if case == "one_column":
+        frame = frame[["customer_id"]]
+    if case == "dtype_string":
+        frame["note"] = frame["note"].astype("string")
+    if case == "header":
+        frame = frame.rename(columns={"note": f"no{sep}te"})
+    written = exports.write_csv(frame, tmp_path / "fast.csv", dialect=dialect)
+    inert.neutralise_frame(frame).to_csv(tmp_path / "plain.csv", index=False, encoding="utf-8-sig",
+                                         lineterminator="\r\n", **exports.CSV_DIALECTS[dialect])
+    assert written.read_bytes() == (tmp_path / "plain.csv").read_bytes()
+    ready = exports._floats_as_text(inert.neutralise_frame(frame), exports.CSV_DIALECTS[dialect]["decimal"])
+    assert (exports._plain_text(ready, sep) is None) == (
+        case in ("separator", "quote", "newline", "one_column", "header"))
