@@ -82,14 +82,18 @@ def lifetimes_summary(customer_summary: pd.DataFrame, *, time_unit: str = "W") -
     return out
 
 
-def _purchase_days(orders: pd.DataFrame) -> pd.DataFrame:
-    """Purchase days per customer: net amount of the purchase orders of each (customer, day)."""
+def _purchase_days(orders: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
+    """Purchase days per customer: net amount of the purchase orders of each (customer, day), sorted by
+    customer and day, with customers as codes into the sorted ids returned alongside (the same groups, order
+    and sums as grouping on the ids, without hashing every id again in each later step)."""
     require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
     buy = orders["is_purchase"].astype(bool) if "is_purchase" in orders.columns else orders["amount"] > 0
     frame = orders.loc[buy, ["customer_id", "order_date", "amount"]]
+    codes, ids = pd.factorize(frame["customer_id"], sort=True)
     day = pd.to_datetime(frame["order_date"]).dt.normalize()
-    return (frame.assign(order_date=day).groupby(["customer_id", "order_date"], sort=True, observed=True)
-            ["amount"].sum().reset_index())
+    frame = frame.assign(customer_id=codes, order_date=day).loc[codes >= 0]  # a missing id is in no group
+    daily = frame.groupby(["customer_id", "order_date"], sort=True)["amount"].sum().reset_index()
+    return daily, pd.Index(ids)
 
 
 def calibration_holdout(orders: pd.DataFrame, *, calibration_end: Any, holdout_end: Any,
@@ -121,7 +125,7 @@ def calibration_holdout(orders: pd.DataFrame, *, calibration_end: Any, holdout_e
     if hold_end <= cal_end:
         raise ParamsError(f"The holdout end {hold_end:%Y-%m-%d} must be after the calibration end "
                           f"{cal_end:%Y-%m-%d}; lower clv.holdout_days or choose a later as_of.")
-    daily = _purchase_days(orders)
+    daily, ids = _purchase_days(orders)
     daily = daily.loc[daily["order_date"] <= hold_end]
     cal = daily.loc[daily["order_date"] <= cal_end]
     hold = daily.loc[daily["order_date"] > cal_end]
@@ -146,7 +150,7 @@ def calibration_holdout(orders: pd.DataFrame, *, calibration_end: Any, holdout_e
     out["monetary_value_holdout"] = (out["spend_holdout"] / out["frequency_holdout"]).where(
         out["frequency_holdout"] > 0, 0.0)
     out["duration_holdout"] = (hold_end - cal_end).days / days
-    out.index = out.index.astype(str)
+    out.index = ids.take(out.index.to_numpy()).astype(str)
     out.index.name = "customer_id"
     return out
 

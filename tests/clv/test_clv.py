@@ -524,3 +524,53 @@ def test_bgnbd_expected_purchases_are_lifetimes_bit_for_bit(params):
             ours = fitter.conditional_expected_number_of_purchases_up_to_time(t, x, rec, age)
             theirs = stock.conditional_expected_number_of_purchases_up_to_time(t, x, rec, age)
         assert np.array_equal(ours, theirs, equal_nan=True)
+
+
+def _calibration_holdout_on_ids(orders, *, calibration_end, holdout_end, time_unit="W"):
+    """The previous calibration/holdout split (grouped on the ids themselves): the oracle of the coded one."""
+    days = clv.UNITS[time_unit]
+    cal_end, hold_end = pd.Timestamp(calibration_end), pd.Timestamp(holdout_end)
+    frame = orders.loc[orders["is_purchase"].astype(bool), ["customer_id", "order_date", "amount"]]
+    daily = (frame.assign(order_date=pd.to_datetime(frame["order_date"]).dt.normalize())
+             .groupby(["customer_id", "order_date"], sort=True, observed=True)["amount"].sum().reset_index())
+    daily = daily.loc[daily["order_date"] <= hold_end]
+    cal, hold = daily.loc[daily["order_date"] <= cal_end], daily.loc[daily["order_date"] > cal_end]
+    grouped = cal.groupby("customer_id", sort=True)
+    first, last, n_days, total = (grouped["order_date"].min(), grouped["order_date"].max(), grouped.size(),
+                                  grouped["amount"].sum())
+    first_amount = cal.drop_duplicates("customer_id", keep="first").set_index("customer_id")["amount"]
+    repeat = n_days - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = ((total - first_amount.reindex(total.index)) / repeat).where(repeat > 0, 0.0)
+    out = pd.DataFrame({"frequency_cal": repeat.astype(np.int64), "recency_cal": (last - first).dt.days / days,
+                        "T_cal": (cal_end - first).dt.days / days, "monetary_value_cal": monetary.astype(float)})
+    h = hold.groupby("customer_id", sort=True)["amount"].agg(["size", "sum"]).reindex(out.index)
+    out["frequency_holdout"] = h["size"].fillna(0).astype(np.int64)
+    out["spend_holdout"] = h["sum"].fillna(0.0).astype(float)
+    out["monetary_value_holdout"] = (out["spend_holdout"] / out["frequency_holdout"]).where(
+        out["frequency_holdout"] > 0, 0.0)
+    out["duration_holdout"] = (hold_end - cal_end).days / days
+    out.index = out.index.astype(str)
+    out.index.name = "customer_id"
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_calibration_holdout_on_codes_equals_grouping_on_ids(seed):
+    """Ids of every kind (Turkish letters, upper and lower case, digits, dotted account codes, spaces),
+    several orders a day, returns, orders after the holdout: the same frame as grouping on the ids."""
+    rng = np.random.default_rng(seed)
+    pool = np.array(["120.01.00042", "120.01.00042 ", "Çiçek", "çiçek", "ÇİÇEK", "ışık", "Z9", "a", "A", "10", "9",
+                     "müşteri-7", "b b"] + [f"C{i:03d}" for i in range(60)], dtype=object)
+    n = 4000
+    orders = pd.DataFrame({
+        "customer_id": pd.Series(rng.choice(pool, n), dtype="str"),
+        "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+        + pd.to_timedelta(rng.integers(0, 86_400, n), unit="s"),
+        "amount": np.round(rng.lognormal(5, 1, n), 2) * rng.choice([1, -1], n, p=[0.95, 0.05]),
+    })
+    orders["is_purchase"] = orders["amount"] > 0
+    ends = {"calibration_end": pd.Timestamp("2025-06-01"), "holdout_end": pd.Timestamp("2025-09-01")}
+    ours = clv.calibration_holdout(orders, time_unit="W", **ends)
+    pd.testing.assert_frame_equal(ours, _calibration_holdout_on_ids(orders, **ends), check_exact=True)
+    assert len(ours) > 50
