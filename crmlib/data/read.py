@@ -316,7 +316,7 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
         candidates += _status_by_values(fmt, path, detected, header, others, reader)
     wanted = list(dict.fromkeys([*mapping.values(), *rules, *candidates]))
     raw = reader(wanted)
-    frame = pd.DataFrame({ours: raw[theirs] for ours, theirs in mapping.items()})
+    frame = pd.DataFrame({ours: raw[theirs] for ours, theirs in mapping.items()}, copy=False)  # no copy
     frame.index = pd.RangeIndex(len(frame))
     extra_cols = list(dict.fromkeys([*rules, *candidates]))
     extra = pd.DataFrame({c: raw[c] for c in extra_cols}, index=frame.index) if extra_cols else None

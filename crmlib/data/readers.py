@@ -263,15 +263,19 @@ def read_parquet_columns(name: str, path: Path) -> tuple[list[str], Any, Any]:
                          "export the table again, or give a .csv/.xlsx file.") from err
 
     def read_columns(wanted: Sequence[str]) -> pd.DataFrame:
-        table = pq.read_table(path, columns=list(wanted))
+        fields = [schema.field(name) for name in wanted] if len(set(schema.names)) == len(schema.names) else []
+        if fields and any(pa.types.is_string(f.type) for f in fields):
+            # text read straight as pandas' Arrow text (large_string): no second copy of every string's offsets
+            target = pa.schema([f.with_type(pa.large_string()) if pa.types.is_string(f.type) else f for f in fields])
+            table = pq.read_table(path, columns=list(wanted), schema=target)
+        else:
+            table = pq.read_table(path, columns=list(wanted))
         arrays = []
         for col in table.columns:
             if pa.types.is_dictionary(col.type):
                 col = col.cast(col.type.value_type)
             if pa.types.is_decimal(col.type):
                 col = col.cast(pa.float64())
-            if pa.types.is_large_string(col.type):
-                col = col.cast(pa.string())
             arrays.append(col)
         return pa.table(arrays, names=table.column_names).to_pandas()
 

@@ -407,7 +407,7 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, c
     rows_read = original_rows
     if release:
         raw.frame = frame = frame.iloc[:, :0]
-    out = pd.DataFrame(typed, index=frame.index)
+    out = pd.DataFrame(typed, index=frame.index, copy=False)  # the typed columns as they are, not copied
     del typed
     if name == "orders" and "order_date" in out:
         out["order_date"] = out["order_date"].dt.normalize()
