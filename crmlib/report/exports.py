@@ -84,13 +84,16 @@ def write_csv(frame: pd.DataFrame, path: Path, *, dialect: str = "standard") -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     options = CSV_DIALECTS[csv_dialect(dialect, "en")]
-    ready = _texts_as_strings(_floats_as_text(inert.neutralise_frame(frame), options["decimal"]))
+    ready = _floats_as_text(inert.neutralise_frame(frame), options["decimal"])
     plain = _plain_text(ready, options["sep"])
     if plain is not None:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
             handle.write("\ufeff")
             handle.write(plain)
-    elif ready.shape[1]:
+        os.replace(tmp, path)
+        return path
+    ready = _texts_as_strings(ready)
+    if ready.shape[1]:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
             handle.write("\ufeff")
             ready.to_csv(handle, index=False, lineterminator="\r\n", **options)  # RFC 4180: a CR in a field is quoted
@@ -116,10 +119,16 @@ def _plain_text(frame: pd.DataFrame, sep: str) -> str | None:
     columns = []
     for i in range(frame.shape[1]):
         series = frame.iloc[:, i]
-        if not isinstance(series.dtype, pd.StringDtype):
+        if isinstance(series.dtype, pd.StringDtype):
+            values = series.to_numpy(dtype=object, na_value="")
+        elif series.dtype == object:  # e.g. :func:`_floats_as_text`'s columns: text only, or to_csv's turn
+            values = series.to_numpy()
+        else:
             return None
-        values = series.to_numpy(dtype=object, na_value="")
-        joined = "\t".join(values)
+        try:
+            joined = "\t".join(values)
+        except TypeError:  # not all text (missing values, numbers, dates): to_csv formats those
+            return None
         if any(ch in joined for ch in special):
             return None
         columns.append(values.tolist())
@@ -151,7 +160,8 @@ def _floats_as_text(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     one value at a time for a ``decimal`` other than ``.``: a minute for a million-row export).
 
     float64 columns go through :func:`float_text`; other float widths (float32: its own shortest text) through
-    numpy's ``astype(str)``, with the first ``.`` made ``decimal``. Blanks stay blank.
+    numpy's ``astype(str)``, with the first ``.`` made ``decimal``. Blanks stay blank; the columns hold Python
+    text (object dtype), which :func:`_plain_text` joins as it is.
     """
     out = frame
     for i in range(frame.shape[1]):
@@ -166,7 +176,7 @@ def _floats_as_text(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
             text[np.isnan(values)] = ""
         if out is frame:
             out = frame.copy()
-        out.isetitem(i, pd.Series(text, index=frame.index, dtype="str"))
+        out.isetitem(i, pd.Series(text, index=frame.index, dtype=object))
     return out
 
 
