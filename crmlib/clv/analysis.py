@@ -334,8 +334,11 @@ def activity_bands(table: pd.DataFrame, customer_summary: pd.DataFrame, *,
     require_columns(table, ["customer_id", "p_alive", "clv"], "clv table")
     require_columns(customer_summary, ["customer_id", "frequency", "revenue"], "customer_summary")
     info = customer_summary.set_index("customer_id")
-    merged = table.assign(frequency=table["customer_id"].map(info["frequency"]),
-                          revenue=table["customer_id"].map(info["revenue"]))
+    pos = info.index.get_indexer(table["customer_id"])  # one lookup for both columns (Series.map's values)
+    found = pos >= 0
+    merged = table.assign(**{c: info[c].to_numpy()[pos] if found.all() else
+                             np.where(found, info[c].to_numpy(dtype=float)[pos], np.nan)
+                             for c in ("frequency", "revenue")})
     repeat = merged.loc[merged["frequency"] > 0]
     edges = [0.0, *limits, 1.0 + 1e-9]
     band = pd.cut(repeat["p_alive"], edges, right=False, labels=False)

@@ -574,3 +574,25 @@ def test_calibration_holdout_on_codes_equals_grouping_on_ids(seed):
     ours = clv.calibration_holdout(orders, time_unit="W", **ends)
     pd.testing.assert_frame_equal(ours, _calibration_holdout_on_ids(orders, **ends), check_exact=True)
     assert len(ours) > 50
+
+
+def test_activity_bands_equal_the_map_based_version():
+    """Customers looked up once by position: the same bands as with one ``Series.map`` per column (table in
+    another order, a customer missing from the summary)."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    summary = pd.DataFrame({"customer_id": pd.Series([f"c{i}" for i in range(n)], dtype="str"),
+                            "frequency": rng.poisson(1, n), "revenue": rng.lognormal(5, 1, n)})
+    table = pd.DataFrame({"customer_id": pd.Series([f"c{i}" for i in rng.permutation(n)] + ["zz"], dtype="str"),
+                          "p_alive": rng.random(n + 1), "clv": rng.lognormal(4, 1, n + 1)})
+    for frame in (table.iloc[:n], table):
+        info = summary.set_index("customer_id")
+        merged = frame.assign(frequency=frame["customer_id"].map(info["frequency"]),
+                              revenue=frame["customer_id"].map(info["revenue"]))
+        repeat = merged.loc[merged["frequency"] > 0]
+        edges = [0.0, *clv_analysis.ACTIVITY_BANDS, 1.0 + 1e-9]
+        grouped = repeat.groupby(pd.cut(repeat["p_alive"], edges, right=False, labels=False))
+        out = clv_analysis.activity_bands(frame, summary)
+        assert out["n_customers"].tolist() == [int(grouped.size().get(k, 0)) for k in range(4)]
+        assert np.array_equal(out["revenue"].to_numpy(), [grouped["revenue"].sum().get(k, 0.0) for k in range(4)])
+        assert np.array_equal(out["clv"].to_numpy(), [grouped["clv"].sum().get(k, 0.0) for k in range(4)])
