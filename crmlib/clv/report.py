@@ -189,6 +189,10 @@ class ClvAnalysis:
     cac_table: pd.DataFrame
 
 
+#: the customers table's columns this page uses (names in the top lists, channels for CAC:LTV)
+NAME_COLUMNS: tuple[str, ...] = ("customer_id", "name", "channel")
+
+
 def _history_start(ctx: Any) -> list[str]:
     """A sentence when the orders start less than a year before the as-of date: a "first purchase" is then the
     first in the data, and customers who bought before it look new."""
@@ -200,7 +204,7 @@ def _history_start(ctx: Any) -> list[str]:
 
 def _no_model(ctx: Any, p: Mapping[str, Any], problem: str | None) -> ClvAnalysis:
     lang, empty = ctx.lang, pd.DataFrame()
-    to_date = value_to_date(ctx.customer_summary, n=p["top_n"], customers=ctx.tables.get("customers"))
+    to_date = value_to_date(ctx.customer_summary, n=p["top_n"], customers=ctx.read("customers", NAME_COLUMNS))
     return ClvAnalysis(
         has_model=False, problem=[problem] if problem else [], top_n=int(p["top_n"]),
         horizon_days=int(p["horizon_days"]), target=float(p["min_ltv_to_cac"]), summary=[],
@@ -253,11 +257,12 @@ def analyse(ctx: Any) -> ClvAnalysis:
     segments = ctx.segments()
     by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS))
     segment_names = pd.Series({code: seg.segment_label(code, lang) for code in by_segment["group"]})
-    top = top_customers(table, ctx.customer_summary, n=p["top_n"], customers=ctx.tables.get("customers"))
+    customers = ctx.read("customers", NAME_COLUMNS)  # names and channels only, not the whole master
+    top = top_customers(table, ctx.customer_summary, n=p["top_n"], customers=customers)
     top_share = top["clv"].sum() / table["clv"].sum()
     bands = activity_bands(table, ctx.customer_summary)
     has_marketing = ctx.has("marketing", "spend", "new_customers")
-    cac = (cac_ltv(ctx.tables["marketing"], table, customers=ctx.tables.get("customers"), min_ratio=target,
+    cac = (cac_ltv(ctx.tables["marketing"], table, customers=customers, min_ratio=target,
                    acquisition=cac_by_channel(ctx.tables["marketing"], as_of=ctx.as_of))
            if has_marketing else None)
     ctx.export_csv("clv", table)
