@@ -519,6 +519,8 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
                                                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
                                                 start_new_session=True)
                 running[stem] = (proc, time.monotonic(), job, log_path)
+            if warm is not None and pending and len(running) < max(1, workers) and not warm.has_for(pending[0]):
+                warm.add(pending[0])  # a slot waits for memory: the next notebook's kernel starts meanwhile
             time.sleep(0.1)
             for stem, (proc, began, job, log_path) in list(running.items()):
                 seconds = time.monotonic() - began

@@ -5,7 +5,9 @@ pandas, matplotlib and the practice's modules in it (about 4-6 s on this project
 the notebook's first cell does any work. The runner knows which notebooks will start first (the same rule
 that orders them, :func:`crmlib.core.run.schedule` and :func:`crmlib.core.run.next_notebook`), so it starts
 their workers with ``--warm`` before loading the data (:func:`crmlib.core.worker.warm_kernel`); each waits
-for its job. A notebook that finds no such worker starts one as before. Workers nobody took are ended with
+for its job. Later, when a slot waits because the next notebook would not fit in memory beside the one
+running (cross-sell and churn on large data), the next notebook's worker is started ahead the same way. A
+notebook that finds no such worker starts one as before. Workers nobody took are ended with
 their kernels when the run ends, whatever the reason.
 """
 
@@ -50,14 +52,26 @@ class WarmPool:
     def __init__(self, stems: list[str], *, kernel: str, cwd: Path) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="crmlib-warm-"))
         self.free: list[Warm] = []
-        for k, stem in enumerate(stems):
-            pointer, log = self.folder / f"{k}.job", self.folder / f"{k}.log"
-            with open(log, "wb") as log_file:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "crmlib.core.worker", "--warm", str(pointer), str(os.getpid()), kernel,
-                     str(cwd), *modules_for(stem)],
-                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
-            self.free.append(Warm(proc, pointer, log, stem))
+        self.kernel, self.cwd, self.started = kernel, cwd, 0
+        for stem in stems:
+            self.add(stem)
+
+    def add(self, stem: str) -> None:
+        """Start one more worker ahead, for notebook ``stem``: the runner does so when a slot waits for memory
+        (the next notebook cannot run beside the one running), so that notebook's kernel is ready when it may
+        start."""
+        pointer, log = self.folder / f"{self.started}.job", self.folder / f"{self.started}.log"
+        self.started += 1
+        with open(log, "wb") as log_file:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "crmlib.core.worker", "--warm", str(pointer), str(os.getpid()), self.kernel,
+                 str(self.cwd), *modules_for(stem)],
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        self.free.append(Warm(proc, pointer, log, stem))
+
+    def has_for(self, stem: str) -> bool:
+        """Whether a worker started for ``stem`` is waiting."""
+        return any(w.stem == stem for w in self.free)
 
     def take(self, stem: str, job: Path) -> Warm | None:
         """Give ``job`` (notebook ``stem``'s) to a waiting worker, the one started for ``stem`` if any;

@@ -96,3 +96,16 @@ def test_modules_for_a_notebook_are_its_practices_packages():
     assert warm_mod.modules_for("03_lifetime_value") == [*warm_mod.COMMON, "crmlib.clv"]
     assert "crmlib.loyalty" in warm_mod.modules_for("05_loyalty_and_service")
     assert "crmlib.service" in warm_mod.modules_for("05_loyalty_and_service")
+
+
+def test_a_worker_added_later_waits_for_its_notebook_and_ends_with_close(tmp_path):
+    pool = warm_mod.WarmPool([], kernel=run_mod.kernel_name(), cwd=tmp_path)
+    try:
+        assert not pool.has_for("02_churn_early_warning")
+        pool.add("02_churn_early_warning")
+        assert pool.has_for("02_churn_early_warning") and not pool.has_for("00_overview")
+        proc = pool.free[0].proc
+        assert proc.poll() is None  # waiting for its job
+    finally:
+        pool.close()
+    assert proc.poll() is not None and pool.free == []
