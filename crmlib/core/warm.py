@@ -38,6 +38,25 @@ class Warm:
     stem: str
 
 
+#: the temporary folders' names: ``crmlib-warm-<runner pid>-<random>``
+PREFIX = "crmlib-warm-"
+
+
+def remove_stale_folders(root: Path | None = None) -> list[Path]:
+    """Remove the folders of runners that ended without closing their pool (killed with SIGKILL): their
+    pointers and kernel logs. A folder whose runner still runs is kept. Returns what was removed."""
+    import psutil
+
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        pid = folder.name[len(PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and psutil.pid_exists(int(pid)):
+            continue  # its runner still runs
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 def modules_for(stem: str) -> list[str]:
     """What notebook ``stem``'s first cell imports: :data:`COMMON` and its practices' packages."""
     return [*COMMON, *(p.package for p in registry.PRACTICES if p.notebook == stem)]
@@ -50,7 +69,8 @@ class WarmPool:
     """
 
     def __init__(self, stems: list[str], *, kernel: str, cwd: Path) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="crmlib-warm-"))
+        remove_stale_folders()
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         self.free: list[Warm] = []
         self.kernel, self.cwd, self.started = kernel, cwd, 0
         for stem in stems:

@@ -109,3 +109,20 @@ def test_a_worker_added_later_waits_for_its_notebook_and_ends_with_close(tmp_pat
     finally:
         pool.close()
     assert proc.poll() is not None and pool.free == []
+
+
+def test_folders_of_killed_runners_are_removed_and_running_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = tmp_path / f"{warm_mod.PREFIX}{gone.pid}-abc"
+    alive = tmp_path / f"{warm_mod.PREFIX}{os.getpid()}-def"
+    for folder in (dead, alive):
+        folder.mkdir()
+        (folder / "0.log").write_text("kernel log", encoding="utf-8")
+    other = tmp_path / "unrelated"
+    other.mkdir()
+    assert warm_mod.remove_stale_folders(tmp_path) == [dead]
+    assert not dead.exists() and alive.exists() and other.exists()
