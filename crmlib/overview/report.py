@@ -198,7 +198,8 @@ def _signed_pct(value: float, lang: str) -> str:
 
 
 def summary_lines(head: dict[str, Any], worse: pd.DataFrame, notes: pd.DataFrame, *, lang: str,
-                  currency: str, since: pd.Timestamp | None = None, days: int | None = None) -> tuple[str, ...]:
+                  currency: str, since: pd.Timestamp | None = None, days: int | None = None,
+                  compare_days: int = 90) -> tuple[str, ...]:
     """The executive summary: revenue and its growth, what got worse, customers, orders, returns, data notes.
 
     ``since`` (the first order date, given when the history is shorter than a year, ``days`` long): the
@@ -214,9 +215,12 @@ def summary_lines(head: dict[str, Any], worse: pd.DataFrame, notes: pd.DataFrame
     else:
         revenue = i18n.t("ov.summary_revenue_no_prev", lang, revenue=fmt.money(head["revenue_12m"], lang, currency))
     suffix = "_since" if short is not None else ""
+    # nothing got worse, yet the orders do not cover two comparison windows: say there was nothing to compare
+    no_previous = worse.empty and days is not None and since is not None and days < 2 * compare_days
     lines = [
         revenue,
-        worse_sentence(worse, lang=lang, currency=currency),
+        i18n.t("ov.worse.no_previous", lang, days=compare_days) if no_previous
+        else worse_sentence(worse, lang=lang, currency=currency),
         i18n.t("ov.summary_customers", lang, customers=fmt.number(head["customers"], lang),
                active=fmt.number(head["active_90d"], lang)),
         i18n.t(f"ov.summary_orders{suffix}", lang, orders=fmt.number(head["orders_12m"], lang),
@@ -317,7 +321,8 @@ def analyse(ctx: Any) -> OverviewAnalysis:
         lambda key: i18n.t(key, lang))
     first_month = pd.Period(last["month"], "M") == start.to_period("M")  # nobody can be told new or returning
     return OverviewAnalysis(
-        summary=summary_lines(head, worse, notes, lang=lang, currency=cur, since=since, days=history_days),
+        summary=summary_lines(head, worse, notes, lang=lang, currency=cur, since=since, days=history_days,
+                              compare_days=int(KPI_DEFAULTS["windows_days"][-1])),
         tiles=(
             (tile("ov.tile_revenue_12m"), fmt.money(head["revenue_12m"], lang, cur)),
             (i18n.t("ov.tile_active", lang), fmt.number(head["active_90d"], lang)),

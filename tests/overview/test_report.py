@@ -60,6 +60,12 @@ def test_analyse_on_one_month_of_orders(sample_ctx):
         "ov.summary_revenue_since", "en", since=fmt.date(first, "en"), days=fmt.number(days, "en"),
         revenue=fmt.money(orders["amount"].sum(), "en", "TRY"))
     assert not any("12 months" in line for line in res.summary)
+    assert i18n.t("ov.worse.none", "en") not in res.summary  # nothing to compare with is not "nothing got worse"
+    short = ov_report.summary_lines({"revenue_12m": 1.0, "revenue_prev_12m": 0.0, "customers": 1, "active_90d": 1,
+                                     "orders_12m": 1, "aov_12m": 1.0, "one_time_share": 1.0,
+                                     "returns_share_12m": 0.0}, pd.DataFrame(), pd.DataFrame(), lang="en",
+                                    currency="TRY", since=first, days=30)
+    assert short[1] == i18n.t("ov.worse.no_previous", "en", days=90)
     assert [label for label, _ in res.tiles] == [
         f"Net revenue since {fmt.date(first, 'en')}", "Active customers (90 days)",
         f"Orders since {fmt.date(first, 'en')}", f"Average order value since {fmt.date(first, 'en')}"]
