@@ -319,24 +319,35 @@ def bgnbd_expected_purchases(self: Any, t: Any, frequency: Any, recency: Any, T:
     checks bitwise equality). A scalar horizon and one-dimensional arrays of at least
     :data:`EXPECTED_MIN_ROWS` customers only; anything else goes to lifetimes' method.
     """
-    base = lifetimes_module().BetaGeoFitter.conditional_expected_number_of_purchases_up_to_time
     x, rec, age = np.asarray(frequency), np.asarray(recency), np.asarray(T)
     if np.ndim(t) or x.ndim != 1 or len(x) < EXPECTED_MIN_ROWS or rec.shape != x.shape or age.shape != x.shape:
+        base = lifetimes_module().BetaGeoFitter.conditional_expected_number_of_purchases_up_to_time
         return base(self, t, frequency, recency, T)
-    r, alpha, a, b = self._unload_params("r", "alpha", "a", "b")
+    return bgnbd_expected_purchases_at(self, [t], x, rec, age)[0]
+
+
+def bgnbd_expected_purchases_at(fitter: Any, times: Sequence[float], x: np.ndarray, rec: np.ndarray,
+                                age: np.ndarray) -> list[np.ndarray]:
+    """:func:`bgnbd_expected_purchases` at each scalar horizon of ``times`` (one-dimensional arrays of the
+    same length), the distinct (x, T) pairs and the denominator (which does not involve the horizon) found
+    once: each result is bit for bit the single-horizon one (the same operations on the same numbers)."""
+    r, alpha, a, b = fitter._unload_params("r", "alpha", "a", "b")
     (ux, ut), _, pair = patterns([x, age])
     _a = r + ux
     _b = b + ux
     _c = a + b + ux - 1
-    _z = t / (alpha + ut + t)
-    ln_hyp_term = np.log(hyp2f1(_a, _b, _c, _z))
-    ln_hyp_term_alt = np.log(hyp2f1(_c - _a, _c - _b, _c, _z)) + (_c - _a - _b) * np.log(1 - _z)
-    ln_hyp_term = np.where(np.isinf(ln_hyp_term), ln_hyp_term_alt, ln_hyp_term)
     first_term = (a + b + ux - 1) / (a - 1)
-    second_term = 1 - np.exp(ln_hyp_term + (r + ux) * np.log((alpha + ut) / (alpha + t + ut)))
-    numerator = first_term * second_term
     denominator = 1 + (x > 0) * (a / (b + x - 1)) * ((alpha + age) / (alpha + rec)) ** (r + x)
-    return numerator[pair] / denominator
+    out = []
+    for t in times:
+        _z = t / (alpha + ut + t)
+        ln_hyp_term = np.log(hyp2f1(_a, _b, _c, _z))
+        ln_hyp_term_alt = np.log(hyp2f1(_c - _a, _c - _b, _c, _z)) + (_c - _a - _b) * np.log(1 - _z)
+        ln_hyp_term = np.where(np.isinf(ln_hyp_term), ln_hyp_term_alt, ln_hyp_term)
+        second_term = 1 - np.exp(ln_hyp_term + (r + ux) * np.log((alpha + ut) / (alpha + t + ut)))
+        numerator = first_term * second_term
+        out.append(numerator[pair] / denominator)
+    return out
 
 
 def _sym_inverse(hessian: np.ndarray) -> np.ndarray | None:

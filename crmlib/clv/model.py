@@ -17,9 +17,10 @@ Prediction helpers beyond the model (holdout validation, CAC:LTV) live in :mod:`
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,16 @@ from crmlib.clv.data import (
     require_columns,
     unit_days,
 )
-from crmlib.clv.fit import fit_with_retries, lifetimes_module, make_fitter, patterns, quiet
+from crmlib.clv.fit import (
+    EXPECTED_MIN_ROWS,
+    bgnbd_expected_purchases_at,
+    fit_with_retries,
+    fitter_class,
+    lifetimes_module,
+    make_fitter,
+    patterns,
+    quiet,
+)
 from crmlib.clv.params import resolve as resolve_params
 from crmlib.core.readiness import NotEnoughData, Readiness, readiness
 from crmlib.errors import DataError, ParamsError
@@ -105,6 +115,8 @@ class ClvModel:
         #: the purchase model that predicts (BG/NBD unless :meth:`use_purchase_model` chose another)
         self.purchase_kind_: str = "bgnbd"
         self.purchase_model_: Any = None
+        #: the frame and its prepared inputs shared by predictions within :meth:`_holding`
+        self._held: tuple[pd.DataFrame, Any] | None = None
 
     # -- fitting ----------------------------------------------------------------------------------------
     def fit(self, summary: pd.DataFrame, *, spend: bool = True) -> ClvModel:
@@ -263,16 +275,38 @@ class ClvModel:
     def _discounted_orders(self, x: np.ndarray, rec: np.ndarray, age: np.ndarray, *, horizon_days: float,
                            annual_discount_rate: float) -> np.ndarray:
         ends, factors = monthly_schedule(horizon_days, annual_discount_rate)
-        cumulative = [np.zeros(len(x))] + [self._expected(e / UNITS[self.time_unit], x, rec, age) for e in ends]
+        times = [e / UNITS[self.time_unit] for e in ends]
+        fitter = self.purchase_fitter
+        if (isinstance(fitter, fitter_class("bgnbd")) and np.ndim(x) == 1 and len(x) >= EXPECTED_MIN_ROWS
+                and np.shape(rec) == np.shape(x) == np.shape(age)):
+            with quiet():  # every month end at once: the same values as one _expected call per month end
+                at = bgnbd_expected_purchases_at(fitter, times, np.asarray(x), np.asarray(rec), np.asarray(age))
+            cumulative = [np.zeros(len(x))] + [np.asarray(v, dtype=float) for v in at]
+        else:
+            cumulative = [np.zeros(len(x))] + [self._expected(t, x, rec, age) for t in times]
         return sum(f * (cumulative[k + 1] - cumulative[k]) for k, f in enumerate(factors))
 
     # -- public predictions on the per-customer table -------------------------------------------------------
     def _prepared(self, summary: pd.DataFrame) -> tuple[pd.DataFrame, list[np.ndarray], np.ndarray]:
         self._check_fitted()
+        held = self._held
+        if held is not None and held[0] is summary:
+            return held[1]
         lt = lifetimes_summary(summary, time_unit=self.time_unit)
         cols, _, inverse = patterns([lt["frequency"].to_numpy(), lt["recency"].to_numpy(float),
                                      lt["T"].to_numpy(float)])
         return lt, cols, inverse
+
+    @contextlib.contextmanager
+    def _holding(self, summary: pd.DataFrame) -> Iterator[None]:
+        """Within the block, the predictions on ``summary`` (this very frame, unchanged meanwhile) share one
+        :func:`lifetimes_summary` and one set of distinct rows."""
+        prepared = self._prepared(summary)
+        self._held = (summary, prepared)
+        try:
+            yield
+        finally:
+            self._held = None
 
     def probability_alive(self, summary: pd.DataFrame) -> pd.Series:
         """P(alive | x, t_x, T) per customer (Fader, Hardie & Lee 2008, note 021), indexed by customer_id."""
@@ -309,7 +343,9 @@ class ClvModel:
     def expected_order_value(self, summary: pd.DataFrame) -> pd.Series:
         """Expected revenue per future purchase day (Gamma-Gamma, eq. 5), indexed by customer_id."""
         self._check_fitted()
-        lt = lifetimes_summary(summary, time_unit=self.time_unit)
+        held = self._held
+        lt = held[1][0] if held is not None and held[0] is summary else lifetimes_summary(summary,
+                                                                                         time_unit=self.time_unit)
         values = self._order_value(lt["frequency"].to_numpy(), lt["monetary_value"].to_numpy())
         return pd.Series(values, index=lt.index, name="expected_order_value")
 
@@ -500,10 +536,11 @@ def clv_table(model: ClvModel, customer_summary: pd.DataFrame, *, horizon_days: 
     customer_summary
         The per-customer table (see :func:`lifetimes_summary`).
     """
-    out = pd.concat([
-        model.probability_alive(customer_summary),
-        model.expected_orders(customer_summary, horizon_days=horizon_days),
-        model.expected_order_value(customer_summary),
-        model.clv(customer_summary, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate),
-    ], axis=1)
+    with model._holding(customer_summary):
+        out = pd.concat([
+            model.probability_alive(customer_summary),
+            model.expected_orders(customer_summary, horizon_days=horizon_days),
+            model.expected_order_value(customer_summary),
+            model.clv(customer_summary, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate),
+        ], axis=1)
     return out.reset_index()

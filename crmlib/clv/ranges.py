@@ -47,6 +47,7 @@ sample estimate; the total's range is compared with that sample's actual total; 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -163,80 +164,124 @@ def _alive(d: _Draws, x: np.ndarray, tx: np.ndarray, T: np.ndarray, p_alive: np.
     return odds < 1.0
 
 
-def _block(d: _Draws, future: np.ndarray, group: np.ndarray, x: np.ndarray, tx: np.ndarray,
-           T: np.ndarray, m: np.ndarray, p_alive: np.ndarray | None,  # noqa: N803
-           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """10th and 90th percentile and variance of the simulated spend of one block of distinct customers."""
+def _block(d: _Draws, future: np.ndarray, group: np.ndarray, x: np.ndarray, m: np.ndarray,
+           alive: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """10th and 90th percentile and variance of the simulated spend of one block of distinct customers, from
+    their groups' given-alive futures and their alive draws (:func:`_alive`)."""
     spend = future[group]  # the (x, T) group's given-alive future, draw by draw
     if d.gg is not None:
         spend *= d.gg[:, 2][None, :] + (x * m)[:, None]
     else:
         spend *= np.where((x > 0) & (m > 0), m, d.fallback_value)[:, None]
-    alive = _alive(d, x, tx, T, p_alive, rng)
     if alive is not None:
         spend *= alive
-    p10, p90 = np.percentile(spend, [10, 90], axis=1)
-    return p10, p90, spend.var(axis=1)
+    var = spend.var(axis=1)
+    p10, p90 = row_percentiles(spend, [10.0, 90.0])
+    return p10, p90, var
+
+
+def row_percentiles(values: np.ndarray, q: list[float]) -> np.ndarray:
+    """``np.percentile(values, q, axis=1)`` (linear interpolation) bit for bit, by sorting each row in place.
+
+    numpy partitions along the first axis after moving the axis there (strided, slow for rows of a few
+    hundred draws); a sort of contiguous rows gives the same order statistics, and the interpolation below
+    is numpy's (``_quantile``'s virtual index, ``_lerp``). ``values`` is sorted in place. A row with NaN gives
+    NaN, as numpy's.
+    """
+    n = values.shape[1]
+    values.sort(axis=1)
+    virtual = (n - 1) * np.true_divide(np.asanyarray(q, dtype=float), 100)  # numpy's "linear" method
+    previous = np.floor(virtual)
+    nxt = previous + 1
+    previous[virtual >= n - 1], nxt[virtual >= n - 1] = -1, -1
+    previous[virtual < 0], nxt[virtual < 0] = 0, 0
+    previous, nxt = previous.astype(np.intp), nxt.astype(np.intp)
+    gamma = virtual - previous
+    out = np.empty((len(virtual), values.shape[0]))
+    for i, t in enumerate(gamma):
+        a, b = values[:, previous[i]], values[:, nxt[i]]
+        diff_b_a = b - a
+        np.add(a, diff_b_a * t, out=out[i])
+        if t >= 0.5:
+            np.subtract(b, diff_b_a * (1 - t), out=out[i])
+    out[:, np.isnan(values[:, -1])] = np.nan
+    return out
+
+
+class _Expected:
+    """Conditional expected purchases in ``horizon`` for purchase parameters given per call: BG/NBD by FHL
+    2005 eq. 10 (lifetimes' formula) with its hypergeometric term over the distinct (x, T), the distinct
+    pairs found once for every call; the other models by their lifetimes fitter."""
+
+    def __init__(self, kind: str, fitter: Any, names: list[str], x: np.ndarray, tx: np.ndarray,
+                 T: np.ndarray, horizon: float) -> None:  # noqa: N803
+        self.kind, self.fitter, self.names, self.horizon = kind, fitter, names, horizon
+        self.x, self.tx, self.T = x, tx, T
+        if kind == "bgnbd":
+            (self.ux, self.ut), _, self.pair = patterns([x, T])
+            self.buys = x > 0
+
+    def __call__(self, params: np.ndarray) -> np.ndarray:
+        x, tx, T, horizon = self.x, self.tx, self.T, self.horizon  # noqa: N806
+        if self.kind == "bgnbd":
+            r, alpha, a, b = params
+            ux, ut = self.ux, self.ut
+            z = horizon / (alpha + ut + horizon)
+            given_alive = (1 - ((alpha + ut) / (alpha + ut + horizon)) ** (r + ux)
+                           * hyp2f1(r + ux, b + ux, a + b + ux - 1, z)) * (a + b + ux - 1) / (a - 1)
+            odds = self.buys * (a / np.maximum(b + x - 1, 1e-12)) * ((alpha + T) / (alpha + tx)) ** (r + x)
+            return given_alive[self.pair] / (1 + odds)
+        f = copy.copy(self.fitter)
+        f.params_ = pd.Series(params, index=self.names, dtype=float)
+        with quiet():
+            return np.asarray(f.conditional_expected_number_of_purchases_up_to_time(horizon, x, tx, T), float)
 
 
 def _expected_orders(kind: str, fitter: Any, params: np.ndarray, names: list[str], x: np.ndarray,
                      tx: np.ndarray, T: np.ndarray, horizon: float) -> np.ndarray:  # noqa: N803
-    """Conditional expected purchases in ``horizon`` with the purchase parameters ``params``: BG/NBD by FHL
-    2005 eq. 10 (lifetimes' formula) with its hypergeometric term over the distinct (x, T); the other models
-    by their lifetimes fitter."""
-    if kind == "bgnbd":
-        r, alpha, a, b = params
-        (ux, ut), _, pair = patterns([x, T])
-        z = horizon / (alpha + ut + horizon)
-        given_alive = (1 - ((alpha + ut) / (alpha + ut + horizon)) ** (r + ux)
-                       * hyp2f1(r + ux, b + ux, a + b + ux - 1, z)) * (a + b + ux - 1) / (a - 1)
-        odds = (x > 0) * (a / np.maximum(b + x - 1, 1e-12)) * ((alpha + T) / (alpha + tx)) ** (r + x)
-        return given_alive[pair] / (1 + odds)
-    f = copy.copy(fitter)
-    f.params_ = pd.Series(params, index=names, dtype=float)
-    with quiet():
-        return np.asarray(f.conditional_expected_number_of_purchases_up_to_time(horizon, x, tx, T), float)
+    """Conditional expected purchases in ``horizon`` with the purchase parameters ``params`` (see
+    :class:`_Expected`)."""
+    return _Expected(kind, fitter, names, x, tx, T, horizon)(params)
 
 
-def _mean_total(model: Any, fitter: Any, bg: np.ndarray, gg: np.ndarray | None, names: list[str], x: np.ndarray,
-                tx: np.ndarray, T: np.ndarray, m: np.ndarray, weights: np.ndarray,  # noqa: N803
-                horizon: float) -> float:
-    """Expected total spend over ``horizon`` with purchase parameters ``bg`` and spend parameters ``gg``:
-    conditional expected purchases (:func:`_expected_orders`) times the Gamma-Gamma expected value per
-    purchase (lifetimes' ``conditional_expected_average_profit``), summed with ``weights``."""
-    kind = getattr(model, "purchase_kind_", "bgnbd")
-    with np.errstate(all="ignore"):
-        orders = _expected_orders(kind, fitter, bg, names, x, tx, T, horizon)
+def _order_values(model: Any, gg: np.ndarray | None, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """The Gamma-Gamma expected value per purchase with spend parameters ``gg`` (lifetimes'
+    ``conditional_expected_average_profit``), the fallback without a spend model."""
     if gg is None:
-        value = np.where((x > 0) & (m > 0), m, float(model.fallback_value_))
-    else:
-        p, q, v = gg
-        weight = p * x / (p * x + q - 1)
-        value = (1 - weight) * (v * p / (q - 1)) + weight * m
-    return float(np.sum(weights * orders * value))
+        return np.where((x > 0) & (m > 0), m, float(model.fallback_value_))
+    p, q, v = gg
+    weight = p * x / (p * x + q - 1)
+    return (1 - weight) * (v * p / (q - 1)) + weight * m
 
 
-def _total_draws(model: Any, fitter: Any, d: _Draws, names: list[str], x: np.ndarray, tx: np.ndarray,
-                 T: np.ndarray, m: np.ndarray, weights: np.ndarray, spread: float,  # noqa: N803
-                 rng: np.random.Generator) -> np.ndarray:
-    """The existing customers' total spend per draw: its expectation given the draw's parameters (first
-    order in the log-parameters around the fitted values, derivatives by forward differences) plus the
-    customers' own variation, normal with variance ``spread`` ** 2 (the sum of the customers' variances:
-    independent customers, central limit)."""
+def _total_mean(model: Any, fitter: Any, d: _Draws, names: list[str], x: np.ndarray, tx: np.ndarray,
+                T: np.ndarray, m: np.ndarray, weights: np.ndarray) -> np.ndarray:  # noqa: N803
+    """The existing customers' expected total spend per draw, given the draw's parameters: first order in the
+    log-parameters around the fitted values (derivatives by forward differences) of the conditional expected
+    purchases times the Gamma-Gamma expected value per purchase, summed with ``weights``. Expected purchases
+    do not depend on the spend parameters: computed once for those derivatives."""
+    kind = getattr(model, "purchase_kind_", "bgnbd")
     bg0 = np.array([float(fitter.params_[k]) for k in names])
     gg0 = (None if d.gg is None else
            np.array([float(model.gamma_gamma_.params_[k]) for k in ("p", "q", "v")]))
-    args = (x, tx, T, m, weights, d.horizon)
-    base = _mean_total(model, fitter, bg0, gg0, names, *args)
+    expected = _Expected(kind, fitter, names, x, tx, T, d.horizon)
+
+    def orders(bg: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return expected(bg)
+
+    def total(o: np.ndarray, gg: np.ndarray | None) -> float:
+        return float(np.sum(weights * o * _order_values(model, gg, x, m)))
+
+    orders0 = orders(bg0)
+    base = total(orders0, gg0)
     step = 1e-4
-    grad_bg = np.array([(_mean_total(model, fitter, bg0 * np.exp(step * np.eye(4)[k]), gg0, names, *args) - base)
-                        / step for k in range(4)])
+    grad_bg = np.array([(total(orders(bg0 * np.exp(step * np.eye(4)[k])), gg0) - base) / step for k in range(4)])
     mean = base + (np.log(d.bg) - np.log(bg0)) @ grad_bg
     if d.gg is not None and gg0 is not None:
-        grad_gg = np.array([(_mean_total(model, fitter, bg0, gg0 * np.exp(step * np.eye(3)[k]), names, *args)
-                             - base) / step for k in range(3)])
+        grad_gg = np.array([(total(orders0, gg0 * np.exp(step * np.eye(3)[k])) - base) / step for k in range(3)])
         mean = mean + (np.log(d.gg) - np.log(gg0)) @ grad_gg
-    return mean + spread * rng.standard_normal(len(mean))
+    return mean
 
 
 def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int = 200, seed: int = 0,
@@ -277,26 +322,37 @@ def simulate_spend(model: Any, lt: pd.DataFrame, *, horizon: float, draws: int =
     (x, tx, T, m), weights, inverse = patterns(cols)  # noqa: N806
     weights = np.asarray(weights, dtype=float)
     (gx, gt), _, group = patterns([x, T])
-    future = _given_alive(d, gx, gt, np.random.default_rng(seeds.spawn(1)[0]))
-    p_alive = model._alive(x, tx, T) if kind == "pareto" else None
+    future_rng = np.random.default_rng(seeds.spawn(1)[0])
     k = len(x)
     starts = list(range(0, k, CHUNK))
     streams = [np.random.default_rng(s) for s in seeds.spawn(len(starts))]
+    blocks = [slice(start, min(k, start + CHUNK)) for start in starts]
+    workers = min(workers or WORKERS, max(2, len(starts)))
+    with ThreadPoolExecutor(max_workers=workers) if workers > 1 else contextlib.nullcontext() as pool:
+        # Each draw comes from its own stream, so the order of the work does not change it: the given-alive
+        # futures (one thread) while the blocks' alive draws start (the other), the total's expectation in
+        # this thread meanwhile, then the blocks' spend once the futures are there. numpy's random draws and
+        # array arithmetic release the GIL.
+        futures = pool.submit(_given_alive, d, gx, gt, future_rng) if pool is not None else None
+        p_alive = model._alive(x, tx, T) if kind == "pareto" else None
 
-    def run(j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sl = slice(starts[j], min(k, starts[j] + CHUNK))
-        return _block(d, future, group[sl], x[sl], tx[sl], T[sl], m[sl],
-                      None if p_alive is None else p_alive[sl], streams[j])
+        def alive(j: int) -> np.ndarray | None:
+            sl = blocks[j]
+            return _alive(d, x[sl], tx[sl], T[sl], None if p_alive is None else p_alive[sl], streams[j])
 
-    workers = min(workers or WORKERS, len(starts))
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(run, range(len(starts))))
-    else:
-        parts = [run(j) for j in range(len(starts))]
+        alives = [pool.submit(alive, j) for j in range(len(blocks))] if pool is not None else None
+        mean = _total_mean(model, fitter, d, names, x, tx, T, m, weights)
+        future = futures.result() if futures is not None else _given_alive(d, gx, gt, future_rng)
+
+        def run(j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            sl = blocks[j]
+            return _block(d, future, group[sl], x[sl], m[sl], alives[j].result() if alives else alive(j))
+
+        parts = (list(pool.map(run, range(len(blocks)))) if pool is not None
+                 else [run(j) for j in range(len(blocks))])
     p10, p90, var = (np.concatenate([p[i] for p in parts]) for i in range(3))
     spread = float(np.sqrt(np.sum(weights * var)))
-    totals = _total_draws(model, fitter, d, names, x, tx, T, m, weights, spread, rng)
+    totals = mean + spread * rng.standard_normal(len(mean))
     return p10[inverse], p90[inverse], totals
 
 

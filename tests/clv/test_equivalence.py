@@ -1,0 +1,143 @@
+"""Old against new: the CLV computations rewritten for speed give the previous results bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib import clv
+from crmlib.clv import fit as clv_fit
+from crmlib.clv import ranges
+
+
+def _customers(n: int, *, seed: int) -> pd.DataFrame:
+    """BG/NBD purchase days (CDNOW-like parameters: r 0.24, alpha 31 days, a 0.79, b 2.43) over ages of 30 to
+    400 whole days, Gamma-Gamma spend rounded to whole amounts: ties in x, t_x, T and m, one-time buyers."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(30, 400, n).astype(float)
+    lam, drop = rng.gamma(0.24, 1 / 31.0, n), rng.beta(0.79, 2.43, n)
+    x, last, spent = np.zeros(n, int), np.zeros(n), np.zeros(n)
+    now, active = np.zeros(n), np.ones(n, bool)
+    while active.any():
+        i = np.flatnonzero(active)
+        now[i] = np.ceil(now[i] + rng.exponential(1 / lam[i]))
+        seen = i[now[i] <= age[i]]
+        x[seen] += 1
+        last[seen] = now[seen]
+        spent[seen] += np.round(rng.gamma(6.25, 15.44 / 2.74, len(seen)))
+        active[i[now[i] > age[i]]] = False
+        active[i[rng.random(len(i)) < drop[i]]] = False
+    return pd.DataFrame({"customer_id": [f"c{k}" for k in range(n)], "frequency": x, "recency": last, "T": age,
+                         "monetary_value": np.where(x > 0, spent / np.maximum(x, 1), 0.0)})
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 199, 200, 201, 1000])
+def test_row_percentiles_are_numpys(n):
+    """Sorted rows with numpy's linear interpolation give np.percentile(axis=1) bit for bit: ties, zeros,
+    infinities and rows with NaN included."""
+    rng = np.random.default_rng(n)
+    for trial in range(12):
+        values = np.round(rng.gamma(0.5, 10.0, size=(40, n)), trial % 3) * (rng.random((40, n)) < 0.6)
+        if trial % 4 == 0:
+            values[3, rng.integers(n)] = np.nan
+        if trial % 5 == 0:
+            values[4, :] = np.inf
+        for q in ([10.0, 90.0], [0.0, 2.5, 50.0, 97.5, 100.0]):
+            with np.errstate(invalid="ignore"):  # inf - inf in the interpolation, numpy's as well
+                expected = np.percentile(values, q, axis=1)
+                got = ranges.row_percentiles(values.copy(), q)
+            assert np.array_equal(got, expected, equal_nan=True), (n, trial, q)
+
+
+def _previous_total_mean(model, fitter, d, names, x, tx, T, m, weights):  # noqa: N803
+    """The total's expectation per draw as computed before (every derivative with its own expected purchases)."""
+    kind = getattr(model, "purchase_kind_", "bgnbd")
+
+    def mean_total(bg, gg):
+        with np.errstate(all="ignore"):
+            orders = ranges._expected_orders(kind, fitter, bg, names, x, tx, T, d.horizon)
+        if gg is None:
+            value = np.where((x > 0) & (m > 0), m, float(model.fallback_value_))
+        else:
+            p, q, v = gg
+            weight = p * x / (p * x + q - 1)
+            value = (1 - weight) * (v * p / (q - 1)) + weight * m
+        return float(np.sum(weights * orders * value))
+
+    bg0 = np.array([float(fitter.params_[k]) for k in names])
+    gg0 = None if d.gg is None else np.array([float(model.gamma_gamma_.params_[k]) for k in ("p", "q", "v")])
+    base = mean_total(bg0, gg0)
+    step = 1e-4
+    grad_bg = np.array([(mean_total(bg0 * np.exp(step * np.eye(4)[k]), gg0) - base) / step for k in range(4)])
+    mean = base + (np.log(d.bg) - np.log(bg0)) @ grad_bg
+    if d.gg is not None:
+        grad_gg = np.array([(mean_total(bg0, gg0 * np.exp(step * np.eye(3)[k])) - base) / step for k in range(3)])
+        mean = mean + (np.log(d.gg) - np.log(gg0)) @ grad_gg
+    return mean
+
+
+@pytest.mark.parametrize("kind", ["bgnbd", "mbgnbd"])
+def test_total_mean_is_the_previous_computation(kind):
+    summary = _customers(3000, seed=4)
+    model = clv.fit_clv(summary, {"value": "revenue"}).use_purchase_model(kind, summary)
+    lt = clv.lifetimes_summary(summary, time_unit="W")
+    (x, tx, age, m), weights, _ = clv.patterns([lt[c].to_numpy(float)
+                                                for c in ["frequency", "recency", "T", "monetary_value"]])
+    rng = np.random.default_rng(0)
+    names = ["r", "alpha", "a", "b"]
+    fitter = model.purchase_fitter
+    d = ranges._Draws(kind, ranges._param_draws(fitter, names, 50, rng),
+                      ranges._param_draws(model.gamma_gamma_, ["p", "q", "v"], 50, rng),
+                      float(model.fallback_value_), 30.0)
+    w = weights.astype(float)
+    assert np.array_equal(ranges._total_mean(model, fitter, d, names, x, tx, age, m, w),
+                          _previous_total_mean(model, fitter, d, names, x, tx, age, m, w))
+
+
+def test_simulation_does_not_depend_on_the_order_of_the_work():
+    """One thread or two, one block or several: each draw comes from its own stream."""
+    summary = _customers(2500, seed=6)
+    model = clv.fit_clv(summary, {"value": "revenue"})
+    lt = clv.lifetimes_summary(summary, time_unit="W")
+    old_chunk = ranges.CHUNK
+    try:
+        ranges.CHUNK = 700
+        one = ranges.simulate_spend(model, lt, horizon=20.0, draws=80, seed=2, workers=1)
+        two = ranges.simulate_spend(model, lt, horizon=20.0, draws=80, seed=2, workers=2)
+    finally:
+        ranges.CHUNK = old_chunk
+    for a, b in zip(one, two, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_expected_purchases_at_several_horizons_are_the_single_horizon_ones():
+    summary = _customers(4000, seed=8)
+    model = clv.fit_clv(summary, {"value": "revenue"})
+    lt = clv.lifetimes_summary(summary, time_unit="W")
+    x, tx, age = (lt[c].to_numpy(float) for c in ["frequency", "recency", "T"])
+    times = [4.3, 8.7, 13.0, 52.18]
+    many = clv_fit.bgnbd_expected_purchases_at(model.bgnbd_, times, x, tx, age)
+    for t, values in zip(times, many, strict=True):
+        assert np.array_equal(values, clv_fit.bgnbd_expected_purchases(model.bgnbd_, t, x, tx, age))
+
+
+@pytest.mark.parametrize("kind", ["bgnbd", "mbgnbd"])
+def test_clv_table_is_the_single_predictions(kind):
+    """clv_table shares the prepared inputs and the month ends' expected purchases; each column equals the
+    model's own prediction on the per-customer table, bit for bit."""
+    summary = _customers(3000, seed=10)
+    model = clv.fit_clv(summary, {"value": "revenue"}).use_purchase_model(kind, summary)
+    table = clv.clv_table(model, summary, horizon_days=365, annual_discount_rate=0.1)
+    ends, factors = clv.monthly_schedule(365, 0.1)
+    lt = clv.lifetimes_summary(summary, time_unit="W")
+    x, tx, age = (lt[c].to_numpy(float) for c in ["frequency", "recency", "T"])
+    cumulative = [np.zeros(len(x))] + [model._expected(e / 7.0, x, tx, age) for e in ends]
+    orders = sum(f * (cumulative[k + 1] - cumulative[k]) for k, f in enumerate(factors))
+    value = model._order_value(x, lt["monetary_value"].to_numpy(float))
+    assert np.array_equal(table["clv"].to_numpy(), orders * value * model.margin_rate_)
+    assert np.array_equal(table["p_alive"].to_numpy(), model.probability_alive(summary).to_numpy())
+    assert np.array_equal(table["expected_orders"].to_numpy(),
+                          model.expected_orders(summary, horizon_days=365).to_numpy())
+    assert np.array_equal(table["expected_order_value"].to_numpy(), model.expected_order_value(summary).to_numpy())
+    assert model._held is None
