@@ -171,23 +171,26 @@ class ClvModel:
         self.params_ = {"bgnbd": p, "gamma_gamma": None}
 
         # Gamma-Gamma on repeat buyers with a positive mean repeat value
-        rep = lt.loc[(lt["frequency"] > 0) & (lt["monetary_value"] > 0)]
-        gg: dict[str, Any] = {"n": int(len(rep)), "attempts": [], "status": "fitted"}
-        if len(rep) >= 3:
-            r_corr = float(np.corrcoef(rep["frequency"], rep["monetary_value"])[0, 1])
+        # numpy arrays, not Series: numpy's attribute probes on a Series make pandas hash its (string) index
+        freq, mean_value = lt["frequency"].to_numpy(), lt["monetary_value"].to_numpy(dtype=float)
+        rep = (freq > 0) & (mean_value > 0)
+        rep_x, rep_m = freq[rep], mean_value[rep]
+        gg: dict[str, Any] = {"n": int(len(rep_x)), "attempts": [], "status": "fitted"}
+        if len(rep_x) >= 3:
+            r_corr = float(np.corrcoef(rep_x, rep_m)[0, 1])
         else:
             r_corr = float("nan")
         diag["correlation"] = r_corr
         diag["correlation_flag"] = bool(np.isfinite(r_corr) and abs(r_corr) > self.correlation_threshold)
-        all_values = lt["monetary_value"].where(lt["frequency"] > 0)
+        all_values = np.where(freq > 0, mean_value, np.nan)
         self.fallback_value_ = float(np.nanmean(all_values)) if repeaters else float("nan")
         if not spend:
             gg["status"] = "not_fitted"
-        elif len(rep) < self.min_repeat_buyers:
+        elif len(rep_x) < self.min_repeat_buyers:
             gg["status"] = "too_few"
         else:
             t0, c0 = time.perf_counter(), time.process_time()
-            (fx, mv), gw, _ = patterns([rep["frequency"].to_numpy(float), rep["monetary_value"].to_numpy(float)])
+            (fx, mv), gw, _ = patterns([rep_x.astype(float), rep_m])
             gfit, gg["attempts"] = fit_with_retries("gamma_gamma", [fx, mv], gw, penalizers=penalizers)
             gg["rows"] = int(len(gw))
             gg["seconds"] = round(time.perf_counter() - t0, 3)
