@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Collection, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -557,12 +557,13 @@ def load_saved(folder: Path, *, export_dir: Path | None = None) -> Context:
 
 
 def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
-               as_of: str | None = None) -> dict[str, Any]:
+               as_of: str | None = None, only_tables: Collection[str] | None = None) -> dict[str, Any]:
     """Load and validate every table with the usual loader and cut the order lines at the analysis date.
 
     The first half of :func:`build_context` (the Spark context calls it too for CSV and Excel order files).
     Returns ``params`` (with ``as_of`` set to the analysis date), ``spec`` (the tables' resolved specs),
-    ``loaded`` (the validated tables), ``quality`` (the notes), ``lines`` (the order lines on or before the
+    ``loaded`` (the validated tables: the orders and, with ``only_tables``, only the optional tables it names),
+    ``quality`` (the notes), ``lines`` (the order lines on or before the
     analysis date, ``order_id`` synthesised when absent), ``as_of`` (that date) and ``later_only`` (customers
     whose every line is after it).
 
@@ -578,7 +579,8 @@ def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
     for name, table_spec in params["data"].items():
         spec[name] = {**table_spec, "path": str(resolve_data_path(table_spec["path"], params_dir))}
     base_dir = Path(params_dir) if params_dir else Path.cwd()
-    loaded = validation.load_tables(spec, base_dir=base_dir, currency=params.get("currency") or "TRY")
+    wanted = spec if only_tables is None else {n: s for n, s in spec.items() if n == "orders" or n in only_tables}
+    loaded = validation.load_tables(wanted, base_dir=base_dir, currency=params.get("currency") or "TRY")
     quality = [_note_dict(note) | {"table": name} for name, table in loaded.items() for note in table.notes]
 
     lines = loaded["orders"].frame
@@ -614,7 +616,7 @@ def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
 
 
 def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_of: str | None = None,
-                  export_dir: Path | None = None) -> Context:
+                  export_dir: Path | None = None, only_tables: Collection[str] | None = None) -> Context:
     """Load and validate every table, cut at ``as_of`` and build the orders and per-customer tables.
 
     Parameters
@@ -625,13 +627,16 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
         Folder of the params file; data paths are relative to it.
     as_of
         Overrides ``params["as_of"]`` (the CLI's ``--as-of``).
+    only_tables
+        The optional tables to read (the orders always are); ``None``: every configured table. The others
+        are left absent and named in ``meta["not_read"]`` (``run --only``: the tables its notebooks never read).
 
     Raises
     ------
     DataError
         When a table cannot be read or fails a check.
     """
-    found = load_lines(params, params_dir=params_dir, as_of=as_of)
+    found = load_lines(params, params_dir=params_dir, as_of=as_of, only_tables=only_tables)
     params, spec, loaded, quality = found["params"], found["spec"], found["loaded"], found["quality"]
     lines, cut_date = found["lines"], found["as_of"]
     orders = tables.build_orders(lines)
@@ -648,10 +653,11 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
 
 def loaded_meta(spec: dict[str, Any], loaded: dict[str, Any], later_only: set[str]) -> dict[str, Any]:
     """The context's ``meta`` for tables read by the usual loader: fingerprint, files, formats, row counts."""
-    files = [Path(s["path"]) for s in spec.values()]
+    files = [Path(s["path"]) for s in spec.values()]  # every configured file, read or not: the data's identity
     return {"fingerprint": _fingerprint(files), "files": {n: s["path"] for n, s in spec.items()},
             "detected": {n: getattr(t, "detected", {}) for n, t in loaded.items()},
             "rows": {n: int(len(t.frame)) for n, t in loaded.items()},
+            "not_read": [n for n in spec if n not in loaded],
             "customers_after_as_of": sorted(map(str, later_only))}
 
 

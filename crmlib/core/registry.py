@@ -16,6 +16,7 @@ Adding a practice is one :class:`Practice` entry in :data:`PRACTICES` (see docs/
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,8 @@ class Provider:
     build: str
     restore: str | None = None
     tolerant: bool = False
+    #: the optional input tables ``build`` reads (``customers``, ``tickets``); ``None``: every table
+    tables: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,11 @@ class Practice:
     #: the share of a run's notebook time its section takes on large data (measured on 10M order lines);
     #: the runner starts the longest notebooks first when the reports folder has no earlier run to go by
     cost: float = 1.0
+    #: the optional input tables (besides the orders) its notebook reads, directly or through :meth:`Context.read`
+    #: / :meth:`Context.has`; ``None``: every table. A run of some notebooks only (``run --only``) reads the
+    #: tables these name, and those of the providers of what they need (tests/core/test_run_only.py checks
+    #: that each notebook run alone shows what it shows in a full run)
+    tables: tuple[str, ...] | None = None
     #: its notebook kernel's peak memory in GB on the 10M-line benchmark (``kernel_peak_mb`` in run.json):
     #: the runner does not run two notebooks together whose peaks add up to more than its budget
     memory: float = 1.0
@@ -86,12 +94,14 @@ PRACTICES: tuple[Practice, ...] = (
         name="overview", cost=7, memory=1.5,
         namespaces=("ov", "kpi"), notebook="00_overview", params_section=None,
         catalogues=("messages.yaml", "kpi_messages.yaml"),
+        tables=None,  # the data-quality section covers every table
     ),
     Practice(
         name="segmentation", cost=6, memory=1.2,
         namespaces=("seg",), notebook="01_segmentation", params_section="segmentation",
-        needs=("segments",),
-        provides={"segments": Provider(build="crmlib.segmentation.rfm:segment_table")},
+        needs=("segments",), tables=("customers", "tickets"),
+        provides={"segments": Provider(build="crmlib.segmentation.rfm:segment_table",
+                                       tables=("customers", "tickets"))},
         exports=(
             Export("segments.csv", en="Every customer's segment, scores and A/B/C tier",
                    tr="Her müşterinin segmenti, puanları ve A/B/C sınıfı"),
@@ -102,7 +112,7 @@ PRACTICES: tuple[Practice, ...] = (
     Practice(
         name="churn", cost=32, memory=2.9,
         namespaces=("churn",), notebook="02_churn_early_warning", params_section="churn",
-        needs=("clv_model",),
+        needs=("clv_model",), tables=("customers", "products", "payments", "tickets", "contacts"),
         exports=(
             Export("churn_risk.csv", en="Every active customer's churn risk and reasons",
                    tr="Her aktif müşterinin kayıp riski ve gerekçeleri"),
@@ -123,9 +133,10 @@ PRACTICES: tuple[Practice, ...] = (
     Practice(
         name="clv", cost=31, memory=1.8,
         namespaces=("clv",), notebook="03_lifetime_value", params_section="clv",
-        needs=("clv_model", "segments"),
+        needs=("clv_model", "segments"), tables=("customers", "marketing"),
         provides={"clv_model": Provider(build="crmlib.clv.model:fit_for_run",
-                                        restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True)},
+                                        restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True,
+                                        tables=())},
         exports=(
             Export("clv.csv", en="Every customer's expected lifetime value",
                    tr="Her müşterinin beklenen yaşam boyu değeri"),
@@ -136,6 +147,7 @@ PRACTICES: tuple[Practice, ...] = (
     Practice(
         name="cross_sell", cost=48, memory=4.4,
         namespaces=("xsell",), notebook="04_cross_sell", params_section="cross_sell",
+        tables=("products", "customers"),
         exports=(
             Export("cross_sell.csv", en="Product suggestions per customer", tr="Müşteri başına ürün önerileri"),
             Export("association_rules.csv", en="Products bought together (all rules)",
@@ -148,6 +160,7 @@ PRACTICES: tuple[Practice, ...] = (
     Practice(
         name="loyalty", cost=6, memory=1.4,
         namespaces=("loy",), notebook="05_loyalty_and_service", params_section="loyalty",
+        tables=("customers", "payments"),
         exports=(
             Export("discount_upsell.csv", en="Customers close to the next volume-discount tier",
                    tr="Bir sonraki hacim indirimi kademesine yakın müşteriler"),
@@ -163,6 +176,7 @@ PRACTICES: tuple[Practice, ...] = (
     Practice(
         name="service", cost=4, memory=0.0,
         namespaces=("svc",), notebook="05_loyalty_and_service", params_section="service",
+        tables=("tickets", "customers", "contacts"),
         exports=(
             Export("open_complaints.csv", en="Open complaints, oldest first",
                    tr="Açık şikâyetler, en eskiden başlayarak"),
@@ -225,6 +239,19 @@ def params_sections() -> dict[str, str]:
 def notebooks_needing(product: str) -> set[str]:
     """Stems of the notebooks whose practices need ``product`` (``"segments"``, ``"clv_model"``)."""
     return {p.notebook for p in PRACTICES if product in p.needs}
+
+
+def tables_read(stems: Iterable[str]) -> set[str] | None:
+    """The optional input tables the notebooks ``stems`` read: their practices' ``tables`` and those of the
+    providers of what the practices need. ``None`` when one of them reads every table."""
+    stems = set(stems)
+    chosen = [p for p in PRACTICES if p.notebook in stems]
+    sources: list[tuple[str, ...] | None] = [p.tables for p in chosen]
+    found = providers()
+    sources += [found[need].tables for p in chosen for need in p.needs if need in found]
+    if any(source is None for source in sources):
+        return None
+    return {name for source in sources for name in source or ()}
 
 
 def providers() -> dict[str, Provider]:

@@ -143,13 +143,16 @@ def load_params(params_path: Path, *, engine: str | None = None) -> dict[str, An
     return {**params, "engine": engine} if engine is not None else params
 
 
-def load_context(params: dict[str, Any], params_path: Path, *, as_of: str | None = None) -> context_mod.Context:
-    """The validated context of loaded ``params`` (DuckDB, or Spark with ``engine: spark``)."""
+def load_context(params: dict[str, Any], params_path: Path, *, as_of: str | None = None,
+                 only_tables: set[str] | None = None) -> context_mod.Context:
+    """The validated context of loaded ``params`` (DuckDB, or Spark with ``engine: spark``); ``only_tables``:
+    the optional tables to read (``None``: every one; Spark reads every one)."""
     if params["engine"] == "spark":  # the order lines read, checked and aggregated on Spark
         from crmlib.core import spark_context
 
         return spark_context.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
-    return context_mod.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
+    return context_mod.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of,
+                                     only_tables=only_tables)
 
 
 def report_dir(params: dict[str, Any], params_path: Path) -> Path:
@@ -224,7 +227,8 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         warm = WarmPool(first_notebooks(schedule(stems, catalog.list_runs(root), workers=workers), workers),
                         kernel=kernel_name(), cwd=notebooks_dir)
         try:
-            ctx = load_context(params, params_path, as_of=as_of)
+            # only the tables the chosen notebooks read (``run --only``); ``validate`` checks every table
+            ctx = load_context(params, params_path, as_of=as_of, only_tables=registry.tables_read(stems))
             timings["load_and_validate"] = time.perf_counter() - started
             mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
             privacy.make_dir(root, mode)
@@ -314,6 +318,7 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
                      "rows": ctx.meta.get("rows"), "detected": ctx.meta.get("detected"),
                      **facts},
             "quality": ctx.quality,
+            "tables_not_read": tables_not_read(ctx.meta.get("not_read") or [], stems, lang),
             "versions": _versions(),
             "timeout_minutes": limit,
             "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
@@ -348,6 +353,16 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
     for failure in export_failures:
         print(f"FAILED export {failure['file']}: {failure['error']} (see {out / 'index.html'})", file=sys.stderr)
     return status
+
+
+def tables_not_read(names: list[str], stems: list[str], lang: str) -> dict[str, Any] | None:
+    """The configured tables this run left unread (its notebooks never read them), with the sentence saying so
+    in the run index; ``None`` when every table was read."""
+    if not names:
+        return None
+    titles = ", ".join(i18n.t(f"nb.{stem}", lang) if i18n.has(f"nb.{stem}") else stem for stem in stems)
+    return {"tables": list(names), "notebooks": list(stems),
+            "message": i18n.t("run.tables_not_read", lang, tables=", ".join(names), notebooks=titles)}
 
 
 def _one_line(err: BaseException) -> str:

@@ -192,6 +192,12 @@ def _modes_line(run: dict[str, Any], lang: str) -> str:
     return f"<p class='muted'>{html.escape(text)}</p>"
 
 
+def _not_read_line(run: dict[str, Any]) -> str:
+    """The sentence naming the configured tables this run did not read (``run.json``'s ``tables_not_read``)."""
+    found = run.get("tables_not_read")
+    return f"<p class='muted'>{html.escape(found['message'])}</p>" if found else ""
+
+
 def _dialect(run: dict[str, Any], lang: str) -> str:
     from crmlib.report.exports import csv_dialect
 
@@ -228,6 +234,7 @@ def render_run_index(run: dict[str, Any], html_path: Path, *, lang: str,
             f"{''.join(rows)}</table>"
             f"<h2>{t('run.exports')}</h2>"
             f"<table><tr><th>{t('run.file')}</th><th>{t('run.contents')}</th></tr>{exports}</table>"
+            f"{_not_read_line(run)}"
             f"{_modes_line(run, lang)}"
             f"<p>{t('run.csv_dialect.' + _dialect(run, lang))}</p>"
             f"<p class='muted'><a href='../index.html'>{t('run.all_runs')}</a></p>")

@@ -1,0 +1,131 @@
+"""``run --only``: a run of some notebooks reads only the tables they use (the registry says which), and each
+notebook run alone shows the same text and writes the same exports as in a full run (so a table missing from
+the registry fails here)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from crmlib.core import registry
+from crmlib.core.run import NOTEBOOKS, run
+from tests.conftest import write_sample_params
+
+#: run facts that legitimately differ between two runs: the run id (its creation time) and durations
+VOLATILE = re.compile(r"\d{8}-\d{6}|seconds|saniye")
+
+
+class _Text(HTMLParser):
+    """The visible text of a page (no scripts, no styles), one whitespace-normalised string per text node."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("script", "style"):
+            self.skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip and data.strip():
+            self.out.append(" ".join(data.split()))
+
+
+def page_text(path: Path) -> list[str]:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.out
+
+
+def assert_same_export(expected: Path, got: Path) -> None:
+    """The same file, or (a CSV) the same table with floats equal to 1e-9 relative: sums the SQL engine adds
+    on several threads may differ in their last bit from one run to the next."""
+    if got.read_bytes() == expected.read_bytes():
+        return
+    if expected.suffix == ".json":  # the fits' timings aside
+        assert (_untimed(json.loads(got.read_text(encoding="utf-8")))
+                == _untimed(json.loads(expected.read_text(encoding="utf-8")))), got.name
+        return
+    assert expected.suffix == ".csv", got
+    pd.testing.assert_frame_equal(pd.read_csv(got, encoding="utf-8-sig", dtype={"customer_id": str}),
+                                  pd.read_csv(expected, encoding="utf-8-sig", dtype={"customer_id": str}),
+                                  check_exact=False, rtol=1e-9, obj=got.name)
+
+
+def _untimed(value):
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if k not in ("seconds", "cpu_seconds")}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A full run of the 400-customer sample, then each notebook that reads fewer tables run alone."""
+    from crmlib.data.sample import generate
+
+    sample = tmp_path_factory.mktemp("only_sample")
+    generate(sample, customers=400, seed=11)
+    root = tmp_path_factory.mktemp("only_reports")
+    params = write_sample_params(sample, root / "params.yaml")
+    full = root / "full"
+    assert run(params, out=full, progress=False) == 0
+    alone = {}
+    for stem in NOTEBOOKS:
+        if registry.tables_read([stem]) is None:  # reads every table: the same load as the full run
+            continue
+        out = root / stem
+        assert run(params, out=out, only=[stem.split("_", 1)[1]], progress=False) == 0
+        alone[stem] = out
+    return full, alone
+
+
+def test_every_notebook_alone_shows_and_exports_what_it_does_in_a_full_run(runs):
+    full, alone = runs
+    assert alone, "no notebook reads fewer tables than a full run"
+    exports = {e.file: p.notebook for p in registry.PRACTICES for e in p.exports}
+    for stem, out in alone.items():
+        a, b = page_text(full / f"{stem}.html"), page_text(out / f"{stem}.html")
+        diff = [line for line in difflib.unified_diff(a, b, lineterm="", n=0)
+                if not line.startswith(("---", "+++", "@@")) and not VOLATILE.search(line)]
+        assert not diff, f"{stem} run alone shows other text than in the full run: {diff[:6]}"
+        own = [f for f, nb in exports.items() if nb == stem and (full / "exports" / f).exists()]
+        assert own, stem
+        for name in own:
+            assert_same_export(full / "exports" / name, out / "exports" / name)
+
+
+def test_a_run_of_some_notebooks_names_the_tables_it_did_not_read(runs):
+    full, alone = runs
+    record = json.loads((full / "run.json").read_text(encoding="utf-8"))
+    assert record["tables_not_read"] is None  # a full run reads every table
+    out = alone["03_lifetime_value"]
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    skipped = record["tables_not_read"]
+    assert set(skipped["tables"]) == {"products", "payments", "surveys", "contacts"}
+    assert set(record["data"]["rows"]) == {"orders", "customers", "tickets", "marketing"}
+    assert skipped["message"] in (out / "index.html").read_text(encoding="utf-8")
+    assert "payments" in skipped["message"] and "validate" in skipped["message"]
+    full_record = json.loads((full / "run.json").read_text(encoding="utf-8"))
+    assert record["data"]["fingerprint"] == full_record["data"]["fingerprint"]  # the same data, read or not
+
+
+def test_the_registry_names_the_tables_of_a_choice_of_notebooks():
+    assert registry.tables_read(NOTEBOOKS) is None  # the overview reads every table
+    assert registry.tables_read(["03_lifetime_value"]) == {"customers", "tickets", "marketing"}  # + segments
+    assert registry.tables_read(["04_cross_sell"]) == {"products", "customers"}
+    tables = {"customers", "products", "payments", "tickets", "surveys", "contacts", "marketing"}
+    for p in registry.PRACTICES:
+        assert p.tables is None or set(p.tables) <= tables, p.name
