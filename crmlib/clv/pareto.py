@@ -14,16 +14,26 @@ NaN values, so whatever it returned after one was arbitrary (on 850k customers i
 evaluations, the slowest ones, and ended with non-finite predictions). The comparison reports such a fit
 as failed (:mod:`crmlib.clv.choice`), a run that asks for Pareto/NBD gets one message saying so.
 
+During a fit, :func:`negative_log_likelihood` computes lifetimes' likelihood with the same expressions per
+row, the functions of x, t_x or T alone over their distinct values, and a second process
+(:class:`HypHelper`) evaluating part of the hypergeometric terms meanwhile (scipy's ``hyp2f1`` holds the
+GIL): elementwise values are the same wherever computed, so the Nelder-Mead path is lifetimes' point for
+point (``tests/clv/test_pareto.py``).
+
 The fit starts from a seeded draw of lifetimes' own random start (normal, mean 1, sd 0.05, see
 :data:`START_SEED`) instead of numpy's global random state, so that a run is reproducible.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import select
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -32,7 +42,7 @@ from scipy.special import gammaln, hyp2f1, logsumexp
 
 from crmlib.clv.fit import lifetimes_module
 
-#: threads for the hypergeometric terms during a fit
+#: processes that evaluate the hypergeometric terms during a fit (this one and a helper, :class:`HypHelper`)
 WORKERS: int = max(1, min(2, os.cpu_count() or 1))
 #: seed of the start drawn like lifetimes' own (``np.random.normal(1.0, 0.05, 4)``)
 START_SEED: int = 0
@@ -53,29 +63,37 @@ def pair_codes(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
 
 
 def _hyp(xu: np.ndarray, yu: np.ndarray, *, r: Any, s: Any, low_alpha: bool, abs_alpha_beta: Any,
-         max_of_alpha_beta: Any, pool: ThreadPoolExecutor | None) -> np.ndarray:
-    """lifetimes' ``hyp2f1(r + s + x, t, r + s + x + 1, |alpha - beta| / (max(alpha, beta) + y))`` per pair,
-    in two halves on ``pool``'s threads when given (``hyp2f1`` is elementwise and releases the GIL)."""
+         max_of_alpha_beta: Any) -> np.ndarray:
+    """lifetimes' ``hyp2f1(r + s + x, t, r + s + x + 1, |alpha - beta| / (max(alpha, beta) + y))`` per pair."""
+    rsf_u = r + s + xu
+    t = r + xu if low_alpha else s + 1
+    return hyp2f1(rsf_u, t, rsf_u + 1.0, abs_alpha_beta / (max_of_alpha_beta + yu))
 
-    def part(sl: slice) -> np.ndarray:
-        x, y = xu[sl], yu[sl]
-        rsf_u = r + s + x
-        t = r + x if low_alpha else s + 1
-        return hyp2f1(rsf_u, t, rsf_u + 1.0, abs_alpha_beta / (max_of_alpha_beta + y))
 
-    if pool is None or len(xu) < 2000:
-        return part(slice(None))
-    half = len(xu) // 2
-    return np.concatenate(list(pool.map(part, [slice(0, half), slice(half, None)])))
+def log_diff_exp(a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
+    """``scipy.special.logsumexp([a0, a1], axis=0, b=[1, -1])`` bit for bit (scipy 1.17's algorithm: the
+    shifted sum with the largest term's weight taken out, the direct log of the sum where that is not
+    finite), without its array-API dispatch. ``tests/clv/test_pareto.py`` compares it with scipy's."""
+    with np.errstate(all="ignore"):
+        out_inf = np.log(np.exp(a0) - np.exp(a1))
+        a_max = np.maximum(a0, a1)
+        m0, m1 = a0 == a_max, a1 == a_max
+        m = m0.astype(float) - m1.astype(float)
+        total = np.exp(np.where(m0, -np.inf, a0) - a_max) - np.exp(np.where(m1, -np.inf, a1) - a_max)
+        total = np.where(total == 0, total, total / m)
+        sgn = np.sign(total + 1) * np.sign(m)
+        total = np.where(total < -1, -total - 2, total)
+        out = np.log1p(total) + np.log(np.abs(m)) + a_max
+        out[sgn < 0] = np.nan
+        return np.where(np.isfinite(out), out, out_inf)
 
 
 def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
            codes: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
-           | None = None, pool: ThreadPoolExecutor | None = None) -> np.ndarray:
+           | None = None) -> np.ndarray:
     """``ParetoNBDFitter._log_A_0`` bit for bit, ``hyp2f1`` over the distinct (x, t_x) and (x, T) pairs.
 
-    ``codes``: :func:`pair_codes` of (freq, recency) and (freq, age), computed here when not given;
-    ``pool``: threads for ``hyp2f1``.
+    ``codes``: :func:`pair_codes` of (freq, recency) and (freq, age), computed here when not given.
     """
     r, alpha, s, beta = params
     freq, recency, age = np.asarray(freq), np.asarray(recency), np.asarray(age)
@@ -89,7 +107,7 @@ def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
         min_of_alpha_beta, max_of_alpha_beta = beta, alpha
     abs_alpha_beta = max_of_alpha_beta - min_of_alpha_beta
     both = _hyp(np.concatenate([x1, x2]), np.concatenate([u1, u2]), r=r, s=s, low_alpha=low_alpha,
-                abs_alpha_beta=abs_alpha_beta, max_of_alpha_beta=max_of_alpha_beta, pool=pool)
+                abs_alpha_beta=abs_alpha_beta, max_of_alpha_beta=max_of_alpha_beta)
 
     rsf = r + s + freq
     p_1 = both[:len(x1)][c1]
@@ -103,30 +121,220 @@ def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
 
 
 def conditional_log_likelihood(params: Any, freq: np.ndarray, rec: np.ndarray, T: np.ndarray,  # noqa: N803
-                               codes: Any = None, pool: ThreadPoolExecutor | None = None) -> np.ndarray:
+                               codes: Any = None) -> np.ndarray:
     """``ParetoNBDFitter._conditional_log_likelihood`` (Hardie's note 009, eq. 18) with :func:`log_a0`."""
     r, alpha, s, beta = params
     x = freq
     r_s_x = r + s + x
     A_1 = gammaln(r + x) - gammaln(r) + r * log(alpha) + s * log(beta)  # noqa: N806
-    log_A_0 = log_a0(params, x, rec, T, codes, pool)  # noqa: N806
+    log_A_0 = log_a0(params, x, rec, T, codes)  # noqa: N806
     A_2 = np.logaddexp(-(r + x) * log(alpha + T) - s * log(beta + T), log(s) + log_A_0 - log(r_s_x))  # noqa: N806
     return A_1 + A_2
 
 
+#: the helper process: reads the pairs (count, x, y as float64), says ready, then per evaluation reads
+#: (r, s, low_alpha, |alpha - beta|, max(alpha, beta)) and writes the pairs' hypergeometric terms
+_HELPER_CODE = r"""
+import os, sys
+import numpy as np
+from scipy.special import hyp2f1
+
+def read(n):
+    data = bytearray()
+    while len(data) < n:
+        chunk = os.read(0, n - len(data))
+        if not chunk:
+            sys.exit(0)
+        data += chunk
+    return bytes(data)
+
+def write(data):
+    view = memoryview(data)
+    while len(view):
+        view = view[os.write(1, view):]
+
+k = int(np.frombuffer(read(8), np.int64)[0])
+x = np.frombuffer(read(8 * k), np.float64).copy()
+y = np.frombuffer(read(8 * k), np.float64).copy()
+write(b"R")
+while True:
+    r, s, low, abs_ab, max_ab = np.frombuffer(read(40), np.float64)
+    rsf = r + s + x
+    write(np.ascontiguousarray(hyp2f1(rsf, r + x if low else s + 1, rsf + 1.0, abs_ab / (max_ab + y)),
+                               np.float64).tobytes())
+"""
+
+
+class HypHelper:
+    """A second process that evaluates part of the hypergeometric terms while this one evaluates the rest
+    (scipy's ``hyp2f1`` holds the GIL, so threads cannot share it). Elementwise values are the same in
+    either process, so whichever computes them the likelihood is bit for bit the same; the helper is only
+    used once it has started and read its pairs, and any failure of it (it cannot start, it dies) falls
+    back to computing everything here. A context manager: the process ends on exit."""
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled and WORKERS > 1 and os.name == "posix"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.ready = False
+        self.size = 0
+
+    def start(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Start the helper on the pairs ``x``, ``y`` (its share of them); the header is written by a thread
+        so that this process never waits for the helper's start."""
+        if not self.enabled or self.proc is not None or len(x) < MIN_HELPER_PAIRS:
+            return
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-c", _HELPER_CODE], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        except OSError:
+            self.enabled = False
+            return
+        self.size = len(x)
+        header = (np.array([len(x)], np.int64).tobytes() + np.asarray(x, np.float64).tobytes()
+                  + np.asarray(y, np.float64).tobytes())
+        threading.Thread(target=self._write, args=(header,), daemon=True).start()
+
+    def _write(self, data: bytes) -> None:
+        try:
+            assert self.proc is not None and self.proc.stdin is not None
+            view = memoryview(data)
+            while len(view):
+                view = view[os.write(self.proc.stdin.fileno(), view):]
+        except (OSError, ValueError, AssertionError):
+            self.enabled = False
+
+    def available(self) -> bool:
+        """Whether the helper has read its pairs (never waits)."""
+        if self.ready:
+            return True
+        if not self.enabled or self.proc is None or self.proc.stdout is None:
+            return False
+        try:
+            if select.select([self.proc.stdout], [], [], 0)[0]:
+                self.ready = os.read(self.proc.stdout.fileno(), 1) == b"R"
+                self.enabled = self.ready
+        except (OSError, ValueError):
+            self.enabled = self.ready = False
+        return self.ready
+
+    def submit(self, values: list[float]) -> bool:
+        """Ask for the terms at ``values`` (r, s, low_alpha, |alpha - beta|, max(alpha, beta))."""
+        try:
+            assert self.proc is not None and self.proc.stdin is not None
+            os.write(self.proc.stdin.fileno(), np.array(values, np.float64).tobytes())
+            return True
+        except (OSError, ValueError, AssertionError):
+            self.enabled = self.ready = False
+            return False
+
+    def result(self) -> np.ndarray | None:
+        """The terms asked for by :meth:`submit`, or None when the helper failed."""
+        out = np.empty(self.size, np.float64)
+        view, got = memoryview(out).cast("B"), 0
+        try:
+            assert self.proc is not None and self.proc.stdout is not None
+            fd = self.proc.stdout.fileno()
+            while got < len(view):
+                n = os.readv(fd, [view[got:]])
+                if not n:
+                    raise OSError("the helper ended")
+                got += n
+        except (OSError, ValueError, AssertionError):
+            self.enabled = self.ready = False
+            return None
+        return out
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        self.enabled = self.ready = False
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def __enter__(self) -> HypHelper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+#: fewest pairs for which the helper process is worth starting
+MIN_HELPER_PAIRS: int = 1500
+#: share of the pairs the helper evaluates (this process also does the per-row arithmetic meanwhile)
+HELPER_SHARE: float = 0.6
+
+
 def negative_log_likelihood(freq: np.ndarray, rec: np.ndarray, T: np.ndarray, weights: np.ndarray,  # noqa: N803
-                            penalizer_coef: float, *, pool: ThreadPoolExecutor | None = None
+                            penalizer_coef: float, *, helper: HypHelper | None = None
                             ) -> Callable[[np.ndarray], float]:
     """``params -> ParetoNBDFitter._negative_log_likelihood(params, freq, rec, T, weights, penalizer_coef)``,
-    the same value bit for bit, with the pairs' codes computed once (``pool``: threads for ``hyp2f1``)."""
-    codes = (pair_codes(freq, rec), pair_codes(freq, T))
+    the same value bit for bit (lifetimes' expressions, in the same order, per row), computed faster:
+
+    - the pairs' codes once, ``hyp2f1`` over the distinct (x, t_x) and (x, T) pairs (:func:`log_a0`), part
+      of them in ``helper``'s process (:class:`HypHelper`) while this one does the rest;
+    - the elementwise functions of x, t_x or T alone (``gammaln(r + x)``, ``log(alpha + T)``, ...) over
+      their distinct values, gathered per row (elementwise: the same value per row);
+    - scipy's ``logsumexp`` of two terms as :func:`log_diff_exp`.
+    """
+    freq, rec, T = np.asarray(freq), np.asarray(rec), np.asarray(T)  # noqa: N806
+    weights = np.asarray(weights)
+    (c1, x1, u1), (c2, x2, u2) = pair_codes(freq, rec), pair_codes(freq, T)
+    xs, ys = np.concatenate([x1, x2]), np.concatenate([u1, u2])
+    split = len(xs) - int(len(xs) * HELPER_SHARE)
+    if helper is not None:
+        helper.start(xs[split:], ys[split:])
+    ix, ux = np.unique(freq, return_inverse=True)[::-1]
+    ir, ur = np.unique(rec, return_inverse=True)[::-1]
+    it, ut = np.unique(T, return_inverse=True)[::-1]
+    ix, ir, it = ix.reshape(-1), ir.reshape(-1), it.reshape(-1)
+    weights_mean = weights.mean()
+    n1 = len(x1)
 
     def objective(params: np.ndarray) -> float:
         if np.any(np.asarray(params) <= 0.0):
             return np.inf
-        cll = conditional_log_likelihood(params, freq, rec, T, codes, pool)
+        r, alpha, s, beta = params
+        low_alpha = alpha < beta
+        if low_alpha:
+            min_of_alpha_beta, max_of_alpha_beta = alpha, beta
+        else:
+            min_of_alpha_beta, max_of_alpha_beta = beta, alpha
+        abs_alpha_beta = max_of_alpha_beta - min_of_alpha_beta
+        remote = (helper is not None and helper.available()
+                  and helper.submit([r, s, float(low_alpha), abs_alpha_beta, max_of_alpha_beta]))
+        # lifetimes' per-row expressions; the functions of x, t_x or T alone over their distinct values
+        rx = (r + ux)[ix]
+        A_1 = gammaln(r + ux)[ix] - gammaln(r) + r * log(alpha) + s * log(beta)  # noqa: N806
+        r_s_x = (r + s + ux)[ix]
+        log_q1 = log(max_of_alpha_beta + ur)[ir]
+        log_q2 = log(max_of_alpha_beta + ut)[it]
+        log_q12 = log((max_of_alpha_beta + ur)[ir] * (max_of_alpha_beta + ut)[it])
+        first = -rx * log(alpha + ut)[it] - s * log(beta + ut)[it]
+        log_r_s_x = log(r + s + ux)[ix]
+        kw = {"r": r, "s": s, "low_alpha": low_alpha, "abs_alpha_beta": abs_alpha_beta,
+              "max_of_alpha_beta": max_of_alpha_beta}
+        if remote:
+            mine = _hyp(xs[:split], ys[:split], **kw)
+            theirs = helper.result()  # type: ignore[union-attr]
+            both = (np.concatenate([mine, theirs]) if theirs is not None
+                    else np.concatenate([mine, _hyp(xs[split:], ys[split:], **kw)]))
+        else:
+            both = _hyp(xs, ys, **kw)
+        p_1 = both[:n1][c1]
+        p_2 = both[n1:][c2]
+        log_A_0 = log_diff_exp(log(p_1) + r_s_x * log_q2, log(p_2) + r_s_x * log_q1) - r_s_x * log_q12  # noqa: N806
+        A_2 = np.logaddexp(first, log(s) + log_A_0 - log_r_s_x)  # noqa: N806
+        cll = A_1 + A_2
         penalizer_term = penalizer_coef * sum(np.asarray(params) ** 2)
-        return -(weights * cll).sum() / weights.mean() + penalizer_term
+        return -(weights * cll).sum() / weights_mean + penalizer_term
 
     return objective
 
@@ -149,8 +357,8 @@ def fitter_class() -> type:
             raise ValueError("crmlib's Pareto/NBD fits once, from initial_params or the seeded start")
         options = {"disp": disp, "maxiter": maxiter, **kwargs}
         x0 = start_params() if initial_params is None else initial_params
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            likelihood = negative_log_likelihood(*minimizing_function_args, pool=pool if WORKERS > 1 else None)
+        with HypHelper() as helper:
+            likelihood = negative_log_likelihood(*minimizing_function_args, helper=helper)
 
             def objective(params: np.ndarray) -> float:
                 value = likelihood(params)

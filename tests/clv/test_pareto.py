@@ -116,3 +116,94 @@ def test_predictions_out_of_number_range_are_named_so_not_a_convergence_failure(
     table = choice.compare_models(validation, params=clv.resolve_params({"time_unit": "W"})).set_index("model")
     assert table.loc["pareto", "status"] == "overflow" and table.loc["bgnbd", "status"] == "ok"
     assert i18n.t("clv.modelstatus.overflow", "en") != i18n.t("clv.modelstatus.failed", "en")
+
+
+def test_log_diff_exp_is_scipys_logsumexp_bit_for_bit():
+    from scipy.special import logsumexp
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    a0 = rng.normal(0, 50, n)
+    a1 = np.where(rng.random(n) < 0.3, a0, rng.normal(0, 50, n))  # equal terms: log(0) = -inf
+    a1 = np.where(rng.random(n) < 0.3, a0 - rng.exponential(1e-12, n), a1)  # nearly equal
+    special = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 710.0, -745.0, 1e308])
+    a0 = np.concatenate([a0, np.repeat(special, len(special))])
+    a1 = np.concatenate([a1, np.tile(special, len(special))])
+    ones = np.ones(len(a0))
+    with np.errstate(all="ignore"):
+        expected = logsumexp([a0, a1], axis=0, b=[ones, -ones])
+    assert np.array_equal(pareto.log_diff_exp(a0, a1), expected, equal_nan=True)
+
+
+def _wait_for(helper: pareto.HypHelper) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while not helper.available() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert helper.available()
+
+
+@pytest.mark.parametrize("params", [[1.1, 0.5, 0.8, 3.0], [0.6, 3.5, 0.8, 0.3], [2.0, 1.0, 15.0, 40.0]])
+def test_likelihood_with_the_helper_process_is_lifetimes_bit_for_bit(params, monkeypatch):
+    """Part of the hypergeometric terms in the helper process, the rest here: lifetimes' value bit for bit;
+    when the helper dies, this process computes its part (the same value); the helper ends on exit."""
+    monkeypatch.setattr(pareto, "WORKERS", 2)
+    monkeypatch.setattr(pareto, "MIN_HELPER_PAIRS", 10)
+    lib = lifetimes_module()
+    x, rec, age = _rows(3000, seed=3)
+    weights = np.random.default_rng(4).integers(1, 5, len(x))
+    p = np.array(params)
+    stock = lib.ParetoNBDFitter._negative_log_likelihood(p, x, rec / 10, age / 10, weights, 0.01)
+    with pareto.HypHelper() as helper:
+        objective = pareto.negative_log_likelihood(x, rec / 10, age / 10, weights, 0.01, helper=helper)
+        assert objective(p) == stock  # before the helper is ready: all here
+        _wait_for(helper)
+        assert objective(p) == stock  # with the helper
+        proc = helper.proc
+        proc.kill()
+        proc.wait()
+        assert objective(p) == stock  # the helper died: all here again
+        assert not helper.available()
+    assert helper.proc is None and proc.poll() is not None
+
+
+def test_fit_with_the_helper_process_follows_the_same_path(monkeypatch):
+    """The whole Nelder-Mead path (every evaluated point and value) with and without the helper process."""
+    import subprocess
+
+    x, rec, age = _rows(2500, seed=7)
+    paths = {}
+    stock = pareto.negative_log_likelihood
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    for workers in (1, 2):
+        monkeypatch.setattr(pareto, "WORKERS", workers)
+        monkeypatch.setattr(pareto, "MIN_HELPER_PAIRS", 10)
+        path = paths[workers] = []
+
+        def recording(*args, path=path, **kwargs):
+            objective = stock(*args, **kwargs)
+            helper = kwargs.get("helper")
+            if helper is not None and helper.proc is not None:
+                _wait_for(helper)
+
+            def wrapped(params, path=path):
+                value = objective(params)
+                path.append((np.array(params, copy=True), value))
+                return value
+
+            return wrapped
+
+        monkeypatch.setattr(pareto, "negative_log_likelihood", recording)
+        pareto.fitter_class()().fit(x, rec, age)
+    assert len(started) == 1 and started[0].poll() is not None  # one helper, ended with the fit
+    assert len(paths[1]) == len(paths[2]) > 50
+    for (p1, v1), (p2, v2) in zip(paths[1], paths[2], strict=True):
+        assert np.array_equal(p1, p2) and v1 == v2
