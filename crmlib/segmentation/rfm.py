@@ -35,7 +35,7 @@ from crmlib.segmentation.params import (
     resolve_params,
     rule_bounds,
 )
-from crmlib.segmentation.tiers import abc_table, value_flags
+from crmlib.segmentation.tiers import _rank_fast, abc_table, text_from_codes, twice_mid_rank, value_flags
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,10 @@ def _examples(ids: pd.Series) -> str:
 def _quantile_score(values: pd.Series, bins: int) -> pd.Series:
     """Score 1..bins = floor(bins * percentile) + 1, in integer arithmetic (no float edge cases)."""
     n = len(values)
-    twice_rank = (2 * values.rank(method="average")).round().astype("int64")
+    if _rank_fast(values) and not (values.dtype.kind == "f" and values.isna().any()):
+        twice_rank = pd.Series(twice_mid_rank(values.to_numpy()), index=values.index, name=values.name)
+    else:
+        twice_rank = (2 * values.rank(method="average")).round().astype("int64")
     return ((twice_rank - 1) * bins // (2 * n) + 1).astype("int64")
 
 
@@ -175,21 +178,45 @@ def assign_segments(scores: pd.DataFrame, *, rules: Sequence[Mapping[str, Any]] 
     require_columns(scores, ["r_score", "f_score", "m_score"], "scores")
     rules = DEFAULTS["segment_rules"] if rules is None else rules
     check_rules(rules)
+    if lapsed_days is not None:
+        require_columns(scores, ["recency_days"], "scores")
+    r_f_m = [scores[c].to_numpy() for c in ("r_score", "f_score", "m_score")]
+    if len(scores) and all(a.dtype.kind in "iu" and a.min() >= 1 and a.max() <= bins for a in r_f_m):
+        # whole scores 1..bins: each of the bins**3 score triples is named once, then looked up
+        grid = np.indices((bins, bins, bins)).reshape(3, -1) + 1
+        named, fm = _segment_rules(*grid, rules=rules, bins=bins)
+        code = ((r_f_m[0].astype(np.intp) - 1) * bins + (r_f_m[1].astype(np.intp) - 1)) * bins + (
+            r_f_m[2].astype(np.intp) - 1)
+        out = named[code]
+        if lapsed_days is not None:
+            lapsed = (scores["recency_days"].to_numpy(float) >= float(lapsed_days)) & ~np.isin(
+                named.astype(str), LAPSED_SEGMENTS)[code]
+            out[lapsed] = np.where(fm[code[lapsed]] >= 3, "lapsed", "lost")
+    else:
+        out, fm = _segment_rules(*r_f_m, rules=rules, bins=bins)
+        if lapsed_days is not None:
+            lapsed = (scores["recency_days"].to_numpy(float) >= float(lapsed_days)) & ~np.isin(
+                out.astype(str), LAPSED_SEGMENTS)
+            out[lapsed] = np.where(fm[lapsed] >= 3, "lapsed", "lost")
+    return pd.Series(out, index=scores.index, name="rfm_segment", dtype=object)
+
+
+def _segment_rules(r_score: np.ndarray, f_score: np.ndarray, m_score: np.ndarray, *,
+                   rules: Sequence[Mapping[str, Any]], bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first matching rule's code of each score triple (``None`` where none matches) and its FM.
+
+    R is rescaled from 1..``bins`` to 1..5 (nearest whole number), FM = (F + M) / 2 likewise (nearest half).
+    """
     scale = 4.0 / (bins - 1)
-    r = np.floor(1 + (scores["r_score"].to_numpy(float) - 1) * scale + 0.5)
-    fm_raw = (scores["f_score"].to_numpy(float) + scores["m_score"].to_numpy(float)) / 2
+    r = np.floor(1 + (np.asarray(r_score, dtype=float) - 1) * scale + 0.5)
+    fm_raw = (np.asarray(f_score, dtype=float) + np.asarray(m_score, dtype=float)) / 2
     fm = np.floor((1 + (fm_raw - 1) * scale) * 2 + 0.5) / 2
-    out = np.full(len(scores), None, dtype=object)
+    out = np.full(len(r), None, dtype=object)
     for i, rule in enumerate(rules):
         code, lo, hi, flo, fhi = rule_bounds(rule, i)
         hit = pd.isna(out) & (r >= lo) & (r <= hi) & (fm >= flo) & (fm <= fhi)
         out[hit] = code
-    if lapsed_days is not None:
-        require_columns(scores, ["recency_days"], "scores")
-        lapsed = (scores["recency_days"].to_numpy(float) >= float(lapsed_days)) & ~np.isin(
-            out.astype(str), LAPSED_SEGMENTS)
-        out[lapsed] = np.where(fm[lapsed] >= 3, "lapsed", "lost")
-    return pd.Series(out, index=scores.index, name="rfm_segment", dtype=object)
+    return out, fm
 
 
 # -- the per-customer result ------------------------------------------------------------------------------
@@ -233,14 +260,29 @@ def segment_table(data: Any, orders: pd.DataFrame | None = None, *, as_of: pd.Ti
     abc = abc_table(summary, orders, as_of=as_of, params=p, lapsed_days=p["lapsed_days"])
     scores["abc_tier"] = abc["abc_tier"]
     scores["fm_score"] = (scores["f_score"] + scores["m_score"]) / 2
-    scores["rfm_code"] = (scores["r_score"].astype(str) + scores["f_score"].astype(str)
-                          + scores["m_score"].astype(str))
+    scores["rfm_code"] = rfm_code(scores, bins=p["bins"])
     extra = abc.drop(columns=["customer_id", "abc_tier"])
     flags = value_flags(summary, tables=tables, as_of=as_of, params=p).drop(columns=["customer_id"])
     out = pd.concat([scores, extra, flags], axis=1)
     out[["monetary", "revenue_window", "margin"]] = out[["monetary", "revenue_window", "margin"]].round(2)
     out[["volume_pct", "value_pct", "margin_rate"]] = out[["volume_pct", "value_pct", "margin_rate"]].round(4)
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def rfm_code(scores: pd.DataFrame, *, bins: int = 5) -> pd.Series:
+    """The scores written side by side (R, F, M: ``"545"``) as pandas' text dtype.
+
+    Whole scores 1..``bins`` are written once per score triple and decoded from their codes; other scores
+    are joined as text.
+    """
+    r_f_m = [scores[c].to_numpy() for c in ("r_score", "f_score", "m_score")]
+    if not (len(scores) and all(a.dtype.kind in "iu" and a.min() >= 1 and a.max() <= bins for a in r_f_m)):
+        return scores["r_score"].astype(str) + scores["f_score"].astype(str) + scores["m_score"].astype(str)
+    grid = np.indices((bins, bins, bins)).reshape(3, -1) + 1
+    labels = [f"{r}{f}{m}" for r, f, m in zip(*grid.tolist(), strict=True)]
+    code = ((r_f_m[0].astype(np.intp) - 1) * bins + (r_f_m[1].astype(np.intp) - 1)) * bins + (
+        r_f_m[2].astype(np.intp) - 1)
+    return text_from_codes(code, labels, index=scores.index)
 
 
 def segment_profile(table: pd.DataFrame, *, by: str = "rfm_segment", order: Sequence[str] | None = None,

@@ -7,26 +7,93 @@ scores.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crmlib.data.frames import require_columns
-from crmlib.data.textops import isin, map_or
+from crmlib.data.textops import arrow_text, map_or
 from crmlib.errors import ParamsError
 from crmlib.segmentation.params import PASSIVE_TIER, group_params
+
+#: Largest span of whole-number values counted by :func:`twice_mid_rank` with one bin per value (beyond it,
+#: values are sorted).
+_COUNT_SPAN = 1 << 22
+
+
+def twice_mid_rank(values: np.ndarray) -> np.ndarray:
+    """Twice the average rank (1-based, ties averaged) of each value, as whole numbers.
+
+    A tied block at sorted positions ``s .. e - 1`` (0-based) holds ranks ``s + 1 .. e``, whose mean is
+    ``(s + 1 + e) / 2``: twice it is ``s + e + 1``, exact in integers. Whole numbers over a short span are
+    counted (one pass, no sort); other values are sorted once. Equals ``2 * Series.rank(method="average")``.
+
+    Parameters
+    ----------
+    values
+        One-dimensional numbers (integers or floats) without NaN.
+
+    Returns
+    -------
+    ndarray
+        ``int64``, in the order of ``values``.
+    """
+    v = np.asarray(values)
+    n = len(v)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if v.dtype.kind == "b":
+        v = v.view(np.uint8)
+    if v.dtype.kind in "iu" or (v.dtype.kind == "f" and np.isfinite(v).all() and (v == np.floor(v)).all()):
+        lo, hi = v.min(), v.max()
+        if float(hi) - float(lo) < _COUNT_SPAN:
+            pos = (v - lo).astype(np.intp)  # no overflow: the span is short
+            counts = np.bincount(pos)
+            below = np.cumsum(counts) - counts
+            return (2 * below + counts + 1)[pos].astype(np.int64)
+    order = np.argsort(v)
+    ordered = v[order]
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], n)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = (starts + ends + 1)[np.cumsum(first) - 1]
+    return out
+
+
+def _rank_fast(values: pd.Series) -> bool:
+    """Whether :func:`twice_mid_rank` applies to ``values``: numpy integers or floats (NaN allowed by
+    callers that leave it out)."""
+    return isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf"
 
 
 def percentile(values: pd.Series) -> pd.Series:
     """Mid-rank percentile ``(rank - 0.5) / n`` of each value, ties averaged (Hazen plotting position).
 
     Identical values get the same percentile; a single value gets 0.5; n distinct values get
-    0.5/n, 1.5/n, ..., (n - 0.5)/n.
+    0.5/n, 1.5/n, ..., (n - 0.5)/n. Missing values stay missing and are not counted in n.
     """
-    n = int(values.notna().sum())
-    return (values.rank(method="average") - 0.5) / max(n, 1)
+    if not _rank_fast(values):
+        n = int(values.notna().sum())
+        return (values.rank(method="average") - 0.5) / max(n, 1)
+    return pd.Series(_percentile(values.to_numpy()), index=values.index, name=values.name)
+
+
+def _percentile(values: np.ndarray) -> np.ndarray:
+    """:func:`percentile` of numpy numbers (NaN stays NaN and is not counted)."""
+    if values.dtype.kind == "f":
+        known = ~np.isnan(values)
+        if not known.all():
+            out = np.full(len(values), np.nan)
+            out[known] = (twice_mid_rank(values[known]) / 2.0 - 0.5) / max(int(known.sum()), 1)
+            return out
+    return (twice_mid_rank(values) / 2.0 - 0.5) / max(len(values), 1)
 
 
 # -- wholesale A/B/C tiers --------------------------------------------------------------------------------
@@ -75,36 +142,88 @@ def abc_table(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd
     window = float(p["window_days"])
     if window <= 0:
         raise ParamsError(f"Params key 'segmentation.abc.window_days' must be > 0, got {window!r}.")
-    recent = orders.loc[(orders["order_date"] > as_of - pd.Timedelta(days=window))
-                        & (orders["order_date"] <= as_of)]
-    n_orders = recent.loc[recent["is_purchase"].astype(bool)].groupby("customer_id").size()
-    volume = recent.groupby("customer_id")["amount"].sum()
+    dates = orders["order_date"]
+    in_window = ((dates > as_of - pd.Timedelta(days=window)) & (dates <= as_of)).to_numpy()
+    # the window's order lines grouped once on their customers' codes, then looked up by position
+    codes, buyers = pd.factorize(orders["customer_id"][in_window])
+    known = codes >= 0
+    purchase = orders["is_purchase"][in_window].astype(bool).to_numpy()
+    n_orders = np.bincount(codes[known & purchase], minlength=len(buyers))
+    volume = (pd.Series(orders["amount"][in_window].to_numpy()[known]).groupby(codes[known]).sum()
+              .reindex(range(len(buyers)), fill_value=0.0).to_numpy(float))
     ids = customer_summary["customer_id"]
+    pos = _positions(ids, buyers)
+    found = pos >= 0
+    pos = np.where(found, pos, 0)
     out = pd.DataFrame({"customer_id": ids}, index=customer_summary.index)
-    out["orders_window"] = map_or(ids, n_orders, 0).astype("int64")
-    out["orders_per_month"] = out["orders_window"] / (window / 30.0)
-    out["revenue_window"] = map_or(ids, volume, 0.0).astype(float)
-    active = out["revenue_window"] > 0
-    out["volume_pct"] = 0.0
-    out.loc[active, "volume_pct"] = percentile(out.loc[active, "revenue_window"])
-    recency = customer_summary["recency_days"].astype(float)
+    orders_window = np.where(found, n_orders[pos] if len(buyers) else 0, 0).astype("int64")
+    per_month = orders_window / (window / 30.0)
+    revenue_window = np.where(found, volume[pos] if len(buyers) else 0.0, 0.0).astype(float)
+    active = revenue_window > 0
+    volume_pct = np.zeros(len(out))
+    volume_pct[active] = _percentile(revenue_window[active])
+    out["orders_window"] = orders_window
+    out["orders_per_month"] = per_month
+    out["revenue_window"] = revenue_window
+    out["volume_pct"] = volume_pct
+    recency = customer_summary["recency_days"].to_numpy(float)
     eps = 1e-9
-    top_a = out["volume_pct"] >= 1 - float(p["a_top_volume_share"]) - eps
-    top_b = out["volume_pct"] >= 1 - float(p["b_top_volume_share"]) - eps
-    is_a = (recency <= p["a_max_recency_days"]) & (out["orders_per_month"] >= p["a_min_orders_per_month"]) & top_a
-    is_b = (recency <= p["b_max_recency_days"]) & (out["orders_per_month"] >= p["b_min_orders_per_month"]) & top_b
-    is_c = (recency >= p["c_min_recency_days"]) | (
-        (out["orders_per_month"] < p["b_min_orders_per_month"]) & ~top_b)
-    tier = np.select([is_a, is_b, is_c], ["A", "B", "C"], default="")
-    fallback = tier == ""
-    tier = np.where(fallback, np.where(top_b, "B", "C"), tier)
+    top_a = volume_pct >= 1 - float(p["a_top_volume_share"]) - eps
+    top_b = volume_pct >= 1 - float(p["b_top_volume_share"]) - eps
+    is_a = (recency <= p["a_max_recency_days"]) & (per_month >= p["a_min_orders_per_month"]) & top_a
+    is_b = (recency <= p["b_max_recency_days"]) & (per_month >= p["b_min_orders_per_month"]) & top_b
+    is_c = (recency >= p["c_min_recency_days"]) | ((per_month < p["b_min_orders_per_month"]) & ~top_b)
+    labels = ["A", "B", "C", PASSIVE_TIER]
+    tier = np.select([is_a, is_b, is_c], [0, 1, 2], default=-1)
+    fallback = tier < 0
+    tier = np.where(fallback, np.where(top_b, 1, 2), tier)
     if lapsed_days is not None:
-        passive = (~(recency < float(lapsed_days))).to_numpy()
-        tier = np.where(passive, PASSIVE_TIER, tier)
+        passive = ~(recency < float(lapsed_days))
+        tier = np.where(passive, 3, tier)
         fallback = fallback & ~passive
-    out["abc_tier"] = tier
+    out["abc_tier"] = text_from_codes(tier, labels, index=out.index)
     out["abc_fallback"] = fallback
     return out
+
+
+def _positions(values: pd.Series, keys: pd.Index) -> np.ndarray:
+    """Position of each value among the distinct ``keys``, -1 where absent (one hash lookup; Arrow's when
+    both hold Arrow text)."""
+    left, right = arrow_text(values), arrow_text(keys)
+    if left is not None and right is not None and len(keys):
+        found = pc.index_in(left, value_set=right.cast(left.type).combine_chunks())
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    return pd.Index(keys).get_indexer(values)
+
+
+def among(values: pd.Series, candidates: pd.Series) -> np.ndarray:
+    """``values.isin(candidates)`` as a numpy bool array (a missing value matches a missing one), hashing the
+    distinct ``values`` instead of the candidates: fast for a few values among many candidates."""
+    codes, distinct = pd.factorize(values)
+    hit = np.zeros(len(distinct) + 1, dtype=bool)
+    pos = _positions(candidates, distinct)
+    hit[pos[pos >= 0]] = True
+    hit[-1] = bool(candidates.isna().any())  # code -1: a missing value
+    return hit[codes]
+
+
+def text_from_codes(codes: np.ndarray, labels: Sequence[str], *, index: pd.Index | None = None) -> pd.Series:
+    """``labels[code]`` of each code as pandas' text dtype (what a numpy array of these strings becomes in a
+    frame), decoded by Arrow from the codes instead of built from a million Python strings.
+
+    Parameters
+    ----------
+    codes
+        Whole numbers ``0 .. len(labels) - 1``.
+    labels
+        The distinct texts.
+    """
+    dtype = pd.StringDtype(na_value=np.nan)
+    codes = np.asarray(codes)
+    if dtype.storage != "pyarrow":
+        return pd.Series(np.asarray(labels, dtype=object)[codes], index=index, dtype=dtype)
+    array = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(list(labels), pa.string()))
+    return pd.Series(pd.array(array.cast(pa.large_string()), dtype=dtype), index=index)
 
 
 def abc_tiers(customer_summary: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Timestamp | str,
@@ -142,17 +261,18 @@ def value_flags(customer_summary: pd.DataFrame, *, tables: Mapping[str, pd.DataF
     as_of = pd.Timestamp(as_of)
     ids = customer_summary["customer_id"]
     out = pd.DataFrame({"customer_id": ids}, index=customer_summary.index)
-    margin = customer_summary["margin"].astype(float)
-    revenue = customer_summary["revenue"].astype(float)
-    known = margin.notna()
-    out["value_basis"] = np.where(known, "margin", "revenue")
+    margin = customer_summary["margin"].to_numpy(float)
+    revenue = customer_summary["revenue"].to_numpy(float)
+    known = ~np.isnan(margin)
+    out["value_basis"] = text_from_codes(np.where(known, 0, 1), ["margin", "revenue"], index=out.index)
     out["margin"] = margin
-    out["margin_rate"] = (margin / revenue.where(revenue > 0)).astype(float)
-    value_pct = pd.Series(np.nan, index=out.index)
-    value_pct[known] = percentile(margin[known])
-    value_pct[~known] = percentile(revenue[~known])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["margin_rate"] = margin / np.where(revenue > 0, revenue, np.nan)
+    value_pct = np.full(len(out), np.nan)
+    value_pct[known] = _percentile(margin[known])
+    value_pct[~known] = _percentile(revenue[~known])
     out["value_pct"] = value_pct
-    out["high_value"] = out["value_pct"] >= 1 - float(p["high_value_share"]) - 1e-9
+    out["high_value"] = value_pct >= 1 - float(p["high_value_share"]) - 1e-9
     out["tenure_days"] = customer_summary["tenure_days"].astype(float)
     edges = [float(e) for e in p["tenure_edges_days"]]
     if any(b <= a for a, b in zip(edges, edges[1:], strict=False)) or not edges or edges[0] <= 0:
@@ -163,8 +283,8 @@ def value_flags(customer_summary: pd.DataFrame, *, tables: Mapping[str, pd.DataF
                                 labels=labels).astype(object)
     customers = tables.get("customers")
     if customers is not None and "referred_by" in customers.columns:
-        referred = customers.loc[isin(customers["customer_id"], ids) & customers["referred_by"].notna().to_numpy(),
-                                 ["customer_id", "referred_by"]].drop_duplicates()
+        referring = customers.loc[customers["referred_by"].notna().to_numpy(), ["customer_id", "referred_by"]]
+        referred = referring.loc[among(referring["customer_id"], ids)].drop_duplicates()
         counts = referred.groupby(referred["referred_by"].astype(str))["customer_id"].nunique()
         out["referrals"] = map_or(ids.astype(str), counts, 0).astype("int64")
         out["referrer"] = (out["referrals"] >= int(p["referrer_min_referrals"])).astype("boolean")
