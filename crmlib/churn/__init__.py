@@ -4,77 +4,34 @@ Submodules: actions, backtesting, calibration, model, params, plots, products, r
 ``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.churn import (
-    actions,
-    backtesting,
-    calibration,
-    model,
-    params,
-    plots,
-    products,
-    report,
-    scoring,
-    signals,
-    weekly,
-)
-from crmlib.churn.actions import (
-    ACTIONS,
-    LIST_COLUMNS,
-    build_list,
-    count_winback,
-    next_order,
-    suggest,
-)
-from crmlib.churn.backtesting import backtest, evaluate, precision_at
-from crmlib.churn.model import (
-    RiskModel,
-    available,
-    features,
-)
-from crmlib.churn.params import DEFAULTS, LAPSED_LEVEL, LEVELS
-from crmlib.churn.report import (
-    EXPORT_COLUMNS,
-    UNITS,
-    ChurnAnalysis,
-    active,
-    analyse,
-    at_risk_list,
-    backtest_line,
-    backtest_table,
-    clv_inputs,
-    export_table,
-    flagged,
-    level_table,
-    reason_sentences,
-    reasons_text,
-    risk_text,
-    summary_lines,
-    unavailable_text,
-    weekly_call_lists,
-    worded_list,
-)
-from crmlib.churn.scoring import (
-    WeeklyResult,
-    compute_signals,
-    expected_next_order,
-    expected_orders_at,
-    fit_risk_model,
-    history_flags,
-    risk_scores,
-    unavailable_signals,
-    winback,
-)
-from crmlib.churn.signals import (
-    NEEDS,
-    SIGNALS,
-    complaints,
-    frequency_and_value,
-    late_payments,
-    optional_table,
-    purchases,
-    rhythm,
-    unanswered_outreach,
-)
+from crmlib.lazy import attach
+
+#: the public names by the submodule that defines them; a submodule is imported when one of its names is
+#: first used (:mod:`crmlib.lazy`), so that reading ``params`` or running a computation does not import
+#: the report and plotting modules
+EXPORTS: dict[str, tuple[str, ...]] = {
+    "actions": ("ACTIONS", "LIST_COLUMNS", "build_list", "count_winback", "next_order", "suggest"),
+    "backtesting": ("backtest", "evaluate", "precision_at"),
+    "calibration": (),
+    "model": ("RiskModel", "available", "features"),
+    "params": ("DEFAULTS", "LAPSED_LEVEL", "LEVELS"),
+    "plots": (),
+    "products": (),
+    "report": (
+        "EXPORT_COLUMNS", "UNITS", "ChurnAnalysis", "active", "analyse", "at_risk_list", "backtest_line",
+        "backtest_table", "clv_inputs", "export_table", "flagged", "level_table", "reason_sentences",
+        "reasons_text", "risk_text", "summary_lines", "unavailable_text", "weekly_call_lists", "worded_list",
+    ),
+    "scoring": (
+        "WeeklyResult", "compute_signals", "expected_next_order", "expected_orders_at", "fit_risk_model",
+        "history_flags", "risk_scores", "unavailable_signals", "winback",
+    ),
+    "signals": (
+        "NEEDS", "SIGNALS", "complaints", "frequency_and_value", "late_payments", "optional_table",
+        "purchases", "rhythm", "unanswered_outreach",
+    ),
+    "weekly": (),
+}
 
 __all__ = [
     "actions",
@@ -141,3 +98,5 @@ __all__ = [
     "worded_list",
     "winback",
 ]
+
+__getattr__, __dir__ = attach(__name__, EXPORTS, __all__)

@@ -5,68 +5,36 @@ Submodules: analysis, choice, data, fit, model, params, plots, ranges, report. P
 ``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.clv import analysis, choice, data, fit, model, params, plots, ranges, report
-from crmlib.clv.analysis import (
-    MAX_GROUP,
-    MIN_CALIBRATION_CUSTOMERS,
-    HoldoutResult,
-    activity_bands,
-    cac_ltv,
-    clv_by_group,
-    clv_share_of_top,
-    frequency_group,
-    holdout_validation,
-    model_facts,
-    palive_matrix,
-    top_customers,
-    value_to_date,
-)
-from crmlib.clv.data import (
-    DAYS_PER_MONTH,
-    SUMMARY_COLUMNS,
-    UNITS,
-    calibration_holdout,
-    lifetimes_summary,
-    monthly_schedule,
-    unit_days,
-)
-from crmlib.clv.fit import (
-    OBJECTIVES,
-    SUBSAMPLE_CUSTOMERS,
-    SUBSAMPLE_TOL,
-    WARM_START_ROWS,
-    Objective,
-    bgnbd_objective,
-    central_hessian,
-    fit_once,
-    fit_with_retries,
-    fitter_class,
-    gamma_gamma_objective,
-    lifetimes_module,
-    make_fitter,
-    patterns,
-    quiet,
-)
-from crmlib.clv.model import (
-    ClvModel,
-    clv_table,
-    data_readiness,
-    fit_clv,
-    require_columns,
-    resolve_params,
-)
-from crmlib.clv.params import DEFAULTS
-from crmlib.clv.report import (
-    ClvAnalysis,
-    analyse,
-    band_label,
-    channel_label,
-    fitted_model,
-    note_text,
-    parameters_display,
-    signed_pct,
-    summary_lines,
-)
+from crmlib.lazy import attach
+
+#: the public names by the submodule that defines them; a submodule is imported when one of its names is
+#: first used (:mod:`crmlib.lazy`), so that reading ``params`` or running a computation does not import
+#: the report and plotting modules
+EXPORTS: dict[str, tuple[str, ...]] = {
+    "analysis": (
+        "MAX_GROUP", "MIN_CALIBRATION_CUSTOMERS", "HoldoutResult", "activity_bands", "cac_ltv",
+        "clv_by_group", "clv_share_of_top", "frequency_group", "holdout_validation", "model_facts",
+        "palive_matrix", "top_customers", "value_to_date",
+    ),
+    "choice": (),
+    "data": (
+        "DAYS_PER_MONTH", "SUMMARY_COLUMNS", "UNITS", "calibration_holdout", "lifetimes_summary",
+        "monthly_schedule", "unit_days",
+    ),
+    "fit": (
+        "OBJECTIVES", "SUBSAMPLE_CUSTOMERS", "SUBSAMPLE_TOL", "WARM_START_ROWS", "Objective",
+        "bgnbd_objective", "central_hessian", "fit_once", "fit_with_retries", "fitter_class",
+        "gamma_gamma_objective", "lifetimes_module", "make_fitter", "patterns", "quiet",
+    ),
+    "model": ("ClvModel", "clv_table", "data_readiness", "fit_clv", "require_columns", "resolve_params"),
+    "params": ("DEFAULTS",),
+    "plots": (),
+    "ranges": (),
+    "report": (
+        "ClvAnalysis", "analyse", "band_label", "channel_label", "fitted_model", "note_text",
+        "parameters_display", "signed_pct", "summary_lines",
+    ),
+}
 
 __all__ = [
     "analysis",
@@ -130,3 +98,5 @@ __all__ = [
     "unit_days",
     "value_to_date",
 ]
+
+__getattr__, __dir__ = attach(__name__, EXPORTS, __all__)

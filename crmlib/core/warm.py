@@ -23,8 +23,12 @@ from pathlib import Path
 
 from crmlib.core import registry
 
-#: modules every notebook's first cell imports, besides its practices' packages
-COMMON: tuple[str, ...] = ("crmlib.report", "crmlib.core.context")
+#: modules every notebook's first cell imports (``from crmlib import report as rp`` and the display functions
+#: behind it, ``open_context``), besides its practices' modules; the chart helpers (matplotlib) too
+COMMON: tuple[str, ...] = ("crmlib.report.display", "crmlib.report.charts", "crmlib.core.context")
+#: the modules of a practice its notebook imports: they import the report layer, matplotlib and seaborn (the
+#: practice's package imports nothing until a name of it is used, :mod:`crmlib.lazy`)
+PRACTICE_MODULES: tuple[str, ...] = ("report", "plots")
 
 
 @dataclass
@@ -58,8 +62,8 @@ def remove_stale_folders(root: Path | None = None) -> list[Path]:
 
 
 def modules_for(stem: str) -> list[str]:
-    """What notebook ``stem``'s first cell imports: :data:`COMMON` and its practices' packages."""
-    return [*COMMON, *(p.package for p in registry.PRACTICES if p.notebook == stem)]
+    """What notebook ``stem``'s first cell imports: :data:`COMMON` and its practices' report and plots modules."""
+    return [*COMMON, *(f"{p.package}.{m}" for p in registry.PRACTICES if p.notebook == stem for m in PRACTICE_MODULES)]
 
 
 class WarmPool:

@@ -4,40 +4,25 @@ Submodules: families, params, plots, report, rules. Parameters: ``params.DEFAULT
 ``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.cross_sell import families, params, plots, report, rules
-from crmlib.cross_sell.families import TIER_WORDS, family_key, product_families
-from crmlib.cross_sell.params import DEFAULTS
-from crmlib.cross_sell.report import (
-    UNITS,
-    CrossSellAnalysis,
-    action_groups,
-    analyse,
-    compute,
-    reason_text,
-    rule_text,
-    selling_only,
-    strongest_rules,
-    with_names,
-)
-from crmlib.cross_sell.rules import (
-    REASON_CODES,
-    RULE_COLUMNS,
-    association_rules,
-    baskets,
-    bundles,
-    customer_items,
-    data_readiness,
-    evaluate,
-    frequent_itemsets,
-    has_products,
-    join_items,
-    merged_params,
-    premium_alternatives,
-    preseason,
-    product_names,
-    purchase_lines,
-    recommend,
-)
+from crmlib.lazy import attach
+
+#: the public names by the submodule that defines them; a submodule is imported when one of its names is
+#: first used (:mod:`crmlib.lazy`), so that reading ``params`` or running a computation does not import
+#: the report and plotting modules
+EXPORTS: dict[str, tuple[str, ...]] = {
+    "families": ("TIER_WORDS", "family_key", "product_families"),
+    "params": ("DEFAULTS",),
+    "plots": (),
+    "report": (
+        "UNITS", "CrossSellAnalysis", "action_groups", "analyse", "compute", "reason_text", "rule_text",
+        "selling_only", "strongest_rules", "with_names",
+    ),
+    "rules": (
+        "REASON_CODES", "RULE_COLUMNS", "association_rules", "baskets", "bundles", "customer_items",
+        "data_readiness", "evaluate", "frequent_itemsets", "has_products", "join_items", "merged_params",
+        "premium_alternatives", "preseason", "product_names", "purchase_lines", "recommend",
+    ),
+}
 
 __all__ = [
     "params",
@@ -77,3 +62,5 @@ __all__ = [
     "rule_text",
     "strongest_rules",
 ]
+
+__getattr__, __dir__ = attach(__name__, EXPORTS, __all__)

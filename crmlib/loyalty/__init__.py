@@ -5,30 +5,24 @@ Submodules: offers, params, plots, programme, report
 ``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.loyalty import offers, params, plots, programme, report
-from crmlib.loyalty.offers import (
-    contact_person,
-    discount_economics,
-    proposed_thresholds,
-    tier_thresholds,
-    without_lapsed,
-)
-from crmlib.loyalty.params import ARTICLE_THRESHOLDS, DEFAULTS, check
-from crmlib.loyalty.programme import (
-    assign_tier,
-    discount_tiers,
-    invoices_due,
-    late_payments,
-    near_next_tier,
-    next_occurrence,
-    payment_terms,
-    priority_stock,
-    product_launches,
-    referral_rewards,
-    special_days,
-    tier_summary,
-)
-from crmlib.loyalty.report import UNITS, LoyaltyAnalysis, analyse, special_day_calls, tier_label, tier_names
+from crmlib.lazy import attach
+
+#: the public names by the submodule that defines them; a submodule is imported when one of its names is
+#: first used (:mod:`crmlib.lazy`), so that reading ``params`` or running a computation does not import
+#: the report and plotting modules
+EXPORTS: dict[str, tuple[str, ...]] = {
+    "offers": (
+        "contact_person", "discount_economics", "proposed_thresholds", "tier_thresholds", "without_lapsed",
+    ),
+    "params": ("ARTICLE_THRESHOLDS", "DEFAULTS", "check"),
+    "plots": (),
+    "programme": (
+        "assign_tier", "discount_tiers", "invoices_due", "late_payments", "near_next_tier", "next_occurrence",
+        "payment_terms", "priority_stock", "product_launches", "referral_rewards", "special_days",
+        "tier_summary",
+    ),
+    "report": ("UNITS", "LoyaltyAnalysis", "analyse", "special_day_calls", "tier_label", "tier_names"),
+}
 
 __all__ = [
     "report",
@@ -63,3 +57,5 @@ __all__ = [
     "special_days",
     "tier_summary",
 ]
+
+__getattr__, __dir__ = attach(__name__, EXPORTS, __all__)

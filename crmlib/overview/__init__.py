@@ -5,44 +5,30 @@ Submodules: changes, coverage, kpis, params, plots, report (what the notebook sh
 ``params.check``; the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.overview import changes, coverage, kpis, params, plots, report, summary
-from crmlib.overview.changes import what_got_worse
-from crmlib.overview.kpis import (
-    KPI_DEFAULTS,
-    KPI_UNITS,
-    cac_by_channel,
-    cohort_average,
-    cohort_retention,
-    csat,
-    kpis_by_period,
-    monthly_kpis,
-    nps,
-    repeat_customer_share,
-    survey_scores,
-    survey_trend,
-    window_kpis,
-)
-from crmlib.overview.report import (
-    UNITS,
-    OverviewAnalysis,
-    analyse,
-    field_label,
-    format_kpi,
-    kpi_table,
-    left_out_table,
-    quality_notes,
-    table_label,
-    worse_sentence,
-)
-from crmlib.overview.summary import (
-    active_customers,
-    headline,
-    last_complete_month,
-    missing_values,
-    monthly,
-    order_values,
-    tables_used,
-)
+from crmlib.lazy import attach
+
+#: the public names by the submodule that defines them; a submodule is imported when one of its names is
+#: first used (:mod:`crmlib.lazy`), so that reading ``params`` or running a computation does not import
+#: the report and plotting modules
+EXPORTS: dict[str, tuple[str, ...]] = {
+    "changes": ("what_got_worse",),
+    "coverage": (),
+    "kpis": (
+        "KPI_DEFAULTS", "KPI_UNITS", "cac_by_channel", "cohort_average", "cohort_retention", "csat",
+        "kpis_by_period", "monthly_kpis", "nps", "repeat_customer_share", "survey_scores", "survey_trend",
+        "window_kpis",
+    ),
+    "params": (),
+    "plots": (),
+    "report": (
+        "UNITS", "OverviewAnalysis", "analyse", "field_label", "format_kpi", "kpi_table", "left_out_table",
+        "quality_notes", "table_label", "worse_sentence",
+    ),
+    "summary": (
+        "active_customers", "headline", "last_complete_month", "missing_values", "monthly", "order_values",
+        "tables_used",
+    ),
+}
 
 __all__ = [
     "changes",
@@ -84,3 +70,5 @@ __all__ = [
     "tables_used",
     "window_kpis",
 ]
+
+__getattr__, __dir__ = attach(__name__, EXPORTS, __all__)

@@ -15,11 +15,12 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from crmlib.report import i18n
+
+if TYPE_CHECKING:  # imported where used: the runner needs it only when a notebook has run
+    import nbformat
 
 TEMPLATE = "crm_report"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -35,6 +36,8 @@ def report_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     Markdown cells (analyst notes), stream output (prints, warnings) and the parameters cells go; code
     cells keep their rich outputs (HTML, images).
     """
+    import nbformat
+
     out = nbformat.from_dict(json.loads(json.dumps(nb)))
     cells = []
     for cell in out.cells:
@@ -103,6 +106,8 @@ def _exporter(lang: str) -> Any:
 def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer: str = "",
                 links: list[tuple[str, str]] | None = None) -> Path:
     """Render an executed notebook to self-contained HTML without code (``links``: shown with the footer)."""
+    import nbformat
+
     nb = nbformat.read(nb_path, as_version=4)
     nb = report_notebook(nb)
     nb.metadata["title"] = title
@@ -116,6 +121,8 @@ def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer
 def _error_of(nb_path: Path | None) -> tuple[str, str, int | None]:
     if nb_path is None or not nb_path.exists():
         return "", "", None
+    import nbformat
+
     nb = nbformat.read(nb_path, as_version=4)
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):

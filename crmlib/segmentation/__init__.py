@@ -5,57 +5,29 @@ Submodules: actions, params, plots, report (what the notebook shows:
 the practice's registry entry is in :mod:`crmlib.core.registry`.
 """
 
-from crmlib.segmentation import actions, params, plots, report, rfm, tiers
-from crmlib.segmentation.actions import (
-    ENTERED,
-    GONE,
-    consent_given,
-    migration,
-    missing_consent,
-)
-from crmlib.segmentation.params import (
-    DEFAULTS,
-    LAPSED_DAYS,
-    LAPSED_SEGMENTS,
-    PASSIVE_TIER,
-    SEGMENTS,
-    TIERS,
-    check,
-    check_rules,
-    group_params,
-    is_lapsed,
-    lapsed_limit,
-    resolve_params,
-)
-from crmlib.segmentation.report import (
-    CONTACT_COLUMNS,
-    UNITS,
-    SegmentationAnalysis,
-    analyse,
-    contact_list,
-    group_label,
-    mask_contacts,
-    segment_label,
-    strategy_table,
-    summary_lines,
-    tier_label,
-    value_summary,
-    with_names,
-)
-from crmlib.segmentation.rfm import (
-    CONTRACT_COLUMNS,
-    assign_segments,
-    rfm_scores,
-    segment_profile,
-    segment_table,
-    top_customers,
-)
-from crmlib.segmentation.tiers import (
-    abc_table,
-    abc_tiers,
-    percentile,
-    value_flags,
-)
+from crmlib.lazy import attach
+
+#: the public names by the submodule that defines them; a submodule is imported when one of its names is
+#: first used (:mod:`crmlib.lazy`), so that reading ``params`` or running a computation does not import
+#: the report and plotting modules
+EXPORTS: dict[str, tuple[str, ...]] = {
+    "actions": ("ENTERED", "GONE", "consent_given", "migration", "missing_consent"),
+    "params": (
+        "DEFAULTS", "LAPSED_DAYS", "LAPSED_SEGMENTS", "PASSIVE_TIER", "SEGMENTS", "TIERS", "check",
+        "check_rules", "group_params", "is_lapsed", "lapsed_limit", "resolve_params",
+    ),
+    "plots": (),
+    "report": (
+        "CONTACT_COLUMNS", "UNITS", "SegmentationAnalysis", "analyse", "contact_list", "group_label",
+        "mask_contacts", "segment_label", "strategy_table", "summary_lines", "tier_label", "value_summary",
+        "with_names",
+    ),
+    "rfm": (
+        "CONTRACT_COLUMNS", "assign_segments", "rfm_scores", "segment_profile", "segment_table",
+        "top_customers",
+    ),
+    "tiers": ("abc_table", "abc_tiers", "percentile", "value_flags"),
+}
 
 __all__ = [
     "actions",
@@ -105,3 +77,5 @@ __all__ = [
     "value_summary",
     "with_names",
 ]
+
+__getattr__, __dir__ = attach(__name__, EXPORTS, __all__)

@@ -37,3 +37,75 @@ def test_without_the_call_nothing_is_skipped() -> None:
     done = subprocess.run([sys.executable, "-c", "import sys, crmlib.core.startup; "
                            "print('rfc3987_syntax' in sys.modules)"], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+#: what the runner must not import before the notebooks run (the kernels do)
+PLOTTING_STACK = ("seaborn", "matplotlib", "scipy.stats", "sklearn", "statsmodels", "IPython", "nbconvert")
+
+RUNNER_START = """
+import json, sys
+from pathlib import Path
+import crmlib.core.run
+from crmlib.core import params, registry
+params.load(Path(sys.argv[1]))
+for practice in registry.PRACTICES:  # every practice's params module, as the params loader reads them
+    __import__(practice.params_module)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules_after(code: str, *args: str) -> set[str]:
+    import json
+
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=ROOT)
+    return set(json.loads(done.stdout))
+
+
+def _stack(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == s or m.startswith(s + ".") for s in PLOTTING_STACK))
+
+
+def test_the_runner_imports_and_reads_params_without_the_plotting_stack() -> None:
+    loaded = _modules_after(RUNNER_START, str(ROOT / "params" / "default.yaml"))
+    assert "crmlib.core.run" in loaded and "crmlib.clv.params" in loaded
+    assert _stack(loaded) == []
+    assert not {"crmlib.clv.report", "crmlib.clv.plots", "crmlib.churn.backtesting", "crmlib.report.charts",
+                "crmlib.report.display", "nbformat"} & loaded
+
+
+def test_the_providers_the_runner_calls_need_no_plotting_stack() -> None:
+    code = ("import json, sys\nfrom crmlib.core import registry\n"
+            "for p in registry.providers().values():\n    registry.load(p.build)\n"
+            "print(json.dumps(sorted(sys.modules)))")
+    assert _stack(_modules_after(code)) == []
+
+
+def test_a_package_name_imports_its_module_on_first_use() -> None:
+    code = ("import json, sys\nfrom crmlib import clv\nbefore = 'crmlib.clv.report' in sys.modules\n"
+            "clv.analyse\nprint(json.dumps([before, 'crmlib.clv.report' in sys.modules, 'seaborn' in sys.modules]))")
+    import json
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert json.loads(done.stdout) == [False, True, False]  # the report module, not yet the plots
+
+
+def test_every_public_name_of_every_practice_resolves() -> None:
+    import importlib
+
+    from crmlib.core import registry
+
+    for package in [p.package for p in registry.PRACTICES] + ["crmlib.report"]:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            value = getattr(module, name)
+            assert value is not None, (package, name)
+            if name in module.EXPORTS:  # a submodule
+                assert value is importlib.import_module(f"{package}.{name}")
+            else:
+                owner = importlib.import_module(f"{package}.{next(s for s, n in module.EXPORTS.items() if name in n)}")
+                assert value is getattr(owner, name)
+        assert set(module.__all__) <= set(dir(module))
+    from crmlib import clv, report
+
+    assert clv.analyse is importlib.import_module("crmlib.clv.report").analyse
+    assert report.heading is importlib.import_module("crmlib.report.display").heading

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import nbformat
 import psutil
+import pytest
 
 from crmlib.core import run as run_mod
 from crmlib.core import warm as warm_mod
@@ -92,10 +96,39 @@ def test_the_first_notebooks_are_those_the_runner_starts_first():
     assert run_mod.first_notebooks([], 2) == []
 
 
-def test_modules_for_a_notebook_are_its_practices_packages():
-    assert warm_mod.modules_for("03_lifetime_value") == [*warm_mod.COMMON, "crmlib.clv"]
-    assert "crmlib.loyalty" in warm_mod.modules_for("05_loyalty_and_service")
-    assert "crmlib.service" in warm_mod.modules_for("05_loyalty_and_service")
+def test_modules_for_a_notebook_are_its_practices_report_and_plots_modules():
+    assert warm_mod.modules_for("03_lifetime_value") == [*warm_mod.COMMON, "crmlib.clv.report", "crmlib.clv.plots"]
+    assert "crmlib.loyalty.plots" in warm_mod.modules_for("05_loyalty_and_service")
+    assert "crmlib.service.report" in warm_mod.modules_for("05_loyalty_and_service")
+
+
+#: after the warm-up imports, the notebook's own import lines must import nothing new of these
+HEAVY = re.compile(r"^(crmlib|seaborn|matplotlib|scipy|sklearn|IPython|statsmodels)(\.|$)")
+AFTER_WARM_UP = """
+import ast, json, re, sys
+modules, notebook = json.loads(sys.argv[1]), sys.argv[2]
+for name in modules:
+    __import__(name)
+before = set(sys.modules)
+cells = json.load(open(notebook, encoding="utf-8"))["cells"]
+for cell in cells:
+    if cell["cell_type"] == "code":
+        for node in ast.parse("".join(cell["source"])).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                exec(compile(ast.Module([node], []), notebook, "exec"), {})
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+@pytest.mark.parametrize("stem", run_mod.NOTEBOOKS)
+def test_the_warm_up_imports_everything_the_notebook_imports(stem):
+    """The kernel started ahead imports the notebook's modules, with matplotlib and seaborn behind them, so its
+    first cell imports nothing heavy (the practices' packages import their modules only when used)."""
+    notebook = run_mod.NOTEBOOKS_DIR / f"{stem}.ipynb"
+    done = subprocess.run([sys.executable, "-c", AFTER_WARM_UP, json.dumps(warm_mod.modules_for(stem)),
+                           str(notebook)], capture_output=True, text=True, check=True, cwd=run_mod.NOTEBOOKS_DIR,
+                          env={**os.environ, "PYTHONPATH": str(Path(warm_mod.__file__).parents[2])})
+    assert [m for m in json.loads(done.stdout) if HEAVY.match(m)] == []
 
 
 def test_a_worker_added_later_waits_for_its_notebook_and_ends_with_close(tmp_path):
