@@ -109,3 +109,27 @@ def test_every_public_name_of_every_practice_resolves() -> None:
 
     assert clv.analyse is importlib.import_module("crmlib.clv.report").analyse
     assert report.heading is importlib.import_module("crmlib.report.display").heading
+
+
+PANDERA_WITHOUT_PANDAS_ON_SPARK = """
+import importlib.util, sys
+from crmlib.core.startup import skip_slow_imports
+skip_slow_imports()
+import pandas as pd
+import pandera.pandas as pa
+schema = pa.DataFrameSchema({"x": pa.Column(int, pa.Check.ge(0))})
+schema.validate(pd.DataFrame({"x": [1, 2]}))
+try:
+    schema.validate(pd.DataFrame({"x": [-1]}))
+except pa.errors.SchemaError:
+    print("refused")
+if importlib.util.find_spec("pyspark") is not None:  # the Spark engine's modules still import
+    import pyspark.sql  # noqa: F401
+print(sorted(m for m in sys.modules if m.startswith("pyspark.pandas") and sys.modules[m] is not None))
+"""
+
+
+def test_pandera_validates_without_pandas_on_spark() -> None:
+    done = subprocess.run([sys.executable, "-c", PANDERA_WITHOUT_PANDAS_ON_SPARK], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    assert done.stdout.split("\n")[:2] == ["refused", "[]"]
