@@ -261,21 +261,18 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
     export_dir = build / "exports"
     try:
         step = time.perf_counter()
-        for name, provider in registry.providers().items():
-            if not registry.notebooks_needing(name) & set(stems):
-                continue
-            try:  # computed once here, reused by every notebook that needs it
-                ctx.product(name)
-            except Exception as err:
-                if not provider.tolerant:
-                    raise
-                # the notebooks that need it explain what is missing
-                log.warning("%s could not be computed: %s", name, err)
-                ctx.meta[f"{name}_error"] = f"{type(err).__name__}: {err}"
-        history.snapshot(root / "history.duckdb", as_of=ctx.as_of, out_dir=work / "context" / "history")
+        order = schedule(stems, catalog.list_runs(root), workers=workers)
         facts = {"customers": int(len(ctx.customer_summary)), "orders": int(len(ctx.orders)),
                  "window": [f"{d:%Y-%m-%d}" for d in ctx.data_window]}
-        ctx.save(work / "context", release=True)  # the notebooks read the tables from the saved files
+
+        def snapshot(folder: Path) -> None:  # the earlier runs' records the notebooks compare with
+            history.snapshot(root / "history.duckdb", as_of=ctx.as_of, out_dir=folder)
+
+        # the notebooks start now: the shared products are computed (once, reused by every notebook that needs
+        # them) and the tables saved meanwhile, what the first notebooks need first; a notebook reading what is
+        # not saved yet waits for it. The runner lets go of its tables once the last one is saved.
+        saving = ctx.start_save(work / "context", products=products_by_need(order), folders={"history": snapshot},
+                                release=True)
         timings["prepare"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -288,10 +285,14 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
             _render_page(build, stem, result, lang=lang, footer=footer, limit=limit)
             rendering[0] += time.perf_counter() - began
 
-        order = schedule(stems, catalog.list_runs(root), workers=workers)
-        results = _execute_all(order, notebooks_dir, build, work, export_dir, params, params_path, workers,
-                               progress, limit=limit, finished=page, warm=warm)
+        try:
+            results = _execute_all(order, notebooks_dir, build, work, export_dir, params, params_path, workers,
+                                   progress, limit=limit, finished=page, warm=warm, saving=saving)
+            saving.result()  # done long before, unless no notebook waited for the last file
+        finally:
+            saving.cancel()  # a run stopped meanwhile: nothing more is computed or written
         timings["notebooks"] = time.perf_counter() - step - rendering[0]
+        timings["context_save_alongside"] = saving.seconds.get("total", 0.0)
 
         step = time.perf_counter()
         export_failures = _assemble_exports(work / "context" / "staging", export_dir, lang=lang, currency=ctx.currency,
@@ -409,6 +410,19 @@ def _worker_job(stem: str, notebooks_dir: Path, build: Path, work: Path, paramet
     return job
 
 
+def products_by_need(order: list[str]) -> list[str]:
+    """The shared products the notebooks of ``order`` need, in the order the runner computes them: those of
+    the notebook that starts first first, and a notebook's in the order its practices name them in
+    ``needs`` (the one its analysis uses first, first)."""
+    provided = registry.providers()
+    found: list[str] = []
+    for stem in order:
+        for practice in registry.PRACTICES:
+            if practice.notebook == stem:
+                found += [name for name in practice.needs if name in provided and name not in found]
+    return found
+
+
 def schedule(stems: list[str], runs: list[dict[str, Any]], *, workers: int = 2) -> list[str]:
     """The order to start the notebooks in: the longest first, so that the last to finish starts early.
 
@@ -493,17 +507,18 @@ def _render_page(build: Path, stem: str, result: dict, *, lang: str, footer: str
 def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path, export_dir: Path,
                  params: dict[str, Any], params_path: Path, workers: int, progress: bool | None, *,
                  limit: float = 60.0, finished: Callable[[str, dict], None] | None = None,
-                 warm: WarmPool | None = None) -> dict[str, dict]:
+                 warm: WarmPool | None = None, saving: context_mod.Saving | None = None) -> dict[str, dict]:
     """Execute the notebooks, ``workers`` at a time, each in its own process (see :mod:`crmlib.core.worker`).
 
     ``stems`` are started in the order given, each by a worker of ``warm`` while one is left (its kernel
     started already), else by a new worker. ``finished(stem, result)`` is called as each notebook ends
     (the runner renders its page then). A notebook running longer than ``limit`` minutes is ended with its
     kernel (``timed_out``). When this function is left early (SIGTERM, SIGINT), every worker and kernel is
-    ended before it returns.
+    ended before it returns, as when ``saving`` (the context still being saved alongside) fails: its error is
+    raised then.
     """
     from crmlib.core import locking
-    from crmlib.core.worker import kill_tree
+    from crmlib.core.worker import kill_tree, spawn
 
     export_dir.mkdir(parents=True, exist_ok=True)
     parameters = {"params_file": str(params_path.resolve()), "context_dir": str(work / "context"),
@@ -529,14 +544,13 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
                     proc, log_path = taken.proc, taken.log
                 else:
                     log_path = job.with_suffix(".log")
-                    with open(log_path, "wb") as log_file:
-                        proc = subprocess.Popen([sys.executable, "-m", "crmlib.core.worker", str(job)],
-                                                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                                                start_new_session=True)
+                    proc = spawn([str(job)], log_path)
                 running[stem] = (proc, time.monotonic(), job, log_path)
             if warm is not None and pending and len(running) < max(1, workers) and not warm.has_for(pending[0]):
                 warm.add(pending[0])  # a slot waits for memory: the next notebook's kernel starts meanwhile
             time.sleep(0.1)
+            if saving is not None and saving.error() is not None:  # a product the run cannot do without
+                raise saving.error()
             for stem, (proc, began, job, log_path) in list(running.items()):
                 seconds = time.monotonic() - began
                 if proc.poll() is not None:

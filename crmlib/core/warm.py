@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,13 +83,11 @@ class WarmPool:
         """Start one more worker ahead, for notebook ``stem``: the runner does so when a slot waits for memory
         (the next notebook cannot run beside the one running), so that notebook's kernel is ready when it may
         start."""
+        from crmlib.core.worker import spawn
+
         pointer, log = self.folder / f"{self.started}.job", self.folder / f"{self.started}.log"
         self.started += 1
-        with open(log, "wb") as log_file:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "crmlib.core.worker", "--warm", str(pointer), str(os.getpid()), self.kernel,
-                 str(self.cwd), *modules_for(stem)],
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = spawn(["--warm", str(pointer), str(os.getpid()), self.kernel, str(self.cwd), *modules_for(stem)], log)
         self.free.append(Warm(proc, pointer, log, stem))
 
     def has_for(self, stem: str) -> bool:

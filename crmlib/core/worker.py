@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -43,6 +44,17 @@ def kill_tree(pid: int, *, timeout: float = 3.0, include_self: bool = True) -> N
         except psutil.NoSuchProcess:
             pass
     psutil.wait_procs(alive, timeout=timeout)
+
+
+def spawn(args: list[str], log: Path) -> subprocess.Popen:
+    """Start ``python -m crmlib.core.worker ARGS`` (a job, or ``--warm ...``), its output going to ``log``.
+
+    The worker runs in a new session, so a Ctrl-C in the terminal reaches only the runner, which ends the
+    worker's tree itself (:func:`kill_tree`).
+    """
+    with open(log, "wb") as log_file:
+        return subprocess.Popen([sys.executable, "-m", "crmlib.core.worker", *args], stdin=subprocess.DEVNULL,
+                                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _watch_parent(parent_pid: int) -> None:
