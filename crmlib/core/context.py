@@ -603,6 +603,9 @@ class Context:
 
 #: a table's write: its frame and file
 _Job = tuple[Any, Path]
+#: threads writing the tables (Arrow's conversion and writing release the GIL; a third thread would compete with
+#: the products' computation and the notebooks for the machine's two cores)
+WRITE_THREADS = 2
 
 
 class Saving:
@@ -662,7 +665,7 @@ class Saving:
     def _run(self) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="context-write")
+        pool = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="context-write")
         try:
             futures = [pool.submit(self._write_table, frame, path) for frame, path in self._jobs]
             futures += [pool.submit(self._write_view, frame, path) for frame, path in self._views]
