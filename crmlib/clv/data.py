@@ -82,18 +82,62 @@ def lifetimes_summary(customer_summary: pd.DataFrame, *, time_unit: str = "W") -
     return out
 
 
-def _purchase_days(orders: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
+def _sorted_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(ids, sort=True)``: for Arrow-backed strings by Arrow's dictionary encoding and a sort of
+    the distinct ids (the order pandas' sort gives: Arrow's sort of the strings), else pandas'."""
+    if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(pa.array(ids.array))
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        indices = encoded.indices
+        codes = np.full(len(ids), -1, dtype=np.int64)
+        valid = indices.is_valid().to_numpy(zero_copy_only=False)
+        codes[valid] = rank[indices.drop_null().to_numpy()]
+        uniques = pd.Index(pd.array(encoded.dictionary.take(pa.array(order)), dtype=ids.dtype))
+        return codes, uniques
+    codes, uniques = pd.factorize(ids, sort=True)
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def _purchase_days(orders: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
     """Purchase days per customer: net amount of the purchase orders of each (customer, day), sorted by
     customer and day, with customers as codes into the sorted ids returned alongside (the same groups, order
-    and sums as grouping on the ids, without hashing every id again in each later step)."""
+    and sums as grouping on the ids and the day, without hashing every id again in each later step).
+
+    Returns ``(customer codes, days since 1970-01-01, amounts, ids)``; the sums are pandas' group sums over
+    one integer key (customer code and day), the same as over the two keys.
+    """
     require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
     buy = orders["is_purchase"].astype(bool) if "is_purchase" in orders.columns else orders["amount"] > 0
     frame = orders.loc[buy, ["customer_id", "order_date", "amount"]]
-    codes, ids = pd.factorize(frame["customer_id"], sort=True)
-    day = pd.to_datetime(frame["order_date"]).dt.normalize()
-    frame = frame.assign(customer_id=codes, order_date=day).loc[codes >= 0]  # a missing id is in no group
-    daily = frame.groupby(["customer_id", "order_date"], sort=True)["amount"].sum().reset_index()
-    return daily, pd.Index(ids)
+    codes, ids = _sorted_codes(frame["customer_id"])
+    when = pd.to_datetime(frame["order_date"]).dt.normalize().to_numpy()
+    day = when.astype("datetime64[D]").astype(np.int64)
+    keep = codes >= 0  # a missing id is in no group
+    codes, day, amount, missing = codes[keep], day[keep], frame["amount"].to_numpy()[keep], np.isnat(when[keep])
+    if not len(codes) or missing.all():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=amount.dtype), ids
+    low = int(day[~missing].min())
+    span = int(day[~missing].max()) - low + 1
+    key: Any = codes * span + (day - low)
+    if missing.any():  # a missing date is in no group: left out by the grouping, as the two keys' grouping does
+        key = pd.array(key, dtype="Int64")
+        key[missing] = pd.NA
+    sums = pd.Series(amount).groupby(key, sort=True).sum()
+    key = sums.index.to_numpy(dtype=np.int64)
+    return key // span, key % span + low, sums.to_numpy(), ids
+
+
+def _group_sums(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """pandas' group sums of ``values`` by the sorted integer ``groups`` (in the groups' order)."""
+    return pd.Series(values).groupby(groups, sort=True).sum().to_numpy()
 
 
 def calibration_holdout(orders: pd.DataFrame, *, calibration_end: Any, holdout_end: Any,
@@ -125,32 +169,45 @@ def calibration_holdout(orders: pd.DataFrame, *, calibration_end: Any, holdout_e
     if hold_end <= cal_end:
         raise ParamsError(f"The holdout end {hold_end:%Y-%m-%d} must be after the calibration end "
                           f"{cal_end:%Y-%m-%d}; lower clv.holdout_days or choose a later as_of.")
-    daily, ids = _purchase_days(orders)
-    daily = daily.loc[daily["order_date"] <= hold_end]
-    cal = daily.loc[daily["order_date"] <= cal_end]
-    hold = daily.loc[daily["order_date"] > cal_end]
-    grouped = cal.groupby("customer_id", sort=True)
-    first = grouped["order_date"].min()
-    last = grouped["order_date"].max()
-    n_days = grouped.size()
-    total = grouped["amount"].sum()
-    first_amount = cal.drop_duplicates("customer_id", keep="first").set_index("customer_id")["amount"]
-    repeat = n_days - 1
+    codes, day, amount, ids = _purchase_days(orders)
+    cal_day = int(np.datetime64(cal_end.date(), "D").astype(np.int64))
+    hold_day = int(np.datetime64(hold_end.date(), "D").astype(np.int64))
+    cal = day <= cal_day
+    hold = (day > cal_day) & (day <= hold_day)
+    # calibration: rows sorted by customer and day, so each customer's first and last rows are their first
+    # and last purchase days
+    cc, cd, ca = codes[cal], day[cal], amount[cal]
+    starts = np.flatnonzero(np.r_[True, cc[1:] != cc[:-1]]) if len(cc) else np.zeros(0, dtype=np.int64)
+    ends = np.r_[starts[1:], len(cc)].astype(np.int64)
+    customers = cc[starts]
+    first, last = cd[starts], cd[ends - 1]
+    repeat = ends - starts - 1
+    total = _group_sums(ca, cc)
     with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = ((total - first_amount.reindex(total.index)) / repeat).where(repeat > 0, 0.0)
+        monetary = np.where(repeat > 0, (total - ca[starts]) / repeat, 0.0)
     out = pd.DataFrame({
         "frequency_cal": repeat.astype(np.int64),
-        "recency_cal": (last - first).dt.days / days,
-        "T_cal": (cal_end - first).dt.days / days,
+        "recency_cal": (last - first) / days,
+        "T_cal": (cal_day - first) / days,
         "monetary_value_cal": monetary.astype(float),
     })
-    h = hold.groupby("customer_id", sort=True)["amount"].agg(["size", "sum"]).reindex(out.index)
-    out["frequency_holdout"] = h["size"].fillna(0).astype(np.int64)
-    out["spend_holdout"] = h["sum"].fillna(0.0).astype(float)
-    out["monetary_value_holdout"] = (out["spend_holdout"] / out["frequency_holdout"]).where(
-        out["frequency_holdout"] > 0, 0.0)
+    # holdout: purchase days and their total per calibration customer
+    hc, ha = codes[hold], amount[hold]
+    at = np.searchsorted(customers, hc)
+    inside = (at < len(customers)) & (customers[np.minimum(at, max(len(customers) - 1, 0))] == hc
+                                      if len(customers) else np.zeros(len(hc), dtype=bool))
+    hc, ha, at = hc[inside], ha[inside], at[inside]
+    n_hold = np.bincount(at, minlength=len(customers)).astype(np.int64)
+    spend = np.zeros(len(customers))
+    if len(hc):
+        seen = np.flatnonzero(n_hold > 0)
+        spend[seen] = _group_sums(ha, hc).astype(float)
+    out["frequency_holdout"] = n_hold
+    out["spend_holdout"] = spend
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["monetary_value_holdout"] = np.where(n_hold > 0, spend / n_hold, 0.0)
     out["duration_holdout"] = (hold_end - cal_end).days / days
-    out.index = ids.take(out.index.to_numpy()).astype(str)
+    out.index = ids.take(customers).astype(str)
     out.index.name = "customer_id"
     return out
 

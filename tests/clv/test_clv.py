@@ -555,10 +555,13 @@ def _calibration_holdout_on_ids(orders, *, calibration_end, holdout_end, time_un
     return out
 
 
+@pytest.mark.parametrize("variant", ["shuffled", "sorted", "object_ids", "missing_dates"])
 @pytest.mark.parametrize("seed", range(3))
-def test_calibration_holdout_on_codes_equals_grouping_on_ids(seed):
+def test_calibration_holdout_on_codes_equals_grouping_on_ids(seed, variant):
     """Ids of every kind (Turkish letters, upper and lower case, digits, dotted account codes, spaces),
-    several orders a day, returns, orders after the holdout: the same frame as grouping on the ids."""
+    several orders a day, returns, orders after the holdout: the same frame as grouping on the ids, bit for
+    bit; orders in any order (sorted by customer and date: pandas sums sorted groups another way), ids as
+    Arrow or Python strings, orders without a date (in no group)."""
     rng = np.random.default_rng(seed)
     pool = np.array(["120.01.00042", "120.01.00042 ", "Çiçek", "çiçek", "ÇİÇEK", "ışık", "Z9", "a", "A", "10", "9",
                      "müşteri-7", "b b"] + [f"C{i:03d}" for i in range(60)], dtype=object)
@@ -570,6 +573,12 @@ def test_calibration_holdout_on_codes_equals_grouping_on_ids(seed):
         "amount": np.round(rng.lognormal(5, 1, n), 2) * rng.choice([1, -1], n, p=[0.95, 0.05]),
     })
     orders["is_purchase"] = orders["amount"] > 0
+    if variant == "sorted":
+        orders = orders.sort_values(["customer_id", "order_date"], kind="stable").reset_index(drop=True)
+    elif variant == "object_ids":
+        orders["customer_id"] = orders["customer_id"].astype(object)
+    elif variant == "missing_dates":
+        orders.loc[rng.choice(n, 40, replace=False), "order_date"] = pd.NaT
     ends = {"calibration_end": pd.Timestamp("2025-06-01"), "holdout_end": pd.Timestamp("2025-09-01")}
     ours = clv.calibration_holdout(orders, time_unit="W", **ends)
     pd.testing.assert_frame_equal(ours, _calibration_holdout_on_ids(orders, **ends), check_exact=True)
