@@ -136,3 +136,61 @@ def test_text_only_exports_are_written_as_pandas_writes_them(tmp_path, dialect, 
     ready = exports._floats_as_text(inert.neutralise_frame(frame), exports.CSV_DIALECTS[dialect]["decimal"])
     assert (exports._plain_text(ready, sep) is None) == (
         case in ("separator", "quote", "newline", "one_column", "header"))
+
+
+def test_float_columns_text_is_pythons_repr_on_every_kind_of_value():
+    """DuckDB's text for a DOUBLE is Python's ``repr`` (what pandas writes): random bit patterns, integers as
+    floats, both zeros, subnormals, the switches to exponents (1e-4, 1e16), repeated values; NaN a null."""
+    rng = np.random.default_rng(11)
+    bits = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, 200_000, dtype=np.int64,
+                        endpoint=True).view(np.float64)
+    scale = 10.0 ** rng.integers(-8, 18, 100_000)
+    money = np.round(rng.lognormal(5, 3, 100_000) * scale) / scale
+    edges = np.array([0.0, -0.0, 1.0, -1.0, 1e-5, 1e-4, 9.999999999999999e-05, 0.0001234, 1e15, 1e16,
+                      9999999999999998.0, 123456789012345.6, 1.2345678901234567e16, 1e21, 1e22, 5e-324,
+                      2.2250738585072014e-308, 1.7976931348623157e308, np.nan, -np.nan, np.inf, -np.inf, 0.1,
+                      0.1 + 0.2, 100.0, 1e-7, 2.5e-05, 9007199254740993.0, 2 ** 53 + 2.0])
+    ints = np.arange(-5000, 5000) / 8.0
+    first = np.concatenate([bits, money, edges, ints, rng.choice(money[:50], 10_000)])
+    second = np.concatenate([edges, rng.random(1000)])
+    for decimal in (".", ","):
+        texts = exports.float_columns_text([first, second], decimal)
+        for values, text in zip([first, second], texts, strict=True):
+            expected = [None if v != v else repr(float(v)).replace(".", decimal) for v in values]
+            assert text.to_pylist() == expected
+    assert exports.float_columns_text([]) == []
+    assert exports.float_columns_text([np.array([])])[0].to_pylist() == []
+
+
+@pytest.mark.parametrize("dialect", list(exports.CSV_DIALECTS))
+def test_text_and_float_exports_go_through_arrow_with_pandas_bytes(tmp_path, dialect):
+    """Frames of text and float64 columns whose fields need no quoting are written by Arrow's writer (blanks
+    in text and float columns, Turkish letters, formula-like text made inert, object and string dtypes): the
+    bytes of pandas; other frames are not taken by that path."""
+    rng = np.random.default_rng(9)
+    n = 5000
+    frame = pd.DataFrame({
+        "customer_id": pd.Series([f"ÇŞ-{i:05d}" for i in range(n)], dtype="str"),
+        "name": pd.Series(rng.choice(np.array(["Ali Veli", "=SUM(A1)", "-3", "", None, np.nan], dtype=object), n),
+                          dtype=object),
+        "segment": pd.Series(rng.choice(["a", "b", None], n), dtype="string"),
+        "p_alive": np.where(rng.random(n) < 0.5, 1.0, rng.random(n)),
+        "clv": np.where(rng.random(n) < 0.1, np.nan, rng.lognormal(5, 3, n) * 10.0 ** rng.integers(-9, 18, n)),
+        "clv_p10": np.where(rng.random(n) < 0.9, 0.0, -0.0),
+    })
+    sep, decimal = exports.CSV_DIALECTS[dialect]["sep"], exports.CSV_DIALECTS[dialect]["decimal"]
+    assert exports._arrow_text(inert.neutralise_frame(frame), sep, decimal) is not None
+    written = exports.write_csv(frame, tmp_path / "fast.csv", dialect=dialect)
+    inert.neutralise_frame(frame).to_csv(tmp_path / "plain.csv", index=False, encoding="utf-8-sig",
+                                         lineterminator="\r\n", **exports.CSV_DIALECTS[dialect])
+    assert written.read_bytes() == (tmp_path / "plain.csv").read_bytes()
+    others = {"int": frame.assign(n=1), "float32": frame.assign(p_alive=frame["p_alive"].astype(np.float32)),
+              "bytes": frame.assign(name=b"x"), "separator": frame.assign(name=f"a{sep}b"),
+              "quote": frame.assign(name='a"b'), "newline": frame.assign(name="a\nb"),
+              "one_column": frame[["customer_id"]], "header": frame.rename(columns={"name": f"na{sep}me"})}
+    for case, other in others.items():
+        assert exports._arrow_text(inert.neutralise_frame(other), sep, decimal) is None, case
+        exports.write_csv(other, tmp_path / "other.csv", dialect=dialect)
+        inert.neutralise_frame(other).to_csv(tmp_path / "other_plain.csv", index=False, encoding="utf-8-sig",
+                                             lineterminator="\r\n", **exports.CSV_DIALECTS[dialect])
+        assert (tmp_path / "other.csv").read_bytes() == (tmp_path / "other_plain.csv").read_bytes(), case
