@@ -51,9 +51,11 @@ def plot_clv_distribution(clv: pd.Series, *, lang: str, currency: str, ax: Axes 
     """Histogram of CLVs of at least one currency unit on a log scale (smaller values are customers the model
     considers gone), with the median of the whole distribution marked."""
     ax = new_axes(ax, size=(9, 4))
-    positive = clv[clv >= 1]
+    values = np.asarray(clv, dtype=float)
+    positive = values[values >= 1]
     if len(positive):
-        sns.histplot(x=positive.to_numpy(), bins=40, log_scale=True, color=PALETTE[0], ax=ax)
+        points, weights = log_histogram_points(positive, bins=40)
+        sns.histplot(x=points, weights=weights, bins=40, log_scale=True, color=PALETTE[0], ax=ax)
         ax.axvline(max(1.0, float(clv.median())), color=PALETTE[5], linestyle="--", label=i18n.t("clv.legend.median", lang))
         ax.legend(frameon=False)
         money_axis(ax, lang, currency, axis="x")
@@ -61,6 +63,38 @@ def plot_clv_distribution(clv: pd.Series, *, lang: str, currency: str, ax: Axes 
     ax.set(title=i18n.t("clv.chart.distribution", lang), xlabel=i18n.t("clv.axis.clv", lang, currency=currency_unit(currency, lang)),
            ylabel=i18n.t("clv.axis.customers", lang))
     return ax
+
+
+def log_histogram_points(values: np.ndarray, *, bins: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Stand-ins for ``values`` (all positive) in seaborn's histogram on a log scale with ``bins`` bins: a few
+    points with weights whose histogram is the same bars (the same bin edges, the same counts), so that a
+    million customers are not handed to seaborn one by one.
+
+    seaborn takes the bins between the smallest and the largest log10 value and counts with ``np.histogram``;
+    the stand-ins are the smallest and largest values themselves (weighted with the first and last bins'
+    counts) and a point inside each other bin that has customers (weighted with its count). The stand-ins are
+    checked with seaborn's own computation (edges and counts equal); when they do not pass (e.g. all values
+    in a range narrower than a bin's rounding), the values themselves are returned, without weights.
+    """
+    from matplotlib.scale import LogTransform
+
+    values = np.asarray(values, dtype=float)
+    log = LogTransform(10).transform  # what seaborn bins on a log-scaled axis
+    logs = log(values)
+
+    def histogram(x: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        edges = np.histogram_bin_edges(x, bins)  # seaborn's Histogram.define_bin_params, then its counts
+        counts, _ = np.histogram(x, bins=len(edges) - 1, range=(edges.min(), edges.max()), weights=weights)
+        return counts, edges
+
+    counts, edges = histogram(logs)
+    inner = np.flatnonzero(counts[1:-1]) + 1
+    points = np.concatenate([[values.min()], 10.0 ** ((edges[inner] + edges[inner + 1]) / 2), [values.max()]])
+    weights = np.concatenate([[counts[0]], counts[inner], [counts[-1]]]).astype(float)
+    check, check_edges = histogram(log(points), weights)
+    if len(counts) < 2 or not (np.array_equal(check, counts) and np.array_equal(check_edges, edges)):
+        return values, None
+    return points, weights
 
 
 def plot_clv_by_group(by_group: pd.DataFrame, *, lang: str, currency: str, labels: pd.Series | None = None,
