@@ -279,7 +279,7 @@ def _table_notes(raw: RawTable, frame: pd.DataFrame, notes: list[Note], as_of: A
     key = KEYS.get(name)
     if key and key in frame:
         if key_codes is not None and len(key_codes) == len(frame):  # the key's codes (-1: blank) of these rows
-            repeated = pd.Series(key_codes, copy=False).duplicated(keep="first").to_numpy() & (key_codes >= 0)
+            repeated = textops.repeats_of_earlier(key_codes) & (key_codes >= 0)
         else:
             repeated = frame[key].duplicated(keep="first").to_numpy() & frame[key].notna().to_numpy()
         if repeated.any():
@@ -423,7 +423,7 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, c
         key_column = KEYS.get(name)
         key_codes = None
         if FAST_KEYS and key_column in frame and len(frame) > 1:  # one hash of the key serves both checks below
-            key_codes = pd.factorize(frame[key_column], use_na_sentinel=True)[0]
+            key_codes = textops.key_codes(frame[key_column])  # hashed and sorted, not a hash table
         return _duplicates(key, key_codes), key_codes
 
     converts = bool(inline) or "currency" in out
@@ -505,7 +505,7 @@ def _match_ids(tables: dict[str, ValidTable], distinct: _Distinct | None = None)
             if name == "orders" or column not in table.frame or table.frame.empty:
                 continue
             plain, other = distinct("orders", column), distinct(name, column)
-            known = textops.isin(plain, other)
+            known = textops.isin_large(plain, other)
             remap = rules.match_leading_zeros(orders[column], table.frame[column], plain=plain, other=other,
                                               found=known)
             if remap is None:

@@ -115,8 +115,15 @@ def _load(folder: Path, frame: pd.DataFrame, *, as_of: str | None = "2024-12-31"
             "orders": orders, "summary": build_customer_summary(orders, as_of or lines["order_date"].max())}
 
 
+@pytest.fixture(autouse=True)
+def _hashes_on_small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hashed codes and DuckDB's matching on the small tables here too (they start at 50,000 values)."""
+    monkeypatch.setattr(textops, "HASH_MIN", 0)
+
+
 def _exact_paths(patch: pytest.MonkeyPatch) -> None:
     patch.setattr(textops, "FAST", False)
+    patch.setattr(textops, "FAST_HASH", False)
     patch.setattr(coerce, "FAST_BOOLS", False)
     patch.setattr(validate, "FAST_KEYS", False)
     patch.setattr(tables, "FAST_CODES", False)
@@ -335,3 +342,29 @@ def test_customer_summary_on_codes_equals_the_sql_on_ids(seed: int, monkeypatch:
     for frame in fast:
         pd.testing.assert_frame_equal(frame, exact, check_exact=True)
     assert tables.customer_codes(orders) is not None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_hashed_key_codes_repeats_and_matching_equal_pandas(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    series = _sliced_chunks(_random_text(rng, int(rng.integers(1, 400))), rng)
+    codes = textops.key_codes(series)
+    exact = pd.factorize(series, use_na_sentinel=True)[0]
+    assert codes.dtype == np.int64 and ((codes == -1) == (exact == -1)).all()
+    # equal codes exactly for equal values: the same partition of the rows as pandas' numbering
+    assert (pd.Series(codes).groupby(exact).nunique() == 1).all()
+    assert (pd.Series(exact).groupby(codes).nunique() == 1).all()
+    np.testing.assert_array_equal(textops.repeats_of_earlier(codes), pd.Series(codes).duplicated().to_numpy())
+    np.testing.assert_array_equal(textops.repeats_of_earlier(exact), pd.Series(exact).duplicated().to_numpy())
+    other = _random_text(rng, int(rng.integers(0, 50)))
+    np.testing.assert_array_equal(textops.isin_large(series, other), series.isin(other).to_numpy(dtype=bool))
+    np.testing.assert_array_equal(textops.isin_large(series, series.dropna()), series.notna().to_numpy())
+
+
+def test_key_codes_fall_back_to_pandas_when_two_values_share_a_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    series = pd.Series(["a", "b", "a", None, "c"], dtype="str")
+    monkeypatch.setattr(textops, "_duck_hashes", lambda text: np.array([5, 5, 5, 9, 7], dtype=np.int64))
+    codes = textops.key_codes(series)  # "a" and "b" collide: the exact numbering
+    np.testing.assert_array_equal(codes, pd.factorize(series, use_na_sentinel=True)[0])
+    monkeypatch.setattr(textops, "_duck_hashes", lambda text: np.array([5, 6, 5, 9, 7], dtype=np.int64))
+    np.testing.assert_array_equal(textops.key_codes(series), [5, 6, 5, -1, 7])
