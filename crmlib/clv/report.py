@@ -25,6 +25,7 @@ from crmlib.clv.analysis import (
     clv_share_of_top,
     holdout_validation,
     model_facts,
+    same_rows,
     top_customers,
     value_to_date,
 )
@@ -56,8 +57,11 @@ def summary_lines(table: pd.DataFrame, model: ClvModel, validation: HoldoutResul
     The "still active" count is over repeat buyers only: BG/NBD gives every one-time buyer P(alive) = 1
     (drop-out can only follow a repeat purchase; FHL 2005, assumption iv), which says nothing about them.
     """
-    freq = table["customer_id"].map(customer_summary.set_index("customer_id")["frequency"])
-    repeat = table.loc[freq.to_numpy() > 0, "p_alive"]
+    if same_rows(table["customer_id"], customer_summary["customer_id"]):  # the table's rows are the summary's
+        freq = customer_summary["frequency"].to_numpy()
+    else:
+        freq = table["customer_id"].map(customer_summary.set_index("customer_id")["frequency"]).to_numpy()
+    repeat = table.loc[freq > 0, "p_alive"]
     lines = [
         i18n.t("clv.sum.value", lang, n=fmt.number(len(table), lang), days=fmt.number(horizon_days, lang),
                orders=fmt.number(table["expected_orders"].sum(), lang),
@@ -143,6 +147,16 @@ def fitted_model(ctx: Any) -> tuple[ClvModel | None, str | None]:
         summary = ctx.customer_summary
         return None, i18n.t("clv.txt.no_model", ctx.lang, customers=fmt.number(len(summary), ctx.lang),
                             repeat=fmt.number(int((summary["frequency"] > 0).sum()), ctx.lang))
+
+
+def with_ranges(table: pd.DataFrame, ranged: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the columns of ``ranged`` (:func:`crmlib.clv.ranges.clv_ranges`) matched on
+    ``customer_id``: ``table.merge(ranged, on="customer_id", how="left")``, or, when both hold the same
+    customers in the same (sorted) order, the columns side by side (the same frame, without hashing the ids)."""
+    extra = [c for c in ranged.columns if c != "customer_id"]
+    if not set(extra) & set(table.columns) and same_rows(table["customer_id"], ranged["customer_id"]):
+        return table.assign(**{c: ranged[c].to_numpy() for c in extra}).reset_index(drop=True)
+    return table.merge(ranged, on="customer_id", how="left")
 
 
 # -- the notebook's one call -----------------------------------------------------------------------------
@@ -249,12 +263,12 @@ def analyse(ctx: Any) -> ClvAnalysis:
     table = clv_table(model, ctx.customer_summary, horizon_days=horizon, annual_discount_rate=rate)
     ranged, spend_range = ranges.clv_ranges(model, ctx.customer_summary, table, horizon_days=horizon,
                                             draws=p["interval_draws"])
-    table = table.assign(customer_id=table["customer_id"].astype(str)).merge(ranged, on="customer_id", how="left")
+    table = with_ranges(table.assign(customer_id=table["customer_id"].astype(str)), ranged)
     facts = model_facts(model)
     coverage = (ranges.holdout_coverage(validation, draws=p["interval_draws"],
                                         max_customers=p["compare_max_customers"])
                 if validation.status == "ok" else None)
-    segments = ctx.segments()
+    segments = ctx.segments(columns=["customer_id", "rfm_segment"])
     by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS))
     segment_names = pd.Series({code: seg.segment_label(code, lang) for code in by_segment["group"]})
     customers = ctx.read("customers", NAME_COLUMNS)  # names and channels only, not the whole master

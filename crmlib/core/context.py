@@ -394,8 +394,16 @@ class Context:
                 self.meta["clv_model"] = self._clv.to_dict()
         return self._clv
 
-    def segments(self) -> pd.DataFrame:
-        """The per-customer segment table (the registry's ``segments`` provider), computed once, then reused."""
+    def segments(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The per-customer segment table (the registry's ``segments`` provider), computed once, then reused;
+        with ``columns``, only those (read alone from the runner's file when the table is not loaded yet)."""
+        if columns is not None:
+            if self._segments is None and self.context_dir is not None:
+                path = self.context_dir / PRODUCT_FILES["segments"]
+                self._await(path)
+                if path.exists():
+                    return pd.read_parquet(path, columns=list(columns))
+            return self.segments()[list(columns)]
         if self._segments is None:
             saved = self._saved_product("segments")
             self._segments = saved if saved is not None else registry.load(registry.provider("segments").build)(self)

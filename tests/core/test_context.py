@@ -71,3 +71,6 @@ def test_segments_are_computed_once_and_travel_with_the_saved_context(sample_ctx
     monkeypatch.setattr(segmentation, "segment_table", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
     again = load_saved(tmp_path / "ctx").segments()  # read back, not recomputed
     pdt.assert_frame_equal(again, first, check_dtype=False)
+    some = ["customer_id", "rfm_segment"]  # some columns: read alone from the file, or taken from the table
+    pdt.assert_frame_equal(load_saved(tmp_path / "ctx").segments(columns=some), first[some], check_dtype=False)
+    pdt.assert_frame_equal(sample_ctx.segments(columns=some), first[some])
