@@ -23,8 +23,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from crmlib.data.frames import require_columns
+from crmlib.data.textops import arrow_text
 from crmlib.errors import DataError, ParamsError
 from crmlib.segmentation.params import (
     DEFAULTS,
@@ -261,12 +263,27 @@ def segment_table(data: Any, orders: pd.DataFrame | None = None, *, as_of: pd.Ti
     scores["abc_tier"] = abc["abc_tier"]
     scores["fm_score"] = (scores["f_score"] + scores["m_score"]) / 2
     scores["rfm_code"] = rfm_code(scores, bins=p["bins"])
-    extra = abc.drop(columns=["customer_id", "abc_tier"])
-    flags = value_flags(summary, tables=tables, as_of=as_of, params=p).drop(columns=["customer_id"])
-    out = pd.concat([scores, extra, flags], axis=1)
-    out[["monetary", "revenue_window", "margin"]] = out[["monetary", "revenue_window", "margin"]].round(2)
-    out[["volume_pct", "value_pct", "margin_rate"]] = out[["volume_pct", "value_pct", "margin_rate"]].round(4)
+    flags = value_flags(summary, tables=tables, as_of=as_of, params=p)
+    columns = {**dict(scores.items()), **{c: abc[c] for c in abc.columns if c not in ("customer_id", "abc_tier")},
+               **{c: flags[c] for c in flags.columns if c != "customer_id"}}
+    for names, decimals in ((("monetary", "revenue_window", "margin"), 2),
+                            (("volume_pct", "value_pct", "margin_rate"), 4)):
+        for name in names:
+            columns[name] = columns[name].round(decimals)
+    out = pd.DataFrame(columns, copy=False)
+    if ascending(out["customer_id"]):  # a stable sort would keep every row where it is
+        return out.reset_index(drop=True)
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def ascending(values: pd.Series) -> bool:
+    """Whether Arrow text ``values`` never decrease (byte order, pandas' sort order of Arrow text) and none is
+    missing; False for anything else (then sort)."""
+    text = arrow_text(values)
+    if text is None or text.null_count:
+        return False
+    text = text.combine_chunks()
+    return len(text) < 2 or not pc.any(pc.less(text.slice(1), text.slice(0, len(text) - 1))).as_py()
 
 
 def rfm_code(scores: pd.DataFrame, *, bins: int = 5) -> pd.Series:

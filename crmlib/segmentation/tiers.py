@@ -279,8 +279,11 @@ def value_flags(customer_summary: pd.DataFrame, *, tables: Mapping[str, pd.DataF
         raise ParamsError(f"Params key 'segmentation.value.tenure_edges_days' must be increasing positive "
                           f"numbers of days, got {edges!r}.")
     labels = [f"{a:g}-{b:g}" for a, b in zip([0.0, *edges], edges, strict=False)] + [f"{edges[-1]:g}+"]
-    out["tenure_band"] = pd.cut(out["tenure_days"], [-np.inf, *edges, np.inf], right=False,
-                                labels=labels).astype(object)
+    # pd.cut(tenure, [-inf, *edges, inf], right=False, labels=labels) as text: the band below each value
+    tenure = out["tenure_days"].to_numpy()
+    band = np.searchsorted(edges, tenure, side="right")
+    band[np.isnan(tenure) | (tenure == np.inf)] = len(labels)  # outside every band: missing
+    out["tenure_band"] = pd.Series(np.array([*labels, np.nan], dtype=object)[band], index=out.index, dtype=object)
     customers = tables.get("customers")
     if customers is not None and "referred_by" in customers.columns:
         referring = customers.loc[customers["referred_by"].notna().to_numpy(), ["customer_id", "referred_by"]]

@@ -149,6 +149,31 @@ def old_value_flags(customer_summary: pd.DataFrame, *, tables: Mapping[str, pd.D
     return out
 
 
+def old_segment_table(summary: pd.DataFrame, orders: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame],
+                      monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
+    """The old assembly (concat, round, sort) of the old parts; scores ranked by pandas."""
+    from crmlib.segmentation.params import resolve_params
+
+    p = resolve_params({})
+    p["lapsed_days"] = 180.0
+    with monkeypatch.context() as m:
+        m.setattr(rfm, "_quantile_score", old_quantile_score)
+        scores = rfm.rfm_scores(summary, bins=p["bins"], method=p["method"], recency_method=p["recency_method"],
+                                lapsed_days=p["lapsed_days"])
+    scores["rfm_segment"] = old_assign_segments(scores, rules=p["segment_rules"], bins=p["bins"],
+                                                lapsed_days=p["lapsed_days"])
+    abc = old_abc_table(summary, orders, as_of=AS_OF, params=p, lapsed_days=p["lapsed_days"])
+    scores["abc_tier"] = abc["abc_tier"]
+    scores["fm_score"] = (scores["f_score"] + scores["m_score"]) / 2
+    scores["rfm_code"] = old_rfm_code(scores)
+    extra = abc.drop(columns=["customer_id", "abc_tier"])
+    flags = old_value_flags(summary, tables=tables, as_of=AS_OF, params=p).drop(columns=["customer_id"])
+    out = pd.concat([scores, extra, flags], axis=1)
+    out[["monetary", "revenue_window", "margin"]] = out[["monetary", "revenue_window", "margin"]].round(2)
+    out[["volume_pct", "value_pct", "margin_rate"]] = out[["volume_pct", "value_pct", "margin_rate"]].round(4)
+    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
 # -- random frames with ties ---------------------------------------------------------------------------------
 def random_values(rng: np.random.Generator, n: int, kind: int) -> np.ndarray:
     """Numbers with heavy ties: small integers, coarse floats, big integers, signed zeros and infinities."""
@@ -281,6 +306,9 @@ def test_value_flags_equal_the_isin_version(arrow):
     rng = np.random.default_rng(21 + arrow)
     for n in (1, 30, 500):
         summary = customers_frame(rng, n, arrow=arrow)
+        tenure = summary["tenure_days"].to_numpy().copy()
+        tenure[rng.random(n) < 0.2] = rng.choice([np.nan, np.inf, -np.inf, 90.0, 180.0, 365.0, 730.0, -1.0])
+        summary["tenure_days"] = tenure
         k = 3 * n + 10
         pool = [*summary["customer_id"].tolist(), "prospect1", "prospect2"]
         customers = pd.DataFrame({
@@ -294,6 +322,26 @@ def test_value_flags_equal_the_isin_version(arrow):
         for tables in ({"customers": customers, "tickets": tickets}, {}, {"customers": customers[["customer_id"]]}):
             got = tiers.value_flags(summary, tables=tables, as_of=AS_OF)
             pdt.assert_frame_equal(got, old_value_flags(summary, tables=tables, as_of=AS_OF), check_exact=True)
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+@pytest.mark.parametrize("order", ["shuffled", "sorted", "non-ascii"])
+def test_segment_table_equals_the_old_assembly(arrow, order, monkeypatch):
+    rng = np.random.default_rng(31 + arrow)
+    for n in (1, 2, 60, 700):
+        summary = customers_frame(rng, n, arrow=arrow)
+        if order == "sorted":
+            summary = summary.sort_values("customer_id")
+        elif order == "non-ascii":
+            names = np.array(["Çiğdem", "ıspanak", "Zeki", "zeki", "Öz", "ab", "a", "Ab"])
+            summary["customer_id"] = pd.Series(names[np.arange(n) % 8] + np.arange(n).astype(str),
+                                               index=summary.index, dtype="str" if arrow else object)
+        orders = orders_frame(rng, summary["customer_id"], 5 * n, arrow=arrow)
+        tables = {"customers": pd.DataFrame({"customer_id": summary["customer_id"].to_numpy(),
+                                             "referred_by": rng.choice(summary["customer_id"].to_numpy(), n)})}
+        got = rfm.segment_table(summary, orders, as_of=AS_OF, params={"lapsed_days": 180.0}, tables=tables)
+        pdt.assert_frame_equal(got, old_segment_table(summary, orders, tables=tables, monkeypatch=monkeypatch),
+                               check_exact=True)
 
 
 @pytest.mark.parametrize("arrow", [True, False])
