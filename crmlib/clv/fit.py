@@ -76,10 +76,19 @@ def patterns(columns: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarra
     """
     arrays = [np.asarray(c) for c in columns]
     n = len(arrays[0])
-    key = np.zeros(n, dtype=np.int64)
-    for values in arrays:  # combine per-column codes, re-coding after each step so the key stays below n
-        codes, uniques = pd.factorize(values, sort=False)
-        key, _ = pd.factorize(key * len(uniques) + codes, sort=False)
+    coded = [pd.factorize(values, sort=False) for values in arrays]
+    sizes = [len(uniques) for _, uniques in coded]
+    if all(int(c.min(initial=0)) >= 0 for c, _ in coded) and math.prod(sizes) < 2 ** 62:
+        # one key for the combination (the codes of its first appearances, as step by step below)
+        key = np.zeros(n, dtype=np.int64)
+        for (codes, _), size in zip(coded, sizes, strict=True):
+            key *= size
+            key += codes
+        key, _ = pd.factorize(key, sort=False)
+    else:
+        key = np.zeros(n, dtype=np.int64)
+        for codes, uniques in coded:  # re-coding after each step so that the key stays below n
+            key, _ = pd.factorize(key * len(uniques) + codes, sort=False)
     codes = key.astype(np.int64)
     k = int(codes.max()) + 1 if n else 0
     first = np.empty(k, dtype=np.int64)

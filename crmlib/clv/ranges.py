@@ -63,6 +63,8 @@ from crmlib.clv.fit import patterns, quiet
 
 #: customers simulated at once (memory: a few CHUNK x draws arrays)
 CHUNK = 20_000
+#: customers computed at once inside a block (a few SUB x draws arrays stay in the processor's cache)
+SUB = 1024
 #: threads that simulate blocks of customers at once (numpy's generators release the GIL while they fill)
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
@@ -137,7 +139,8 @@ def _given_alive(d: _Draws, ux: np.ndarray, uT: np.ndarray, rng: np.random.Gener
 def _alive(d: _Draws, x: np.ndarray, tx: np.ndarray, T: np.ndarray, p_alive: np.ndarray | None,  # noqa: N803
            rng: np.random.Generator) -> np.ndarray | None:
     """Alive or not per customer and draw (None: alive in every draw, BG/NBD customers without a repeat
-    purchase)."""
+    purchase). Computed :data:`SUB` customers at a time (arrays that stay in the processor's cache), the
+    uniform draws taken from ``rng`` in the same order as for the whole block at once."""
     n, draws = len(x), len(d.bg)
     if d.kind == "pareto":
         # the fitted P(alive) (lifetimes' Pareto/NBD, a hypergeometric term per customer)
@@ -150,33 +153,44 @@ def _alive(d: _Draws, x: np.ndarray, tx: np.ndarray, T: np.ndarray, p_alive: np.
     # the logs over the block's distinct T and t_x for every draw, gathered per customer
     it, uniq_t = _codes(T)
     ir, uniq_r = _codes(tx)
-    log_odds = np.log(alpha + uniq_t[:, None])[it] - np.log(alpha + uniq_r[:, None])[ir]
-    log_odds *= r + x[:, None]
     ix, uniq_x = _codes(x)
+    log_t, log_r = np.log(alpha + uniq_t[:, None]), np.log(alpha + uniq_r[:, None])
     first = b + uniq_x[:, None] if d.kind == "mbgnbd" else np.maximum(b + uniq_x[:, None] - 1, 1e-12)
-    log_odds += (np.log(a) - np.log(first))[ix]
-    with np.errstate(over="ignore"):  # odds beyond 1e308: not alive
-        odds = np.exp(log_odds, out=log_odds)
-    if d.kind == "bgnbd":
-        odds[x == 0] = 0.0  # BG/NBD: no repeat purchase, no dropout yet
-    odds += 1.0
-    odds *= rng.random((n, draws), dtype=np.float32)
-    return odds < 1.0
+    log_first = np.log(a) - np.log(first)
+    out = np.empty((n, draws), dtype=bool)
+    for start in range(0, n, SUB):
+        sl = slice(start, min(n, start + SUB))
+        log_odds = log_t[it[sl]] - log_r[ir[sl]]
+        log_odds *= r + x[sl, None]
+        log_odds += log_first[ix[sl]]
+        with np.errstate(over="ignore"):  # odds beyond 1e308: not alive
+            odds = np.exp(log_odds, out=log_odds)
+        if d.kind == "bgnbd":
+            odds[x[sl] == 0] = 0.0  # BG/NBD: no repeat purchase, no dropout yet
+        odds += 1.0
+        odds *= rng.random((sl.stop - sl.start, draws), dtype=np.float32)
+        np.less(odds, 1.0, out=out[sl])
+    return out
 
 
 def _block(d: _Draws, future: np.ndarray, group: np.ndarray, x: np.ndarray, m: np.ndarray,
            alive: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """10th and 90th percentile and variance of the simulated spend of one block of distinct customers, from
-    their groups' given-alive futures and their alive draws (:func:`_alive`)."""
-    spend = future[group]  # the (x, T) group's given-alive future, draw by draw
-    if d.gg is not None:
-        spend *= d.gg[:, 2][None, :] + (x * m)[:, None]
-    else:
-        spend *= np.where((x > 0) & (m > 0), m, d.fallback_value)[:, None]
-    if alive is not None:
-        spend *= alive
-    var = spend.var(axis=1)
-    p10, p90 = row_percentiles(spend, [10.0, 90.0])
+    their groups' given-alive futures and their alive draws (:func:`_alive`); :data:`SUB` customers at a
+    time (every figure is per customer)."""
+    n = len(x)
+    p10, p90, var = np.empty(n), np.empty(n), np.empty(n)
+    for start in range(0, n, SUB):
+        sl = slice(start, min(n, start + SUB))
+        spend = future[group[sl]]  # the (x, T) group's given-alive future, draw by draw
+        if d.gg is not None:
+            spend *= d.gg[:, 2][None, :] + (x[sl] * m[sl])[:, None]
+        else:
+            spend *= np.where((x[sl] > 0) & (m[sl] > 0), m[sl], d.fallback_value)[:, None]
+        if alive is not None:
+            spend *= alive[sl]
+        var[sl] = spend.var(axis=1)
+        p10[sl], p90[sl] = row_percentiles(spend, [10.0, 90.0])
     return p10, p90, var
 
 

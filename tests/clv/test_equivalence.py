@@ -141,3 +141,43 @@ def test_clv_table_is_the_single_predictions(kind):
                           model.expected_orders(summary, horizon_days=365).to_numpy())
     assert np.array_equal(table["expected_order_value"].to_numpy(), model.expected_order_value(summary).to_numpy())
     assert model._held is None
+
+
+def _previous_patterns(columns):
+    arrays = [np.asarray(c) for c in columns]
+    n = len(arrays[0])
+    key = np.zeros(n, dtype=np.int64)
+    for values in arrays:
+        codes, uniques = pd.factorize(values, sort=False)
+        key, _ = pd.factorize(key * len(uniques) + codes, sort=False)
+    codes = key.astype(np.int64)
+    k = int(codes.max()) + 1 if n else 0
+    first = np.empty(k, dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    return [values[first] for values in arrays], np.bincount(codes, minlength=k).astype(np.int64), codes
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 5000])
+def test_patterns_with_one_combined_key_are_the_previous_ones(n):
+    rng = np.random.default_rng(n)
+    cols = [rng.integers(0, 30, n), np.round(rng.random(n) * 50, 0) / 7, rng.integers(0, 400, n) / 7.0,
+            np.round(rng.gamma(2.0, 30.0, n), 0)]
+    for k in (1, 2, 3, 4):
+        ours, theirs = clv.patterns(cols[:k]), _previous_patterns(cols[:k])
+        for a, b in zip(ours[0], theirs[0], strict=True):
+            assert np.array_equal(a, b)
+        assert np.array_equal(ours[1], theirs[1]) and np.array_equal(ours[2], theirs[2])
+
+
+@pytest.mark.parametrize("kind", ["bgnbd", "mbgnbd", "pareto"])
+def test_simulation_in_sub_blocks_is_the_whole_block_one(kind, monkeypatch):
+    """Customers computed a few at a time inside a block: the same uniform draws, the same ranges."""
+    summary = _customers(1500, seed=12)
+    model = clv.fit_clv(summary, {"value": "revenue"}).use_purchase_model(kind, summary)
+    lt = clv.lifetimes_summary(summary, time_unit="W")
+    monkeypatch.setattr(ranges, "SUB", 10 ** 9)
+    whole = ranges.simulate_spend(model, lt, horizon=26.0, draws=60, seed=4)
+    monkeypatch.setattr(ranges, "SUB", 37)
+    parts = ranges.simulate_spend(model, lt, horizon=26.0, draws=60, seed=4)
+    for a, b in zip(whole, parts, strict=True):
+        assert np.array_equal(a, b)
