@@ -313,7 +313,7 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     params = {**params, "as_of": cut_date.strftime("%Y-%m-%d")}
     if loaded_lines is not None:
         loaded, spec = loaded_lines["loaded"], loaded_lines["spec"]
-        meta = context_mod.loaded_meta(spec, loaded, loaded_lines["later_only"])
+        meta = context_mod.loaded_meta(spec, loaded, loaded_lines["later_only"], loaded_lines["fingerprint"])
         meta["detected"]["orders"] = {**meta["detected"].get("orders", {}), "engine": "spark", "loader": reason}
         optional = context_mod.cut_tables({name: (loaded[name].frame if name in loaded else None)
                                            for name in context_mod.OPTIONAL_TABLES}, cut_date)

@@ -129,3 +129,26 @@ def test_the_registry_names_the_tables_of_a_choice_of_notebooks():
     tables = {"customers", "products", "payments", "tickets", "surveys", "contacts", "marketing"}
     for p in registry.PRACTICES:
         assert p.tables is None or set(p.tables) <= tables, p.name
+
+
+def test_a_table_left_unread_may_be_missing_and_the_fingerprint_is_the_full_runs(sample_params, tmp_path):
+    import yaml
+
+    from tests.conftest import context_from
+
+    full = context_from(sample_params)
+    raw = yaml.safe_load(sample_params.read_text(encoding="utf-8"))
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    from crmlib.core import params as params_mod
+    from crmlib.core.context import build_context
+
+    some = build_context(params_mod.load(params), params_dir=params.parent, only_tables={"customers"})
+    assert some.meta["fingerprint"] == full.meta["fingerprint"]
+    assert set(some.meta["not_read"]) == {"products", "payments", "tickets", "surveys", "contacts", "marketing"}
+    assert some.tables["payments"] is None and some.tables["customers"] is not None
+    pd.testing.assert_frame_equal(some.customer_summary, full.customer_summary)
+    raw["data"]["payments"] = str(tmp_path / "gone.csv")  # configured, missing, and not read: no error
+    params.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    missing = build_context(params_mod.load(params), params_dir=params.parent, only_tables={"customers"})
+    assert missing.meta["fingerprint"] != full.meta["fingerprint"] and "payments" in missing.meta["not_read"]
