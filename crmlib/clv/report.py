@@ -149,6 +149,28 @@ def fitted_model(ctx: Any) -> tuple[ClvModel | None, str | None]:
                             repeat=fmt.number(int((summary["frequency"] > 0).sum()), ctx.lang))
 
 
+class _Background:
+    """``func(*args)`` on a thread of its own, started on entering the ``with`` block; ``result()`` waits for it
+    and returns its value or raises its error. Leaving the block always waits for the thread: an error raised
+    in the block is the one that propagates (the thread's, if any, is then dropped, as the call it replaces
+    would not have been made)."""
+
+    def __init__(self, func: Any, *args: Any) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
+        self._future = self._pool.submit(func, *args)
+
+    def __enter__(self) -> _Background:
+        return self
+
+    def result(self) -> Any:
+        return self._future.result()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._pool.shutdown(wait=True)
+
+
 def with_ranges(table: pd.DataFrame, ranged: pd.DataFrame) -> pd.DataFrame:
     """``table`` with the columns of ``ranged`` (:func:`crmlib.clv.ranges.clv_ranges`) matched on
     ``customer_id``: ``table.merge(ranged, on="customer_id", how="left")``, or, when both hold the same
@@ -264,22 +286,25 @@ def analyse(ctx: Any) -> ClvAnalysis:
     ranged, spend_range = ranges.clv_ranges(model, ctx.customer_summary, table, horizon_days=horizon,
                                             draws=p["interval_draws"])
     table = with_ranges(table.assign(customer_id=table["customer_id"].astype(str)), ranged)
-    facts = model_facts(model)
-    coverage = (ranges.holdout_coverage(validation, draws=p["interval_draws"],
-                                        max_customers=p["compare_max_customers"])
-                if validation.status == "ok" else None)
-    segments = ctx.segments(columns=["customer_id", "rfm_segment"])
-    by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS))
-    segment_names = pd.Series({code: seg.segment_label(code, lang) for code in by_segment["group"]})
-    customers = ctx.read("customers", NAME_COLUMNS)  # names and channels only, not the whole master
-    top = top_customers(table, ctx.customer_summary, n=p["top_n"], customers=customers)
-    top_share = top["clv"].sum() / table["clv"].sum()
-    bands = activity_bands(table, ctx.customer_summary)
-    has_marketing = ctx.has("marketing", "spend", "new_customers")
-    cac = (cac_ltv(ctx.tables["marketing"], table, customers=customers, min_ratio=target,
-                   acquisition=cac_by_channel(ctx.tables["marketing"], as_of=ctx.as_of))
-           if has_marketing else None)
-    ctx.export_csv("clv", table)
+    # clv.csv is written on a second thread while the rest of the page is computed (the formatting and writing
+    # run in C++ without Python's lock); its error, if any, is raised here before anything else is exported
+    with _Background(ctx.export_csv, "clv", table.copy(deep=False)) as csv_written:
+        facts = model_facts(model)
+        coverage = (ranges.holdout_coverage(validation, draws=p["interval_draws"],
+                                            max_customers=p["compare_max_customers"])
+                    if validation.status == "ok" else None)
+        segments = ctx.segments(columns=["customer_id", "rfm_segment"])
+        by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS))
+        segment_names = pd.Series({code: seg.segment_label(code, lang) for code in by_segment["group"]})
+        customers = ctx.read("customers", NAME_COLUMNS)  # names and channels only, not the whole master
+        top = top_customers(table, ctx.customer_summary, n=p["top_n"], customers=customers)
+        top_share = top["clv"].sum() / table["clv"].sum()
+        bands = activity_bands(table, ctx.customer_summary)
+        has_marketing = ctx.has("marketing", "spend", "new_customers")
+        cac = (cac_ltv(ctx.tables["marketing"], table, customers=customers, min_ratio=target,
+                       acquisition=cac_by_channel(ctx.tables["marketing"], as_of=ctx.as_of))
+               if has_marketing else None)
+        csv_written.result()
     ctx.export_json("clv_model", model.to_dict())
 
     n, money = (lambda x: fmt.number(x, lang)), (lambda x: fmt.money(x, lang, cur))

@@ -69,3 +69,30 @@ def test_a_month_of_history_says_first_purchases_are_the_first_in_the_data(sampl
     start = fmt.date(ctx.data_window[0], "en")
     assert res.value_to_date_text.endswith(i18n.t("clv.txt.first_in_data", "en", date=start))
     assert res.value_to_date["first_order_date"].min() >= ctx.data_window[0]
+
+
+@pytest.mark.parametrize("failing", ["csv", "page"])
+def test_a_failing_export_or_page_step_raises_its_own_error_and_exports_nothing_after_it(
+        sample_params, tmp_path, monkeypatch, failing):
+    """clv.csv is written alongside the rest of the page: its error still comes out of ``analyse`` (and
+    clv_model.json, written after it, is not written); an error of the page's own steps comes out as it is;
+    no thread is left behind either way."""
+    import threading
+
+    ctx = context_from(sample_params, tmp_path / "exports")
+    if failing == "csv":
+        def export_csv(name, frame):
+            raise OSError(f"no space left writing {name}.csv")
+
+        monkeypatch.setattr(ctx, "export_csv", export_csv)
+        with pytest.raises(OSError, match="no space left writing clv.csv"):
+            clv_report.analyse(ctx)
+    else:
+        def top_customers(*args, **kwargs):
+            raise ValueError("top list failed")
+
+        monkeypatch.setattr(clv_report, "top_customers", top_customers)
+        with pytest.raises(ValueError, match="top list failed"):
+            clv_report.analyse(ctx)
+    assert not (tmp_path / "exports" / "clv_model.json").exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("export")]
