@@ -28,7 +28,8 @@ from tests.conftest import ROOT, write_sample_params
 @pytest.fixture
 def ctx(sample_ctx):
     """A copy of the sample's context without its products (the session's context stays as it is)."""
-    return dataclasses.replace(sample_ctx, meta=dict(sample_ctx.meta), _clv=None, _segments=None)
+    meta = {k: v for k, v in sample_ctx.meta.items() if k != "clv_model"}  # fitted by another test, maybe
+    return dataclasses.replace(sample_ctx, meta=meta, _clv=None, _segments=None, context_dir=None)
 
 
 def _slow(monkeypatch, target: str, seconds: float, *, error: Exception | None = None) -> list[float]:
