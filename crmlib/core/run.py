@@ -71,7 +71,15 @@ def _versions() -> dict[str, str]:
 
 
 def kernel_name() -> str:
-    """The project's kernel when registered, else the interpreter's own ``python3`` kernel."""
+    """The project's kernel when registered, else the interpreter's own ``python3`` kernel.
+
+    Jupyter's data folders are looked at first, as jupyter_client's KernelSpecManager does, without importing
+    it (and IPython) into the runner, which starts no kernel itself; the manager decides when none has it.
+    """
+    from jupyter_core.paths import jupyter_path
+
+    if any((Path(folder) / KERNEL / "kernel.json").is_file() for folder in jupyter_path("kernels")):
+        return KERNEL
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:

@@ -48,6 +48,7 @@ from pathlib import Path
 import crmlib.core.run
 from crmlib.core import params, registry
 params.load(Path(sys.argv[1]))
+crmlib.core.run.kernel_name()
 for practice in registry.PRACTICES:  # every practice's params module, as the params loader reads them
     __import__(practice.params_module)
 print(json.dumps(sorted(sys.modules)))
@@ -71,6 +72,22 @@ def test_the_runner_imports_and_reads_params_without_the_plotting_stack() -> Non
     assert _stack(loaded) == []
     assert not {"crmlib.clv.report", "crmlib.clv.plots", "crmlib.churn.backtesting", "crmlib.report.charts",
                 "crmlib.report.display", "nbformat"} & loaded
+
+
+def test_the_kernel_name_is_the_one_jupyter_client_finds_without_importing_it() -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    from crmlib.core import run
+
+    try:
+        KernelSpecManager().get_kernel_spec(run.KERNEL)
+        expected = run.KERNEL
+    except NoSuchKernel:
+        expected = "python3"
+    assert run.kernel_name() == expected
+    if expected == run.KERNEL:  # registered: found in Jupyter's folders, jupyter_client and IPython left out
+        code = "import json, sys\nfrom crmlib.core import run\nrun.kernel_name()\nprint(json.dumps(sorted(sys.modules)))"
+        assert not {"jupyter_client", "IPython"} & _modules_after(code)
 
 
 def test_the_providers_the_runner_calls_need_no_plotting_stack() -> None:
