@@ -293,6 +293,7 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
             _render_page(build, stem, result, lang=lang, footer=footer, limit=limit)
             rendering[0] += time.perf_counter() - began
 
+        render.warm_up(lang, after=saving.result)  # nbconvert ready when the first notebook ends
         try:
             results = _execute_all(order, notebooks_dir, build, work, export_dir, params, params_path, workers,
                                    progress, limit=limit, finished=page, warm=warm, saving=saving)

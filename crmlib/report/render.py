@@ -11,8 +11,11 @@ import datetime as dt
 import functools
 import html
 import json
+import logging
 import os
 import re
+import threading
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +24,8 @@ from crmlib.report import i18n
 
 if TYPE_CHECKING:  # imported where used: the runner needs it only when a notebook has run
     import nbformat
+
+log = logging.getLogger(__name__)
 
 TEMPLATE = "crm_report"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -103,6 +108,41 @@ def _exporter(lang: str) -> Any:
     return exporter
 
 
+def warm_up(lang: str, *, after: Callable[[], Any] | None = None) -> threading.Thread:
+    """Import nbconvert and render a one-cell page in ``lang`` on a daemon thread, and return the thread.
+
+    The runner calls it while the notebooks run, so the first page rendered when a notebook ends does not
+    wait for nbconvert's import, its templates' compilation and the first use of its filters (about 0.5 s of
+    CPU). ``after`` (the context's save, whose threads need the cores first) is waited for first; then the
+    page is rendered by ``lang``'s exporter, never at the same time as a real page, and thrown away. Anything
+    failing here fails again, reported, in the real render.
+    """
+
+    def run() -> None:
+        try:
+            if after is not None:
+                after()
+            import nbformat
+
+            nb = nbformat.v4.new_notebook()
+            nb.cells.append(nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
+                "display_data", data={"text/html": "<p>-</p>", "text/plain": "-"})]))
+            nb.metadata["title"] = "-"
+            with _exporting:
+                _exporter(lang).from_notebook_node(
+                    report_notebook(nb), resources={"language_code": lang, "crm_footer": "", "crm_links": []})
+        except Exception as err:  # noqa: BLE001 - the real render reports it
+            log.debug("render warm-up: %s", err)
+
+    thread = threading.Thread(target=run, name="render-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+#: held while an exporter renders: the warm-up's page and a real one never use an exporter at once
+_exporting = threading.Lock()
+
+
 def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer: str = "",
                 links: list[tuple[str, str]] | None = None) -> Path:
     """Render an executed notebook to self-contained HTML without code (``links``: shown with the footer)."""
@@ -111,8 +151,9 @@ def render_html(nb_path: Path, html_path: Path, *, title: str, lang: str, footer
     nb = nbformat.read(nb_path, as_version=4)
     nb = report_notebook(nb)
     nb.metadata["title"] = title
-    body, _ = _exporter(lang).from_notebook_node(nb, resources={"language_code": lang, "crm_footer": footer,
-                                                                   "crm_links": list(links or [])})
+    with _exporting:
+        body, _ = _exporter(lang).from_notebook_node(nb, resources={"language_code": lang, "crm_footer": footer,
+                                                                       "crm_links": list(links or [])})
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(body, encoding="utf-8")
     return html_path

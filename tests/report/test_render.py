@@ -52,3 +52,37 @@ def test_the_page_is_nbconverts_without_the_accessibility_pass(tmp_path: Path) -
     for tag in b.find_all(attrs={"tabindex": "0"}):  # all the stock pass adds
         del tag["tabindex"]
     assert str(a) == str(b)
+
+
+def test_a_page_after_the_warm_up_is_the_page_without_it(tmp_path: Path) -> None:
+    source = _executed(tmp_path)
+    render._exporter.cache_clear()
+    cold = render.render_html(source, tmp_path / "cold.html", title="Genel bakış", lang="tr").read_text(encoding="utf-8")
+    render._exporter.cache_clear()
+    waited = []
+    render.warm_up("tr", after=lambda: waited.append(True)).join()
+    assert waited == [True] and render._exporter.cache_info().currsize == 1  # tr's exporter, ready
+    warm = render.render_html(source, tmp_path / "warm.html", title="Genel bakış", lang="tr").read_text(encoding="utf-8")
+    assert render._exporter.cache_info().hits >= 1  # the page used the warm-up's exporter
+    assert warm == cold
+
+
+def test_a_page_does_not_wait_for_a_warm_up_still_waiting(tmp_path: Path) -> None:
+    import threading
+
+    release = threading.Event()
+    thread = render.warm_up("en", after=release.wait)  # as while the context is still being saved
+    page = render.render_html(_executed(tmp_path), tmp_path / "p.html", title="Overview", lang="en")
+    assert thread.is_alive() and "Overview" in page.read_text(encoding="utf-8")
+    release.set()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+
+
+def test_a_failing_warm_up_leaves_the_render_to_report(tmp_path: Path) -> None:
+    def broken() -> None:
+        raise RuntimeError("the context could not be saved")
+
+    render.warm_up("en", after=broken).join()  # no exception escapes the thread
+    page = render.render_html(_executed(tmp_path), tmp_path / "p.html", title="Overview", lang="en")
+    assert "Overview" in page.read_text(encoding="utf-8")
