@@ -103,8 +103,11 @@ def cut_tables(frames: dict[str, pd.DataFrame | None], as_of: pd.Timestamp) -> d
         if frame is None:
             out[name] = None
             continue
-        frame = frame.copy()
         row_col = _ROW_DATE.get(name)
+        if row_col not in frame.columns and not set(_EVENT_DATES.get(name, ())) & set(frame.columns):
+            out[name] = frame  # nothing dated to cut (customers, products): the frame as loaded, not a copy
+            continue
+        frame = frame.copy()
         if row_col and row_col in frame.columns:
             frame = frame.loc[~(pd.to_datetime(frame[row_col]) > as_of)].reset_index(drop=True)
         for col in _EVENT_DATES.get(name, ()):
