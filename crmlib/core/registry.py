@@ -176,6 +176,7 @@ PRACTICES: tuple[Practice, ...] = (
     Practice(
         name="service", cost=4, memory=0.0,
         namespaces=("svc",), notebook="05_loyalty_and_service", params_section="service",
+        needs=("segments",),  # open complaints of priority segments come first
         tables=("tickets", "customers", "contacts"),
         exports=(
             Export("open_complaints.csv", en="Open complaints, oldest first",

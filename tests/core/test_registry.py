@@ -101,7 +101,19 @@ def test_needs_and_providers_resolve():
             assert callable(registry.load(provider.restore))
         assert callable(getattr(Context, name)), f"Context has no method {name}()"
     assert registry.notebooks_needing("clv_model") == {"02_churn_early_warning", "03_lifetime_value"}
-    assert registry.notebooks_needing("segments") == {"01_segmentation", "03_lifetime_value"}
+    assert registry.notebooks_needing("segments") == {"01_segmentation", "03_lifetime_value",
+                                                      "05_loyalty_and_service"}
+
+
+def test_every_product_a_practice_reads_is_declared():
+    """A practice calling ``ctx.segments()`` or ``ctx.clv_model()`` names it in ``needs``: the runner then
+    computes it once, before or beside the notebooks, instead of each kernel on its own."""
+
+    package = Path(registry.__file__).resolve().parents[1]
+    for practice in registry.PRACTICES:
+        source = "\n".join(path.read_text(encoding="utf-8") for path in (package / practice.name).glob("*.py"))
+        used = set(re.findall(r"ctx\.(" + "|".join(registry.providers()) + r")\(", source))
+        assert used <= set(practice.needs), (practice.name, used - set(practice.needs))
 
 
 def test_unknown_names_are_refused():
