@@ -276,10 +276,11 @@ def analyse(ctx: Any) -> ClvAnalysis:
     lang, cur = ctx.lang, ctx.currency
     p = resolve_params(ctx.params["clv"])
     horizon, rate, target = p["horizon_days"], p["annual_discount_rate"], p["min_ltv_to_cac"]
+    # the holdout check reads only the orders: it runs while the runner may still be fitting the run's model
+    validation = holdout_validation(ctx.orders, as_of=ctx.as_of, params=p)
     model, problem = fitted_model(ctx)
     if model is None:
         return _no_model(ctx, p, problem)
-    validation = holdout_validation(ctx.orders, as_of=ctx.as_of, params=p)
     comparison = choice.compare_models(validation, params=p) if validation.status == "ok" else None
     model.use_purchase_model(choice.choose(comparison, setting=p["model"]), ctx.customer_summary)
     table = clv_table(model, ctx.customer_summary, horizon_days=horizon, annual_discount_rate=rate)

@@ -51,6 +51,9 @@ class Provider:
     tolerant: bool = False
     #: the optional input tables ``build`` reads (``customers``, ``tickets``); ``None``: every table
     tables: tuple[str, ...] | None = None
+    #: ``"module:function"`` without arguments importing what ``build`` needs (the runner calls it on a thread
+    #: while the data load, so the import is not on the way to the product)
+    warm_up: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ PRACTICES: tuple[Practice, ...] = (
         needs=("clv_model", "segments"), tables=("customers", "marketing"),
         provides={"clv_model": Provider(build="crmlib.clv.model:fit_for_run",
                                         restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True,
-                                        tables=())},
+                                        tables=(), warm_up="crmlib.clv.fit:lifetimes_module")},
         exports=(
             Export("clv.csv", en="Every customer's expected lifetime value",
                    tr="Her müşterinin beklenen yaşam boyu değeri"),

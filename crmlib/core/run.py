@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -234,6 +235,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         # the notebooks that will start first get their kernels now, while the data is loaded (crmlib.core.warm)
         warm = WarmPool(first_notebooks(schedule(stems, catalog.list_runs(root), workers=workers), workers),
                         kernel=kernel_name(), cwd=notebooks_dir)
+        _warm_up_providers(stems)  # their modules (lifetimes, ~1 s) imported while the data load
         try:
             # only the tables the chosen notebooks read (``run --only``); ``validate`` checks every table
             ctx = load_context(params, params_path, as_of=as_of, only_tables=registry.tables_read(stems))
@@ -246,6 +248,27 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         finally:
             with locking.signals_deferred():
                 warm.close()
+
+
+def _warm_up_providers(stems: list[str]) -> threading.Thread:
+    """Import, on a daemon thread, the modules of the shared products the notebooks ``stems`` need.
+
+    A failure here is left for the product's own computation to report (it imports the same modules).
+    """
+    def warm_up() -> None:
+        for name, provider in registry.providers().items():
+            if not registry.notebooks_needing(name) & set(stems):
+                continue
+            try:
+                registry.load(provider.build)
+                if provider.warm_up:
+                    registry.load(provider.warm_up)()
+            except Exception as err:  # noqa: BLE001 - reported where the product is computed
+                log.debug("warming up %s failed: %s", name, err)
+
+    thread = threading.Thread(target=warm_up, name="providers-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: Path, root: Path,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,6 +48,8 @@ PLOTTING_STACK = ("seaborn", "matplotlib", "scipy.stats", "sklearn", "statsmodel
 RUNNER_START = """
 import json, sys
 from pathlib import Path
+
+import pytest
 import crmlib.core.run
 from crmlib.core import params, registry
 params.load(Path(sys.argv[1]))
@@ -150,3 +155,12 @@ def test_pandera_validates_without_pandas_on_spark() -> None:
     done = subprocess.run([sys.executable, "-c", PANDERA_WITHOUT_PANDAS_ON_SPARK], capture_output=True, text=True,
                           check=True, cwd=ROOT)
     assert done.stdout.split("\n")[:2] == ["refused", "[]"]
+
+
+@pytest.mark.parametrize(("stems", "imported"), [(["03_lifetime_value"], True), (["00_overview"], False)])
+def test_the_runner_imports_the_needed_products_modules_on_a_thread(stems, imported):
+    code = ("import sys; from crmlib.core.run import _warm_up_providers; "
+            f"_warm_up_providers({stems!r}).join(); print('lifetimes' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == str(imported)
