@@ -334,8 +334,11 @@ def analyse(ctx: Any) -> ClvAnalysis:
         shown_comparison = comparison.drop(columns="seconds").assign(
             model=[i18n.t(f"clv.modelname.{m}", lang) for m in comparison["model"]],
             status=[i18n.t(f"clv.modelstatus.{s}", lang) for s in comparison["status"]])
-        comparison_text = i18n.t("clv.txt.models", lang, date=fmt.date(validation.calibration_end, lang),
-                                 days=n(validation.holdout_days),
+        left_out = [i18n.t(f"clv.modelname.{m}", lang)
+                    for m, status in zip(comparison["model"], comparison["status"], strict=True) if status != "ok"]
+        comparison_text = i18n.t("clv.txt.models_some" if left_out else "clv.txt.models", lang,
+                                 date=fmt.date(validation.calibration_end, lang),
+                                 days=n(validation.holdout_days), left_out=", ".join(left_out),
                                  chosen=i18n.t(f"clv.modelname.{model.purchase_kind_}", lang),
                                  override=i18n.t("clv.txt.models_override", lang) if p["model"] != "auto" else "")
     else:

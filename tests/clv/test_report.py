@@ -40,6 +40,14 @@ def test_analyse_returns_every_section_and_agrees_with_the_exports(analysed):
     assert res.has_cac and res.cac_missing == [] and len(res.cac_table) == len(res.cac_chart) > 0
 
 
+def test_the_comparison_sentence_names_the_models_that_could_not_be_computed(analysed):
+    ctx, res, _ = analysed
+    shown = res.comparison.set_index("model")["status"]
+    failed = [name for name, status in shown.items() if status != i18n.t("clv.modelstatus.ok", ctx.lang)]
+    assert failed, "the sample's Pareto/NBD is not computable: the case this test is about"
+    assert not res.comparison_text.startswith("Three") and all(name in res.comparison_text for name in failed)
+
+
 def test_every_table_column_has_a_unit_or_text(analysed):
     _, res, _ = analysed
     for frame in (res.parameters, res.comparison, res.by_segment, res.top, res.bands_table, res.cac_table):
