@@ -88,6 +88,16 @@ def log_diff_exp(a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
         return np.where(np.isfinite(out), out, out_inf)
 
 
+def alpha_beta_order(alpha: float, beta: float) -> tuple[bool, float, float]:
+    """``(alpha < beta, |alpha - beta|, max(alpha, beta))`` as lifetimes' ``_log_A_0`` orders them."""
+    low_alpha = alpha < beta
+    if low_alpha:
+        min_of_alpha_beta, max_of_alpha_beta = alpha, beta
+    else:
+        min_of_alpha_beta, max_of_alpha_beta = beta, alpha
+    return low_alpha, max_of_alpha_beta - min_of_alpha_beta, max_of_alpha_beta
+
+
 def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
            codes: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
            | None = None) -> np.ndarray:
@@ -100,12 +110,7 @@ def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
     if freq.ndim == 0:  # a single customer: lifetimes' own code
         return lifetimes_module().ParetoNBDFitter._log_A_0(params, freq, recency, age)
     (c1, x1, u1), (c2, x2, u2) = codes if codes is not None else (pair_codes(freq, recency), pair_codes(freq, age))
-    low_alpha = alpha < beta
-    if low_alpha:
-        min_of_alpha_beta, max_of_alpha_beta = alpha, beta
-    else:
-        min_of_alpha_beta, max_of_alpha_beta = beta, alpha
-    abs_alpha_beta = max_of_alpha_beta - min_of_alpha_beta
+    low_alpha, abs_alpha_beta, max_of_alpha_beta = alpha_beta_order(alpha, beta)
     both = _hyp(np.concatenate([x1, x2]), np.concatenate([u1, u2]), r=r, s=s, low_alpha=low_alpha,
                 abs_alpha_beta=abs_alpha_beta, max_of_alpha_beta=max_of_alpha_beta)
 
@@ -302,12 +307,7 @@ def negative_log_likelihood(freq: np.ndarray, rec: np.ndarray, T: np.ndarray, we
         if np.any(np.asarray(params) <= 0.0):
             return np.inf
         r, alpha, s, beta = params
-        low_alpha = alpha < beta
-        if low_alpha:
-            min_of_alpha_beta, max_of_alpha_beta = alpha, beta
-        else:
-            min_of_alpha_beta, max_of_alpha_beta = beta, alpha
-        abs_alpha_beta = max_of_alpha_beta - min_of_alpha_beta
+        low_alpha, abs_alpha_beta, max_of_alpha_beta = alpha_beta_order(alpha, beta)
         remote = (helper is not None and helper.available()
                   and helper.submit([r, s, float(low_alpha), abs_alpha_beta, max_of_alpha_beta]))
         # lifetimes' per-row expressions; the functions of x, t_x or T alone over their distinct values

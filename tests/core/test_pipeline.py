@@ -183,15 +183,6 @@ def _segments_notebook(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def small(tmp_path_factory) -> Path:
-    from crmlib.data.sample import generate
-
-    folder = tmp_path_factory.mktemp("small")
-    generate(folder, customers=300, seed=5)
-    return folder
-
-
 def test_the_notebook_starts_before_the_runner_has_its_product(small, tmp_path, monkeypatch):
     from crmlib.core.run import run
 

@@ -48,15 +48,6 @@ def _tiny_notebooks(folder: Path, *, hang: bool = False) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def small(tmp_path_factory) -> Path:
-    from crmlib.data.sample import generate
-
-    folder = tmp_path_factory.mktemp("small")
-    generate(folder, customers=300, seed=5)
-    return folder
-
-
 def _params(small: Path, folder: Path, *, report: dict | None = None, **extra) -> Path:
     """A params file in ``folder`` whose runs go to ``folder/reports`` unless ``report`` says otherwise."""
     folder.mkdir(parents=True, exist_ok=True)
