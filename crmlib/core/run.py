@@ -255,10 +255,11 @@ def _warm_up_providers(stems: list[str]) -> threading.Thread:
 
     A failure here is left for the product's own computation to report (it imports the same modules).
     """
+    providers = registry.providers()
+
     def warm_up() -> None:
-        for name, provider in registry.providers().items():
-            if not registry.notebooks_needing(name) & set(stems):
-                continue
+        for name in products_by_need(stems):
+            provider = providers[name]
             try:
                 registry.load(provider.build)
                 if provider.warm_up:
