@@ -9,9 +9,12 @@ stopped by SIGINT/SIGTERM (nothing published). See docs/SCHEDULING.md.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from crmlib.core.startup import skip_slow_imports
@@ -189,5 +192,23 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def cli() -> None:
+    """The command (``python -m crmlib``, ``crm``): :func:`main`, then the end of the process.
+
+    The process ends as Python would end it, without the last step: once the other threads have finished
+    (:func:`threading._shutdown`, which also waits for the thread pools) and the exit handlers have run
+    (logging flushed, file locks released), ``os._exit`` skips tearing down the modules and freeing the run's
+    objects one by one, which took about a second after a run at 850,000 customers with nothing left to write.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    threading._shutdown()  # noqa: SLF001 - what the interpreter calls at exit, before the exit handlers
+    atexit._run_exitfuncs()  # noqa: SLF001
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()
