@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from crmlib.core.startup import skip_slow_imports
 from crmlib.errors import CrmError
@@ -141,6 +142,27 @@ def _reports_folder(params_path: Path | None, reports: Path | None) -> Path:
     return report_dir(params_mod.load(params_path), params_path)
 
 
+def _lone_kernel(only: list[str] | None) -> Any:
+    """The kernel of the one notebook ``--only`` names, started before the runner's modules are imported.
+
+    Importing them (pandas, the loader and the report layer: about 1.5 s on one core) comes before the runner
+    can read the params; a kernel started now spends its own start-up on the other core meanwhile. With
+    several notebooks the runner starts the kernels itself, once the earlier runs' timings say which start
+    first. ``None`` too when the runner's modules are imported already (nothing to gain) or the name is
+    not a notebook (the runner reports it).
+    """
+    if not only or "crmlib.core.run" in sys.modules:
+        return None
+    from crmlib.core import registry, warm
+
+    folder = registry.NOTEBOOKS_DIR
+    try:
+        stems = registry.select_notebooks(only, available=tuple(p.stem for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))))
+    except CrmError:
+        return None
+    return warm.WarmPool(stems, kernel=warm.kernel_name(), cwd=folder) if len(stems) == 1 else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     from crmlib.core.locking import EXIT_LOCKED, RunLocked, RunStopped
@@ -150,11 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "run":
+            warm = _lone_kernel(args.only)
             from crmlib.core.run import run
 
             return run(args.params, out=args.out, only=args.only, as_of=args.as_of, workers=args.workers,
                        progress=False if args.no_progress else None, timeout=args.timeout, wait=args.wait,
-                       engine=args.engine, command=[sys.executable, "-m", "crmlib", *argv])
+                       engine=args.engine, command=[sys.executable, "-m", "crmlib", *argv], warm=warm)
         if args.command == "runs":
             from crmlib.core.run import runs_command
 

@@ -18,7 +18,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from crmlib.errors import ParamsError, did_you_mean
 
 #: the language codes every description is given in
 LANGUAGES: tuple[str, ...] = ("tr", "en")
@@ -217,6 +220,30 @@ def practice(name: str) -> Practice:
 def notebooks() -> tuple[str, ...]:
     """Every notebook stem, in run order (a notebook may show several practices)."""
     return tuple(sorted({p.notebook for p in PRACTICES}))
+
+
+#: the project's notebooks folder
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def select_notebooks(only: list[str] | None, *, available: tuple[str, ...] | None = None) -> list[str]:
+    """Map ``--only`` names (without their number) to notebook stems of ``available`` (default: every notebook
+    of the registry), in run order; unknown names are a ParamsError."""
+    available = notebooks() if available is None else available
+    if not only:
+        return list(available)
+    by_name = {stem.split("_", 1)[1]: stem for stem in available}
+    chosen = []
+    for name in only:
+        key = name.removesuffix(".ipynb")
+        stem = by_name.get(key) or (key if key in available else None)
+        if stem is None:
+            close = did_you_mean(key, list(by_name))
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ParamsError(f"--only {name!r} is not a notebook.{hint} Choose from: {', '.join(by_name)}.")
+        if stem not in chosen:
+            chosen.append(stem)
+    return [stem for stem in available if stem in chosen]
 
 
 def notebook_costs() -> dict[str, float]:

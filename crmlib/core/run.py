@@ -28,37 +28,22 @@ from crmlib.core import catalog, history, privacy, registry, retention, suppress
 from crmlib.core import context as context_mod
 from crmlib.core import forget as forget_mod
 from crmlib.core import params as params_mod
-from crmlib.core.warm import WarmPool
-from crmlib.errors import ParamsError, did_you_mean
+from crmlib.core.warm import KERNEL, WarmPool, kernel_name  # noqa: F401 - KERNEL: this module's API too
+from crmlib.errors import ParamsError
 from crmlib.report import exports, formatting, i18n, render
 
 log = logging.getLogger(__name__)
 
 #: notebook stems in run order (from the practice registry)
 NOTEBOOKS: tuple[str, ...] = registry.notebooks()
-NOTEBOOKS_DIR = context_mod.REPO_ROOT / "notebooks"
-#: the kernel the project registers (``make venv`` in .venv, ``make kernel`` user-wide) and the notebooks name
-KERNEL = "crmlib"
+NOTEBOOKS_DIR = registry.NOTEBOOKS_DIR
 PACKAGES = ("pandas", "numpy", "pyarrow", "duckdb", "lifetimes", "mlxtend", "pandera", "papermill", "nbconvert",
             "matplotlib", "seaborn", "scikit-learn", "crmlib")
 
 
 def select_notebooks(only: list[str] | None, *, available: tuple[str, ...] = NOTEBOOKS) -> list[str]:
-    """Map ``--only`` names (without their number) to notebook stems; unknown names are a ParamsError."""
-    if not only:
-        return list(available)
-    by_name = {stem.split("_", 1)[1]: stem for stem in available}
-    chosen = []
-    for name in only:
-        key = name.removesuffix(".ipynb")
-        stem = by_name.get(key) or (key if key in available else None)
-        if stem is None:
-            close = did_you_mean(key, list(by_name))
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ParamsError(f"--only {name!r} is not a notebook.{hint} Choose from: {', '.join(by_name)}.")
-        if stem not in chosen:
-            chosen.append(stem)
-    return [stem for stem in available if stem in chosen]
+    """Map ``--only`` names (without their number) to notebook stems (:func:`crmlib.core.registry.select_notebooks`)."""
+    return registry.select_notebooks(only, available=available)
 
 
 def _versions() -> dict[str, str]:
@@ -69,25 +54,6 @@ def _versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def kernel_name() -> str:
-    """The project's kernel when registered, else the interpreter's own ``python3`` kernel.
-
-    Jupyter's data folders are looked at first, as jupyter_client's KernelSpecManager does, without importing
-    it (and IPython) into the runner, which starts no kernel itself; the manager decides when none has it.
-    """
-    from jupyter_core.paths import jupyter_path
-
-    if any((Path(folder) / KERNEL / "kernel.json").is_file() for folder in jupyter_path("kernels")):
-        return KERNEL
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        KernelSpecManager().get_kernel_spec(KERNEL)
-    except NoSuchKernel:
-        return "python3"
-    return KERNEL
 
 
 def execute_notebook(source: str, target: str, parameters: dict[str, Any], cwd: str) -> dict[str, Any]:
@@ -196,7 +162,7 @@ def _new_run_id(root: Path, as_of: pd.Timestamp, created: pd.Timestamp, taken: s
 def run(params_path: str | Path, *, out: str | Path | None = None, only: list[str] | None = None,
         as_of: str | None = None, workers: int = 2, notebooks_dir: Path | None = None,
         progress: bool | None = None, timeout: float | None = None, wait: bool = True,
-        command: list[str] | None = None, engine: str | None = None) -> int:
+        command: list[str] | None = None, engine: str | None = None, warm: WarmPool | None = None) -> int:
     """Run the workbook; return 0 when every notebook ran, 1 when one failed.
 
     Parameters
@@ -209,6 +175,10 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
         When another run holds the reports folder: wait for it (``True``) or raise :class:`RunLocked`.
     engine
         ``--engine``: ``duckdb`` or ``spark``, over the params key ``engine`` (docs/SCALING.md).
+    warm
+        Kernels started ahead for the notebooks that start first (the CLI starts a lone ``--only`` notebook's
+        before it imports this module); the run ends those nobody took, whatever happens. ``None``: the run
+        starts them once it knows which notebooks start first.
 
     Raises
     ------
@@ -226,28 +196,46 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
     params_path = Path(params_path)
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     available = tuple(p.stem for p in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb")))
-    stems = select_notebooks(only, available=available)
-    with locking.stop_on_signals():
-        params = load_params(params_path, engine=engine)
-        limit = timeout_minutes(params, timeout)
-        keep_runs(params)
-        root = Path(out).resolve().parent if out else report_dir(params, params_path)
-        # the notebooks that will start first get their kernels now, while the data is loaded (crmlib.core.warm)
+    given = warm
+    try:
+        stems = select_notebooks(only, available=available)
+        with locking.stop_on_signals():
+            return _run_loaded(params_path, out, stems, as_of, workers, notebooks_dir, progress, timeout, wait,
+                               command, engine, warm, timings, started)
+    finally:
+        if given is not None:  # ended here too when the run stopped before taking them over (bad params)
+            with locking.signals_deferred():
+                given.close()
+
+
+def _run_loaded(params_path: Path, out: str | Path | None, stems: list[str], as_of: str | None, workers: int,
+                notebooks_dir: Path, progress: bool | None, timeout: float | None, wait: bool,
+                command: list[str] | None, engine: str | None, warm: WarmPool | None, timings: dict[str, float],
+                started: float) -> int:
+    """The run from reading its params (:func:`run`, its signals handled)."""
+    from crmlib.core import locking
+
+    params = load_params(params_path, engine=engine)
+    limit = timeout_minutes(params, timeout)
+    keep_runs(params)
+    root = Path(out).resolve().parent if out else report_dir(params, params_path)
+    # the notebooks that will start first get their kernels now, while the data is loaded (crmlib.core.warm)
+    if warm is None:
         warm = WarmPool(first_notebooks(schedule(stems, catalog.list_runs(root), workers=workers), workers),
                         kernel=kernel_name(), cwd=notebooks_dir)
-        _warm_up_providers(stems)  # their modules (lifetimes, ~1 s) imported while the data load
-        try:
-            # only the tables the chosen notebooks read (``run --only``); ``validate`` checks every table
-            ctx = load_context(params, params_path, as_of=as_of, only_tables=registry.tables_read(stems))
-            timings["load_and_validate"] = time.perf_counter() - started
-            mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
-            privacy.make_dir(root, mode)
-            with locking.reports_lock(root, wait=wait, file_mode=mode[1]):
-                return _run_locked(params, ctx, params_path, root, out, stems, notebooks_dir, workers,
-                                   progress, limit, command, timings, started, warm)
-        finally:
-            with locking.signals_deferred():
-                warm.close()
+    _warm_up_providers(stems)  # their modules (lifetimes, ~1 s) imported while the data load
+    try:
+        # only the tables the chosen notebooks read (``run --only``); ``validate`` checks every table
+        ctx = load_context(params, params_path, as_of=as_of, only_tables=registry.tables_read(stems))
+        timings["load_and_validate"] = time.perf_counter() - started
+        mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
+        privacy.make_dir(root, mode)
+        with locking.reports_lock(root, wait=wait, file_mode=mode[1]):
+            return _run_locked(params, ctx, params_path, root, out, stems, notebooks_dir, workers,
+                               progress, limit, command, timings, started, warm)
+    finally:
+        with locking.signals_deferred():
+            warm.close()
 
 
 def _warm_up_providers(stems: list[str]) -> threading.Thread:

@@ -41,6 +41,29 @@ class Warm:
     stem: str
 
 
+#: the kernel the project registers (``make venv`` in .venv, ``make kernel`` user-wide) and the notebooks name
+KERNEL = "crmlib"
+
+
+def kernel_name() -> str:
+    """The project's kernel when registered, else the interpreter's own ``python3`` kernel.
+
+    Jupyter's data folders are looked at first, as jupyter_client's KernelSpecManager does, without importing
+    it (and IPython) into the runner, which starts no kernel itself; the manager decides when none has it.
+    """
+    from jupyter_core.paths import jupyter_path
+
+    if any((Path(folder) / KERNEL / "kernel.json").is_file() for folder in jupyter_path("kernels")):
+        return KERNEL
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL)
+    except NoSuchKernel:
+        return "python3"
+    return KERNEL
+
+
 #: the temporary folders' names: ``crmlib-warm-<runner pid>-<random>``
 PREFIX = "crmlib-warm-"
 
