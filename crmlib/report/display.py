@@ -68,13 +68,16 @@ def _show(markup: str) -> None:
 def header(ctx: Any, title_key: str) -> None:
     """Show the report header: title, as-of date, data window, customers and orders."""
     first, last = ctx.data_window
-    n_orders = int(ctx.orders["is_purchase"].sum())
+    n_orders = int(ctx.orders["is_purchase"].sum())  # purchases; the others (net zero or negative) are named
+    other = int(len(ctx.orders)) - n_orders
+    orders = (t(ctx, "common.orders_other", n=fmt.number(n_orders, ctx.lang), other=fmt.number(other, ctx.lang))
+              if other else fmt.number(n_orders, ctx.lang))
     company = ctx.params["report"].get("company")
     facts = [
         (t(ctx, "common.as_of"), fmt.date(ctx.as_of, ctx.lang)),
         (t(ctx, "common.data_window"), f"{fmt.date(first, ctx.lang)} – {fmt.date(last, ctx.lang)}"),
         (t(ctx, "common.customers"), fmt.number(len(ctx.customer_summary), ctx.lang)),
-        (t(ctx, "common.orders"), fmt.number(n_orders, ctx.lang)),
+        (t(ctx, "common.orders"), orders),
     ]
     facts_html = "".join(f"<span><b>{esc(k)}:</b> {esc(v)}</span>" for k, v in facts)
     company_html = f"<div class='crm-facts'><span>{esc(company)}</span></div>" if company else ""

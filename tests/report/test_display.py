@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 
 from crmlib.report import display as rp
 
@@ -93,3 +94,22 @@ def test_paragraphs_show_each_sentence_escaped_and_skip_empty_ones(monkeypatch):
     monkeypatch.setattr(rp, "_show", shown.append)
     rp.paragraphs(["A & B", "", None, "C"], note=True)
     assert shown == ["<p class='crm-note'>A &amp; B</p>", "<p class='crm-note'>C</p>"]
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", "<b>Orders:</b> 2 (and 1 with no net purchase: returns or cancellations)"),
+    ("tr", "<b>Siparişler:</b> 2 (ve net satışı olmayan 1: iade ya da iptal)"),
+])
+def test_header_counts_purchases_and_names_the_other_orders(monkeypatch, lang, expected):
+    shown: list[str] = []
+    monkeypatch.setattr(rp, "_show", shown.append)
+    orders = pd.DataFrame({"is_purchase": [True, True, False]})
+    ctx = SimpleNamespace(lang=lang, orders=orders, customer_summary=pd.DataFrame({"x": [1, 2]}),
+                                as_of=pd.Timestamp("2026-06-30"),
+                                data_window=(pd.Timestamp("2026-06-01"), pd.Timestamp("2026-06-30")),
+                                params={"report": {}})
+    rp.header(ctx, "clv.title")
+    assert expected in shown[0]
+    orders = orders.assign(is_purchase=True)  # every order a purchase: the count alone, as the validate line says
+    rp.header(SimpleNamespace(**{**vars(ctx), "orders": orders}), "clv.title")
+    assert "<b>Orders:</b> 3</span>" in shown[1] or "<b>Siparişler:</b> 3</span>" in shown[1]
