@@ -102,7 +102,7 @@ def blank_to_null(arr: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _text_series(arr: pa.ChunkedArray | pa.Array, index: pd.Index) -> pd.Series:
-    return pd.Series(arr.to_pandas(), index=index).astype("str")
+    return arr.to_pandas().set_axis(index).astype("str")  # by position: the index may skip dropped rows
 
 
 def _mask(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -218,6 +218,18 @@ def test_repeated_customer_keeps_first_row(tmp_path: Path) -> None:
     assert kinds(valid) == {"repeated_key_dropped": 1}
 
 
+def test_text_after_a_totals_row_stays_on_its_row(tmp_path: Path) -> None:
+    """Rows left out (a totals row) leave a gap in the index; ids and text cleaned by Arrow (spaces, blanks) are
+    put back by position, not by that index (which moved every value after a blank one row up)."""
+    (tmp_path / "customers.csv").write_text("id;ad;sehir\n C1;Ayşe;İzmir\nTOPLAM;;\nC2 ;;Van\nC3; Ali ;\n"
+                                            "C4;Can;Muş\n", encoding="utf-8")
+    valid = validate(tmp_path, table="customers", name="customers.csv",
+                     columns={"customer_id": "id", "name": "ad", "city": "sehir"})
+    assert valid.frame["customer_id"].tolist() == ["C1", "C2", "C3", "C4"]
+    assert valid.frame["name"].fillna("-").tolist() == ["Ayşe", "-", "Ali", "Can"]
+    assert valid.frame["city"].fillna("-").tolist() == ["İzmir", "Van", "-", "Muş"]
+
+
 def test_load_tables_reads_all_and_notes_unknown_customers(tmp_path: Path) -> None:
     orders_file(tmp_path, "C1;15.03.2024;100;1\nC9;16.03.2024;50;1\n")
     (tmp_path / "customers.csv").write_text("customer_id,city\nC1,Bursa\n", encoding="utf-8")
