@@ -23,10 +23,6 @@ import pandas as pd
 
 from crmlib.core import params as params_mod
 from crmlib.core import registry
-from crmlib.data import tables
-from crmlib.data import validate as validation
-from crmlib.data.frames import keep_rows
-from crmlib.data.read import REQUIRED
 from crmlib.errors import DataError
 from crmlib.report.exports import csv_dialect, write_csv
 
@@ -351,6 +347,8 @@ class Context:
 
     def required_columns(self, table: str) -> tuple[str, ...]:
         """The columns ``table`` cannot do without (the contract's bold ones)."""
+        from crmlib.data.read import REQUIRED
+
         return REQUIRED.get(table, ("customer_id",))
 
     def __post_init__(self) -> None:
@@ -871,6 +869,11 @@ def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
     DataError
         When a table cannot be read or fails a check.
     """
+    # the loader (pandera, DuckDB, the readers) is imported here: a notebook's kernel that reopens a saved
+    # context (load_saved) never imports it
+    from crmlib.data import validate as validation
+    from crmlib.data.frames import keep_rows
+
     params = dict(params)
     if as_of is not None:
         params["as_of"] = params_mod.normalize({**params, "as_of": as_of})["as_of"]
@@ -936,6 +939,8 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     DataError
         When a table cannot be read or fails a check.
     """
+    from crmlib.data import tables
+
     found = load_lines(params, params_dir=params_dir, as_of=as_of, only_tables=only_tables)
     params, spec, loaded, quality = found["params"], found["spec"], found["loaded"], found["quality"]
     lines, cut_date = found["lines"], found["as_of"]

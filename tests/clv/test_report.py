@@ -104,3 +104,33 @@ def test_a_failing_export_or_page_step_raises_its_own_error_and_exports_nothing_
             clv_report.analyse(ctx)
     assert not (tmp_path / "exports" / "clv_model.json").exists()
     assert not [t for t in threading.enumerate() if t.name.startswith("export")]
+
+
+def test_segment_names_are_the_segmentation_reports():
+    from crmlib.segmentation import SEGMENTS
+    from crmlib.segmentation import report as seg_report
+
+    for lang in ("tr", "en"):
+        for code in (*SEGMENTS, "custom_segment"):
+            assert clv_report.segment_label(code, lang) == seg_report.segment_label(code, lang)
+
+
+KERNEL_IMPORTS = """
+import json, sys
+import crmlib.report.display, crmlib.report.charts, crmlib.core.context, crmlib.clv.report, crmlib.clv.plots
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_notebook_kernel_does_not_import_the_loader():
+    """The lifetime-value kernel reopens a saved context: the data layer's loader (pandera, the readers) is
+    not imported with its modules."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", KERNEL_IMPORTS], capture_output=True, text=True, check=True,
+                          cwd=root)
+    loaded = set(json.loads(done.stdout))
+    assert not {"pandera", "crmlib.data", "crmlib.data.validate"} & loaded
