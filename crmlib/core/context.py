@@ -854,12 +854,15 @@ def load_saved(folder: Path, *, export_dir: Path | None = None) -> Context:
 
 
 def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
-               as_of: str | None = None, only_tables: Collection[str] | None = None) -> dict[str, Any]:
+               as_of: str | None = None, only_tables: Collection[str] | None = None,
+               only_columns: dict[str, Collection[str]] | None = None) -> dict[str, Any]:
     """Load and validate every table with the usual loader and cut the order lines at the analysis date.
 
     The first half of :func:`build_context` (the Spark context calls it too for CSV and Excel order files).
     Returns ``params`` (with ``as_of`` set to the analysis date), ``spec`` (the tables' resolved specs),
-    ``loaded`` (the validated tables: the orders and, with ``only_tables``, only the optional tables it names),
+    ``loaded`` (the validated tables: the orders and, with ``only_tables``, only the optional tables it names;
+    with ``only_columns``, those tables in only the columns it names that the loader may read in part:
+    :func:`crmlib.data.validate.columns_to_read`),
     ``quality`` (the notes), ``lines`` (the order lines on or before the
     analysis date, ``order_id`` synthesised when absent), ``as_of`` (that date) and ``later_only`` (customers
     whose every line is after it), ``fingerprint`` (the files' fingerprint, being computed: ``.result()``).
@@ -883,7 +886,8 @@ def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
     base_dir = Path(params_dir) if params_dir else Path.cwd()
     wanted = spec if only_tables is None else {n: s for n, s in spec.items() if n == "orders" or n in only_tables}
     fingerprint = _fingerprint_ahead([Path(s["path"]) for s in spec.values()])
-    loaded = validation.load_tables(wanted, base_dir=base_dir, currency=params.get("currency") or "TRY")
+    loaded = validation.load_tables(wanted, base_dir=base_dir, currency=params.get("currency") or "TRY",
+                                    columns=only_columns)
     quality = [_note_dict(note) | {"table": name} for name, table in loaded.items() for note in table.notes]
 
     lines = loaded["orders"].frame
@@ -919,7 +923,8 @@ def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
 
 
 def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_of: str | None = None,
-                  export_dir: Path | None = None, only_tables: Collection[str] | None = None) -> Context:
+                  export_dir: Path | None = None, only_tables: Collection[str] | None = None,
+                  only_columns: dict[str, Collection[str]] | None = None) -> Context:
     """Load and validate every table, cut at ``as_of`` and build the orders and per-customer tables.
 
     Parameters
@@ -933,6 +938,10 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     only_tables
         The optional tables to read (the orders always are); ``None``: every configured table. The others
         are left absent and named in ``meta["not_read"]`` (``run --only``: the tables its notebooks never read).
+    only_columns
+        Per optional table, the columns to read (``run --only``: those its notebooks read; the loader reads
+        in part only a table whose rows kept cannot depend on the others); ``None``: every column. The mapped
+        columns left unread are named in ``meta["columns_not_read"]``.
 
     Raises
     ------
@@ -941,7 +950,8 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     """
     from crmlib.data import tables
 
-    found = load_lines(params, params_dir=params_dir, as_of=as_of, only_tables=only_tables)
+    found = load_lines(params, params_dir=params_dir, as_of=as_of, only_tables=only_tables,
+                       only_columns=only_columns)
     params, spec, loaded, quality = found["params"], found["spec"], found["loaded"], found["quality"]
     lines, cut_date = found["lines"], found["as_of"]
     orders = tables.build_orders(lines)
@@ -959,13 +969,14 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
 def loaded_meta(spec: dict[str, Any], loaded: dict[str, Any], later_only: set[str],
                 fingerprint: Any = None) -> dict[str, Any]:
     """The context's ``meta`` for tables read by the usual loader: fingerprint (``fingerprint.result()`` when
-    given, as :func:`load_lines` returns it), files, formats, row counts."""
+    given, as :func:`load_lines` returns it), files, formats, row counts, the tables and the columns not read."""
     files = [Path(s["path"]) for s in spec.values()]  # every configured file, read or not: the data's identity
     found = fingerprint.result() if fingerprint is not None else _fingerprint(files)
     return {"fingerprint": found, "files": {n: s["path"] for n, s in spec.items()},
             "detected": {n: getattr(t, "detected", {}) for n, t in loaded.items()},
             "rows": {n: int(len(t.frame)) for n, t in loaded.items()},
             "not_read": [n for n in spec if n not in loaded],
+            "columns_not_read": {n: list(t.unread) for n, t in loaded.items() if getattr(t, "unread", None)},
             "customers_after_as_of": sorted(map(str, later_only))}
 
 

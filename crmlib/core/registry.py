@@ -54,6 +54,9 @@ class Provider:
     tolerant: bool = False
     #: the optional input tables ``build`` reads (``customers``, ``tickets``); ``None``: every table
     tables: tuple[str, ...] | None = None
+    #: per optional table of ``tables``, the columns (our names) ``build`` reads when fewer than all; a table
+    #: not named here (or ``None``) is read whole
+    columns: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     #: ``"module:function"`` without arguments importing what ``build`` needs (the runner calls it on a thread
     #: while the data load, so the import is not on the way to the product)
     warm_up: str | None = None
@@ -80,6 +83,11 @@ class Practice:
     #: tables these name, and those of the providers of what they need (tests/core/test_run_only.py checks
     #: that each notebook run alone shows what it shows in a full run)
     tables: tuple[str, ...] | None = None
+    #: per optional table of ``tables``, the columns (our names) its notebook reads when fewer than all, through
+    #: :meth:`Context.read`, :meth:`Context.has` or the frame; a table not named here (or ``None``) is read whole.
+    #: ``run --only`` reads and checks only these (the loader reads in part only a table with one row per key,
+    #: ``crmlib.data.validate.columns_to_read``); ``validate`` and a full run read every column
+    columns: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     #: its notebook kernel's peak memory in GB on the 10M-line benchmark (``kernel_peak_mb`` in run.json):
     #: the runner does not run two notebooks together whose peaks add up to more than its budget
     memory: float = 1.0
@@ -107,7 +115,8 @@ PRACTICES: tuple[Practice, ...] = (
         namespaces=("seg",), notebook="01_segmentation", params_section="segmentation",
         needs=("segments",), tables=("customers", "tickets"),
         provides={"segments": Provider(build="crmlib.segmentation.rfm:segment_table",
-                                       tables=("customers", "tickets"))},
+                                       tables=("customers", "tickets"),
+                                       columns={"customers": ("customer_id", "referred_by")})},  # tiers.py
         exports=(
             Export("segments.csv", en="Every customer's segment, scores and A/B/C tier",
                    tr="Her müşterinin segmenti, puanları ve A/B/C sınıfı"),
@@ -140,6 +149,7 @@ PRACTICES: tuple[Practice, ...] = (
         name="clv", cost=31, memory=1.8,
         namespaces=("clv",), notebook="03_lifetime_value", params_section="clv",
         needs=("clv_model", "segments"), tables=("customers", "marketing"),
+        columns={"customers": ("customer_id", "name", "channel")},  # crmlib.clv.report.NAME_COLUMNS
         provides={"clv_model": Provider(build="crmlib.clv.model:fit_for_run",
                                         restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True,
                                         tables=(), warm_up="crmlib.clv.fit:lifetimes_module")},
@@ -283,6 +293,29 @@ def tables_read(stems: Iterable[str]) -> set[str] | None:
     if any(source is None for source in sources):
         return None
     return {name for source in sources for name in source or ()}
+
+
+def columns_read(stems: Iterable[str]) -> dict[str, set[str]]:
+    """``{table: the columns read}`` of the optional tables the notebooks ``stems`` read in only some columns:
+    their practices' ``columns`` and those of the providers of what they need (as :func:`tables_read`). A table
+    read whole by one of them, or by a practice that reads every table, is not named."""
+    stems = set(stems)
+    chosen = [p for p in PRACTICES if p.notebook in stems]
+    found = providers()
+    sources: list[tuple[tuple[str, ...] | None, dict[str, tuple[str, ...] | None]]] = [
+        (p.tables, p.columns) for p in chosen]
+    sources += [(found[need].tables, found[need].columns) for p in chosen for need in p.needs if need in found]
+    if any(tables is None for tables, _ in sources):
+        return {}
+    out: dict[str, set[str]] = {}
+    whole: set[str] = set()
+    for tables, columns in sources:
+        for table in tables or ():
+            if columns.get(table) is None:
+                whole.add(table)
+            else:
+                out.setdefault(table, set()).update(columns[table] or ())
+    return {table: names for table, names in out.items() if table not in whole}
 
 
 def providers() -> dict[str, Provider]:

@@ -119,15 +119,17 @@ def load_params(params_path: Path, *, engine: str | None = None) -> dict[str, An
 
 
 def load_context(params: dict[str, Any], params_path: Path, *, as_of: str | None = None,
-                 only_tables: set[str] | None = None) -> context_mod.Context:
+                 only_tables: set[str] | None = None,
+                 only_columns: dict[str, set[str]] | None = None) -> context_mod.Context:
     """The validated context of loaded ``params`` (DuckDB, or Spark with ``engine: spark``); ``only_tables``:
-    the optional tables to read (``None``: every one; Spark reads every one)."""
+    the optional tables to read (``None``: every one; Spark reads every one); ``only_columns``: per table, the
+    columns to read (``None``: every one; Spark reads every one)."""
     if params["engine"] == "spark":  # the order lines read, checked and aggregated on Spark
         from crmlib.core import spark_context
 
         return spark_context.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
     return context_mod.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of,
-                                     only_tables=only_tables)
+                                     only_tables=only_tables, only_columns=only_columns)
 
 
 def report_dir(params: dict[str, Any], params_path: Path) -> Path:
@@ -226,7 +228,9 @@ def _run_loaded(params_path: Path, out: str | Path | None, stems: list[str], as_
     _warm_up_providers(stems)  # their modules (lifetimes, ~1 s) imported while the data load
     try:
         # only the tables the chosen notebooks read (``run --only``); ``validate`` checks every table
-        ctx = load_context(params, params_path, as_of=as_of, only_tables=registry.tables_read(stems))
+        # and of the customers master only the columns they read (``validate`` and a full run: every column)
+        ctx = load_context(params, params_path, as_of=as_of, only_tables=registry.tables_read(stems),
+                           only_columns=registry.columns_read(stems))
         timings["load_and_validate"] = time.perf_counter() - started
         mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
         privacy.make_dir(root, mode)
@@ -340,7 +344,8 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
                      "rows": ctx.meta.get("rows"), "detected": ctx.meta.get("detected"),
                      **facts},
             "quality": ctx.quality,
-            "tables_not_read": tables_not_read(ctx.meta.get("not_read") or [], stems, lang),
+            "tables_not_read": tables_not_read(ctx.meta.get("not_read") or [], stems, lang,
+                                               columns=ctx.meta.get("columns_not_read")),
             "versions": _versions(),
             "timeout_minutes": limit,
             "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
@@ -377,14 +382,22 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
     return status
 
 
-def tables_not_read(names: list[str], stems: list[str], lang: str) -> dict[str, Any] | None:
-    """The configured tables this run left unread (its notebooks never read them), with the sentence saying so
-    in the run index; ``None`` when every table was read."""
-    if not names:
+def tables_not_read(names: list[str], stems: list[str], lang: str,
+                    columns: dict[str, list[str]] | None = None) -> dict[str, Any] | None:
+    """The configured tables this run left unread (its notebooks never read them) and, per table read, the mapped
+    columns it left unread (``columns``), with the sentences saying so in the run index; ``None`` when every
+    table and column was read."""
+    columns = {table: list(found) for table, found in (columns or {}).items() if found}
+    if not names and not columns:
         return None
     titles = ", ".join(i18n.t(f"nb.{stem}", lang) if i18n.has(f"nb.{stem}") else stem for stem in stems)
-    return {"tables": list(names), "notebooks": list(stems),
-            "message": i18n.t("run.tables_not_read", lang, tables=", ".join(names), notebooks=titles)}
+    sentences = []
+    if names:
+        sentences.append(i18n.t("run.tables_not_read", lang, tables=", ".join(names), notebooks=titles))
+    if columns:
+        listed = "; ".join(f"{table}: {', '.join(found)}" for table, found in columns.items())
+        sentences.append(i18n.t("run.columns_not_read", lang, columns=listed, notebooks=titles))
+    return {"tables": list(names), "columns": columns, "notebooks": list(stems), "message": " ".join(sentences)}
 
 
 def _one_line(err: BaseException) -> str:

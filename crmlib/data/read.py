@@ -12,7 +12,7 @@ line 2 (blank lines inside a CSV are skipped by the reader and not counted).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +108,8 @@ class RawTable:
     spec: dict[str, Any] = field(default_factory=dict)  # data.<table> as given (rules, rates, duplicates)
 
     layout: dict[str, Any] = field(default_factory=dict)  # multi-sheet reads: per row line and sheet
+    #: mapped columns (our names) left unread because the caller asked for fewer (``read_table(columns=...)``)
+    unread: list[str] = field(default_factory=list)
 
     def line(self, position: int) -> int:
         """Return the spreadsheet line of the row at ``position`` (the header's line + 1 for the first row).
@@ -247,7 +249,8 @@ def _detect_conventions(name: str, path: Path | str, frame: pd.DataFrame, read: 
 # ------------------------------------------------------------------------------------------------ entry
 
 
-def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTable:
+def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path,
+               columns: Collection[str] | None = None) -> RawTable:
     """Read one input table: the mapped columns, renamed to our names, as text (or as typed by the file).
 
     Parameters
@@ -257,6 +260,10 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
         ``read`` (``sep``, ``decimal``, ``thousands``, ``encoding``, ``date_format``, ``sheet``; null =
         detect).
     base_dir : the params file's folder.
+    columns : our names of the mapped columns to read (``None``: all). Every mapped column is still checked
+        against the header (the same errors as a full read); the others are not read from the file (Parquet,
+        CSV) or are dropped as soon as read (XLSX), before any detection, typing or check, and are listed in
+        :attr:`RawTable.unread`. The line key (unmapped columns) is decided on the full mapping.
 
     Raises
     ------
@@ -306,11 +313,13 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
         header, reader, line_key = readers.read_xlsx_columns(name, path, read, detected, expected)
     header = [h.lstrip("\ufeff") for h in header]
     place = Place(shown, detected.get("sheet"))
-    mapping = resolve_mapping(name, spec, header, place)
+    full = resolve_mapping(name, spec, header, place)
+    mapping = full if columns is None else {ours: theirs for ours, theirs in full.items() if ours in columns}
+    unread = [ours for ours in full if ours not in mapping]
     rules = _rule_columns(name, spec, header, place)
-    candidates = [h for h in header if h not in mapping.values() and h not in rules
+    candidates = [h for h in header if h not in full.values() and h not in rules
                   and sniff.status_like_name(h)]
-    others = [h for h in dict.fromkeys(header) if h not in mapping.values() and h not in rules
+    others = [h for h in dict.fromkeys(header) if h not in full.values() and h not in rules
               and h not in candidates and h.strip() and not h.startswith("(column ") and header.count(h) == 1]
     if others:  # columns named otherwise whose first values say İptal, İade, Cancelled, Return
         candidates += _status_by_values(fmt, path, detected, header, others, reader)
@@ -327,9 +336,10 @@ def read_table(name: str, spec: Mapping[str, Any], *, base_dir: Path) -> RawTabl
     _detect_conventions(name, place, frame, read, mapping, detected)
     detected["rows"] = len(frame)
     logger.info("read %s from %s: %d rows, %s", name, path, len(frame), detected)
-    key = line_key(len(frame)) if set(mapping.values()) != set(header) else None  # unmapped columns exist
+    key = line_key(len(frame)) if set(full.values()) != set(header) else None  # unmapped columns exist
     layout = {k: detected.pop(k) for k in ("lines", "sheets_of_rows") if k in detected}
-    return RawTable(name, Path(shown), frame, detected, notes, dict(mapping), key, extra, dict(spec), layout)
+    return RawTable(name, Path(shown), frame, detected, notes, dict(mapping), key, extra, dict(spec), layout,
+                    unread)
 
 
 def _status_by_values(fmt: str, path: Path, detected: Mapping[str, Any], header: Sequence[str],

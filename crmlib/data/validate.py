@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +82,8 @@ class ValidTable:
     rows_read: int = 0
     positions: np.ndarray | None = None  # per kept row, its position in the file as read (for line numbers)
     layout: dict[str, Any] = field(default_factory=dict)
+    #: mapped columns (our names) not read: a run of some notebooks reads only those they use (:func:`load_tables`)
+    unread: list[str] = field(default_factory=list)
 
     def lines(self, rows: np.ndarray) -> list[int]:
         """Return the spreadsheet lines of the given rows of :attr:`frame`."""
@@ -462,7 +464,7 @@ def validate_table(raw: RawTable, *, as_of: Any = None, release: bool = False, c
         logger.info("%s: %s", name, note.message)
     positions = out.index.to_numpy()
     return ValidTable(name, raw.path, out.reset_index(drop=True), notes, dict(raw.detected),
-                      dict(raw.source_columns), rows_read, positions, dict(raw.layout))
+                      dict(raw.source_columns), rows_read, positions, dict(raw.layout), list(raw.unread))
 
 
 class _Distinct:
@@ -525,13 +527,42 @@ def _match_ids(tables: dict[str, ValidTable], distinct: _Distinct | None = None)
     return found
 
 
+def columns_to_read(name: str, wanted: Collection[str] | None) -> set[str] | None:
+    """The columns (our names) to read of table ``name`` when its readers use only ``wanted``; ``None``: all.
+
+    Only a table with one row per key (:data:`KEYS`: customers, products) is read in part: its rows kept are
+    then the same as in a full read. Its exact repeats share the key, so the repeats that fewer columns make
+    look exact are dropped as repeated keys, the first row kept either way; totals rows are found in its key;
+    a row empty in the columns read but not in the others has a blank key, which a full read refuses. Any other
+    table (its exact repeats decide which rows are kept) is read whole. Always read besides ``wanted``: the
+    required columns and the key; and every column of a kind (date, number) when one of that kind is wanted,
+    as the file's date layout and decimal mark are detected over all of them together.
+    """
+    if wanted is None or name not in KEYS:
+        return None
+    kinds = TABLE_COLUMNS[name]
+    unknown = sorted(set(wanted) - set(kinds))
+    if unknown:
+        raise ValueError(f"{name} has no column {unknown[0]!r}; its columns are {list(kinds)}")
+    out = {*wanted, *REQUIRED[name], KEYS[name]}
+    for kind in ("date", "number"):
+        if any(kinds[c] == kind for c in out):
+            out |= {c for c, k in kinds.items() if k == kind}
+    return out
+
+
 def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = None,
-                currency: str = "TRY") -> dict[str, ValidTable]:
+                currency: str = "TRY", columns: Mapping[str, Collection[str]] | None = None
+                ) -> dict[str, ValidTable]:
     """Read and validate every table named in ``data_spec`` (``params["data"]``); orders is required.
 
     Also notes order lines whose customer is missing from the customers table. Raises
     :class:`~crmlib.errors.DataError` on the first unusable problem and :class:`~crmlib.errors.ParamsError`
     for an unknown table name.
+
+    ``columns``: per table, the columns (our names) its readers use (a run of some notebooks); a table that
+    :func:`columns_to_read` allows to read in part is read and checked in those columns only, the others named
+    in :attr:`ValidTable.unread`. ``None`` (``validate``, a full run): every mapped column of every table.
     """
     specs = {name: ({"path": spec} if isinstance(spec, (str, Path)) else spec)  # `table: path` shorthand
              for name, spec in (data_spec or {}).items() if spec}
@@ -545,8 +576,9 @@ def load_tables(data_spec: Mapping[str, Any], *, base_dir: Path, as_of: Any = No
         raise DataError("data.orders is missing: the order lines are required. What to do: add data.orders "
                         "with path and columns (customer_id, order_date, amount) to the params file.")
     def load(name: str) -> ValidTable:
-        return validate_table(read_table(name, specs[name], base_dir=Path(base_dir)), as_of=as_of, release=True,
-                              currency=currency)
+        read = columns_to_read(name, (columns or {}).get(name))
+        return validate_table(read_table(name, specs[name], base_dir=Path(base_dir), columns=read), as_of=as_of,
+                              release=True, currency=currency)
 
     def load_each(names: list[str]) -> dict[str, ValidTable | BaseException]:
         done: dict[str, ValidTable | BaseException] = {}

@@ -241,7 +241,8 @@ def _modes_line(run: dict[str, Any], lang: str) -> str:
 
 
 def _not_read_line(run: dict[str, Any]) -> str:
-    """The sentence naming the configured tables this run did not read (``run.json``'s ``tables_not_read``)."""
+    """The sentences naming the configured tables and the columns this run did not read (``run.json``'s
+    ``tables_not_read``)."""
     found = run.get("tables_not_read")
     return f"<p class='muted'>{html.escape(found['message'])}</p>" if found else ""
 

@@ -118,6 +118,14 @@ def test_a_run_of_some_notebooks_names_the_tables_it_did_not_read(runs):
     assert set(record["data"]["rows"]) == {"orders", "customers", "tickets", "marketing"}
     assert skipped["message"] in (out / "index.html").read_text(encoding="utf-8")
     assert "payments" in skipped["message"] and "validate" in skipped["message"]
+    # of the customers master, only the names, channels and referrers (the page and the segments read them)
+    assert set(skipped["columns"]) == {"customers"}
+    left = set(skipped["columns"]["customers"])
+    assert left and not left & {"customer_id", "name", "channel", "referred_by"}
+    assert {"email", "phone", "signup_date", "birth_date", "marketing_consent"} <= left
+    assert "email" in skipped["message"] and "customers:" in skipped["message"]
+    full_rows = json.loads((full / "run.json").read_text(encoding="utf-8"))["data"]["rows"]
+    assert record["data"]["rows"]["customers"] == full_rows["customers"]  # the same customers kept
     full_record = json.loads((full / "run.json").read_text(encoding="utf-8"))
     assert record["data"]["fingerprint"] == full_record["data"]["fingerprint"]  # the same data, read or not
 
@@ -129,6 +137,24 @@ def test_the_registry_names_the_tables_of_a_choice_of_notebooks():
     tables = {"customers", "products", "payments", "tickets", "surveys", "contacts", "marketing"}
     for p in registry.PRACTICES:
         assert p.tables is None or set(p.tables) <= tables, p.name
+
+
+def test_the_registry_names_the_columns_of_a_choice_of_notebooks():
+    from crmlib.data.read import TABLE_COLUMNS
+    from crmlib.data.validate import KEYS
+
+    assert registry.columns_read(NOTEBOOKS) == {}  # the overview reads every table whole
+    assert registry.columns_read(["03_lifetime_value"]) == {"customers": {"customer_id", "name", "channel",
+                                                                          "referred_by"}}  # + segments
+    assert registry.columns_read(["03_lifetime_value", "01_segmentation"]) == {}  # segmentation: every column
+    assert registry.columns_read(["01_segmentation"]) == {}
+    declared = [(p.name, p.tables, p.columns) for p in registry.PRACTICES]
+    declared += [(name, prov.tables, prov.columns) for name, prov in registry.providers().items()]
+    for name, tables, columns in declared:
+        for table, names in columns.items():
+            assert tables is not None and table in tables, (name, table)  # a table it reads
+            assert table in KEYS, (name, table)  # the loader reads only a table with a key in part
+            assert names is None or set(names) <= set(TABLE_COLUMNS[table]), (name, table)  # our names
 
 
 def test_a_table_left_unread_may_be_missing_and_the_fingerprint_is_the_full_runs(sample_params, tmp_path):
@@ -152,3 +178,19 @@ def test_a_table_left_unread_may_be_missing_and_the_fingerprint_is_the_full_runs
     params.write_text(yaml.safe_dump(raw), encoding="utf-8")
     missing = build_context(params_mod.load(params), params_dir=params.parent, only_tables={"customers"})
     assert missing.meta["fingerprint"] != full.meta["fingerprint"] and "payments" in missing.meta["not_read"]
+
+
+def test_the_customers_read_in_part_hold_the_full_reads_rows_and_values(sample_params):
+    from crmlib.core import params as params_mod
+    from crmlib.core.context import build_context
+    from tests.conftest import context_from
+
+    full = context_from(sample_params)
+    some = build_context(params_mod.load(sample_params), params_dir=sample_params.parent,
+                         only_tables={"customers"}, only_columns={"customers": {"name", "referred_by"}})
+    part, whole = some.tables["customers"], full.tables["customers"]
+    assert list(part.columns) == ["customer_id", "name", "referred_by"]
+    pd.testing.assert_frame_equal(part, whole[list(part.columns)])
+    assert some.meta["columns_not_read"] == {"customers": [c for c in whole.columns if c not in part.columns]}
+    assert full.meta["columns_not_read"] == {}  # a full read: every column
+    pd.testing.assert_frame_equal(some.customer_summary, full.customer_summary)
