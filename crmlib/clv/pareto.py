@@ -62,6 +62,17 @@ def pair_codes(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return codes.reshape(-1), uniq["x"], uniq["y"]
 
 
+def shared_pair_codes(freq: np.ndarray, recency: np.ndarray, age: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of the distinct pairs among the (x, t_x) and the (x, T) pairs together: ``(codes of (x, t_x) per
+    row, codes of (x, T) per row, the pairs' x, the pairs' y)``. A pair that is both some row's (x, t_x) and
+    another's (x, T) (durations in whole days: a quarter of the pairs on a 20,000-customer sample) is one
+    hypergeometric term, computed once (elementwise: the same value either way)."""
+    freq = np.asarray(freq)
+    codes, xs, ys = pair_codes(np.concatenate([freq, freq]), np.concatenate([np.asarray(recency), np.asarray(age)]))
+    return codes[:len(freq)], codes[len(freq):], xs, ys
+
+
 def _hyp(xu: np.ndarray, yu: np.ndarray, *, r: Any, s: Any, low_alpha: bool, abs_alpha_beta: Any,
          max_of_alpha_beta: Any) -> np.ndarray:
     """lifetimes' ``hyp2f1(r + s + x, t, r + s + x + 1, |alpha - beta| / (max(alpha, beta) + y))`` per pair."""
@@ -99,25 +110,24 @@ def alpha_beta_order(alpha: float, beta: float) -> tuple[bool, float, float]:
 
 
 def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
-           codes: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
-           | None = None) -> np.ndarray:
+           codes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """``ParetoNBDFitter._log_A_0`` bit for bit, ``hyp2f1`` over the distinct (x, t_x) and (x, T) pairs.
 
-    ``codes``: :func:`pair_codes` of (freq, recency) and (freq, age), computed here when not given.
+    ``codes``: :func:`shared_pair_codes` of (freq, recency, age), computed here when not given.
     """
     r, alpha, s, beta = params
     freq, recency, age = np.asarray(freq), np.asarray(recency), np.asarray(age)
     if freq.ndim == 0:  # a single customer: lifetimes' own code
         return lifetimes_module().ParetoNBDFitter._log_A_0(params, freq, recency, age)
-    (c1, x1, u1), (c2, x2, u2) = codes if codes is not None else (pair_codes(freq, recency), pair_codes(freq, age))
+    c1, c2, xs, ys = codes if codes is not None else shared_pair_codes(freq, recency, age)
     low_alpha, abs_alpha_beta, max_of_alpha_beta = alpha_beta_order(alpha, beta)
-    both = _hyp(np.concatenate([x1, x2]), np.concatenate([u1, u2]), r=r, s=s, low_alpha=low_alpha,
-                abs_alpha_beta=abs_alpha_beta, max_of_alpha_beta=max_of_alpha_beta)
+    both = _hyp(xs, ys, r=r, s=s, low_alpha=low_alpha, abs_alpha_beta=abs_alpha_beta,
+                max_of_alpha_beta=max_of_alpha_beta)
 
     rsf = r + s + freq
-    p_1 = both[:len(x1)][c1]
+    p_1 = both[c1]
     q_1 = max_of_alpha_beta + recency
-    p_2 = both[len(x1):][c2]
+    p_2 = both[c2]
     q_2 = max_of_alpha_beta + age
     sign = np.ones(len(freq))
     return logsumexp([log(p_1) + rsf * log(q_2), log(p_2) + rsf * log(q_1)], axis=0, b=[sign, -sign]) - rsf * log(
@@ -283,7 +293,8 @@ def negative_log_likelihood(freq: np.ndarray, rec: np.ndarray, T: np.ndarray, we
     """``params -> ParetoNBDFitter._negative_log_likelihood(params, freq, rec, T, weights, penalizer_coef)``,
     the same value bit for bit (lifetimes' expressions, in the same order, per row), computed faster:
 
-    - the pairs' codes once, ``hyp2f1`` over the distinct (x, t_x) and (x, T) pairs (:func:`log_a0`), part
+    - the pairs' codes once, ``hyp2f1`` over the distinct (x, t_x) and (x, T) pairs, each pair once
+      (:func:`shared_pair_codes`, :func:`log_a0`), part
       of them in ``helper``'s process (:class:`HypHelper`) while this one does the rest;
     - the elementwise functions of x, t_x or T alone (``gammaln(r + x)``, ``log(alpha + T)``, ...) over
       their distinct values, gathered per row (elementwise: the same value per row);
@@ -291,8 +302,7 @@ def negative_log_likelihood(freq: np.ndarray, rec: np.ndarray, T: np.ndarray, we
     """
     freq, rec, T = np.asarray(freq), np.asarray(rec), np.asarray(T)  # noqa: N806
     weights = np.asarray(weights)
-    (c1, x1, u1), (c2, x2, u2) = pair_codes(freq, rec), pair_codes(freq, T)
-    xs, ys = np.concatenate([x1, x2]), np.concatenate([u1, u2])
+    c1, c2, xs, ys = shared_pair_codes(freq, rec, T)
     split = len(xs) - int(len(xs) * HELPER_SHARE)
     if helper is not None:
         helper.start(xs[split:], ys[split:])
@@ -301,7 +311,6 @@ def negative_log_likelihood(freq: np.ndarray, rec: np.ndarray, T: np.ndarray, we
     it, ut = np.unique(T, return_inverse=True)[::-1]
     ix, ir, it = ix.reshape(-1), ir.reshape(-1), it.reshape(-1)
     weights_mean = weights.mean()
-    n1 = len(x1)
 
     def objective(params: np.ndarray) -> float:
         if np.any(np.asarray(params) <= 0.0):
@@ -328,8 +337,8 @@ def negative_log_likelihood(freq: np.ndarray, rec: np.ndarray, T: np.ndarray, we
                     else np.concatenate([mine, _hyp(xs[split:], ys[split:], **kw)]))
         else:
             both = _hyp(xs, ys, **kw)
-        p_1 = both[:n1][c1]
-        p_2 = both[n1:][c2]
+        p_1 = both[c1]
+        p_2 = both[c2]
         log_A_0 = log_diff_exp(log(p_1) + r_s_x * log_q2, log(p_2) + r_s_x * log_q1) - r_s_x * log_q12  # noqa: N806
         A_2 = np.logaddexp(first, log(s) + log_A_0 - log_r_s_x)  # noqa: N806
         cll = A_1 + A_2

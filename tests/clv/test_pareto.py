@@ -207,3 +207,12 @@ def test_fit_with_the_helper_process_follows_the_same_path(monkeypatch):
     assert len(paths[1]) == len(paths[2]) > 50
     for (p1, v1), (p2, v2) in zip(paths[1], paths[2], strict=True):
         assert np.array_equal(p1, p2) and v1 == v2
+
+
+def test_a_pair_that_is_one_rows_x_t_x_and_anothers_x_t_is_computed_once():
+    x, rec, age = _rows(3000, seed=3)
+    c1, c2, xs, ys = pareto.shared_pair_codes(x, rec, age)
+    separate = len(pareto.pair_codes(x, rec)[1]) + len(pareto.pair_codes(x, age)[1])
+    assert len(xs) < separate
+    assert np.array_equal(xs[c1], x) and np.array_equal(ys[c1], rec)
+    assert np.array_equal(xs[c2], x) and np.array_equal(ys[c2], age)
