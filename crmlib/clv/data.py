@@ -98,14 +98,21 @@ def lifetimes_summary(customer_summary: pd.DataFrame, *, time_unit: str = "W") -
 
 def _sorted_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize(ids, sort=True)``: for Arrow-backed strings by Arrow's dictionary encoding and a sort of
-    the distinct ids (the order pandas' sort gives: Arrow's sort of the strings), else pandas'."""
+    the distinct ids (the order pandas' sort gives: Arrow's sort of the strings), else pandas'. Ids already in
+    that order (the orders table comes sorted by customer) are coded by comparing each with the one before,
+    without hashing them: the same codes and ids."""
     if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow":
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        encoded = pc.dictionary_encode(pa.array(ids.array))
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
+        values = pa.array(ids.array)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if len(values) > 1 and not values.null_count and pc.all(pc.less_equal(values[:-1], values[1:])).as_py():
+            new = np.r_[True, pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)]
+            codes = np.cumsum(new, dtype=np.int64) - 1
+            return codes, pd.Index(pd.array(values.take(pa.array(np.flatnonzero(new))), dtype=ids.dtype))
+        encoded = pc.dictionary_encode(values)
         order = pc.array_sort_indices(encoded.dictionary).to_numpy()
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
@@ -119,34 +126,62 @@ def _sorted_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
 
 
+def _days(dates: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 of ``dates`` (their midnight), as ``datetime64[D]`` (NaT where missing)."""
+    if dates.dtype.kind == "M":  # naive datetime64: the cast to days takes the midnight, as normalize does
+        return dates.to_numpy().astype("datetime64[D]")
+    return pd.to_datetime(dates).dt.normalize().to_numpy().astype("datetime64[D]")
+
+
 def _purchase_days(orders: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
     """Purchase days per customer: net amount of the purchase orders of each (customer, day), sorted by
     customer and day, with customers as codes into the sorted ids returned alongside (the same groups, order
     and sums as grouping on the ids and the day, without hashing every id again in each later step).
 
     Returns ``(customer codes, days since 1970-01-01, amounts, ids)``; the sums are pandas' group sums over
-    one integer key (customer code and day), the same as over the two keys.
+    one integer key (customer code and day), the same as over the two keys. The ids are coded over every
+    order, purchase or not, and the purchases' rows taken from the codes (the same order of customers; the
+    ids no purchase uses are never looked up).
     """
     require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
-    buy = orders["is_purchase"].astype(bool) if "is_purchase" in orders.columns else orders["amount"] > 0
-    frame = orders.loc[buy, ["customer_id", "order_date", "amount"]]
-    codes, ids = _sorted_codes(frame["customer_id"])
-    when = pd.to_datetime(frame["order_date"]).dt.normalize().to_numpy()
-    day = when.astype("datetime64[D]").astype(np.int64)
-    keep = codes >= 0  # a missing id is in no group
-    codes, day, amount, missing = codes[keep], day[keep], frame["amount"].to_numpy()[keep], np.isnat(when[keep])
+    buy = (orders["is_purchase"].astype(bool) if "is_purchase" in orders.columns
+           else orders["amount"] > 0).to_numpy(dtype=bool)
+    codes, ids = _sorted_codes(orders["customer_id"])
+    when = _days(orders["order_date"])
+    keep = buy & (codes >= 0)  # a missing id is in no group
+    codes, when, amount = codes[keep], when[keep], orders["amount"].to_numpy()[keep]
+    day, missing = when.astype(np.int64), np.isnat(when)
     if not len(codes) or missing.all():
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=amount.dtype), ids
     low = int(day[~missing].min())
     span = int(day[~missing].max()) - low + 1
     key: Any = codes * span + (day - low)
+    if not missing.any() and amount.dtype == np.float64 and bool(np.all(key[1:] >= key[:-1])):
+        key, sums = _sorted_group_sums(amount, key)
+        return key // span, key % span + low, sums, ids
     if missing.any():  # a missing date is in no group: left out by the grouping, as the two keys' grouping does
         key = pd.array(key, dtype="Int64")
         key[missing] = pd.NA
     sums = pd.Series(amount).groupby(key, sort=True).sum()
     key = sums.index.to_numpy(dtype=np.int64)
     return key // span, key % span + low, sums.to_numpy(), ids
+
+
+def _sorted_group_sums(values: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.Series(values).groupby(key, sort=True).sum()`` (float64 values, a non-decreasing integer key) as
+    ``(distinct keys, sums)``: a key on one row is that value as pandas' compensated sum gives it (0.0 plus
+    the value; 0.0 for NaN), the keys on several rows are summed by pandas; the same sums bit for bit."""
+    start = np.r_[True, key[1:] != key[:-1]]
+    starts = np.flatnonzero(start)
+    sizes = np.diff(np.r_[starts, len(key)])
+    with np.errstate(invalid="ignore"):
+        sums = np.where(np.isnan(values[starts]), 0.0, 0.0 + values[starts])
+    several = np.flatnonzero(sizes > 1)
+    if len(several):
+        rows = np.repeat(sizes > 1, sizes)
+        sums[several] = pd.Series(values[rows]).groupby(key[rows], sort=True).sum().to_numpy()
+    return key[starts], sums
 
 
 def _group_sums(values: np.ndarray, groups: np.ndarray) -> np.ndarray:

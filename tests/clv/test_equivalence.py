@@ -181,3 +181,89 @@ def test_simulation_in_sub_blocks_is_the_whole_block_one(kind, monkeypatch):
     parts = ranges.simulate_spend(model, lt, horizon=26.0, draws=60, seed=4)
     for a, b in zip(whole, parts, strict=True):
         assert np.array_equal(a, b)
+
+
+def _previous_sorted_codes(ids: pd.Series):
+    """``crmlib.clv.data._sorted_codes`` before the sorted ids' fast path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow":
+        encoded = pc.dictionary_encode(pa.array(ids.array))
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        indices = encoded.indices
+        codes = np.full(len(ids), -1, dtype=np.int64)
+        valid = indices.is_valid().to_numpy(zero_copy_only=False)
+        codes[valid] = rank[indices.drop_null().to_numpy()]
+        return codes, pd.Index(pd.array(encoded.dictionary.take(pa.array(order)), dtype=ids.dtype))
+    codes, uniques = pd.factorize(ids, sort=True)
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def _previous_purchase_days(orders: pd.DataFrame):
+    """``crmlib.clv.data._purchase_days`` before the sorted ids' and keys' fast paths."""
+    buy = orders["is_purchase"].astype(bool) if "is_purchase" in orders.columns else orders["amount"] > 0
+    frame = orders.loc[buy, ["customer_id", "order_date", "amount"]]
+    codes, ids = _previous_sorted_codes(frame["customer_id"])
+    when = pd.to_datetime(frame["order_date"]).dt.normalize().to_numpy()
+    day = when.astype("datetime64[D]").astype(np.int64)
+    keep = codes >= 0
+    codes, day, amount, missing = codes[keep], day[keep], frame["amount"].to_numpy()[keep], np.isnat(when[keep])
+    if not len(codes) or missing.all():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=amount.dtype), ids
+    low = int(day[~missing].min())
+    span = int(day[~missing].max()) - low + 1
+    key = codes * span + (day - low)
+    if missing.any():
+        key = pd.array(key, dtype="Int64")
+        key[missing] = pd.NA
+    sums = pd.Series(amount).groupby(key, sort=True).sum()
+    key = sums.index.to_numpy(dtype=np.int64)
+    return key // span, key % span + low, sums.to_numpy(), ids
+
+
+def _orders(n: int, *, seed: int, arrow: bool = True) -> pd.DataFrame:
+    """Orders sorted by customer and day, as the orders table comes: several orders on a day, returns
+    (not purchases), amounts with -0.0, NaN and many decimals."""
+    rng = np.random.default_rng(seed)
+    ids = np.sort(rng.choice([f"c{k:05d}" for k in range(max(1, n // 4))] + ["C1", "c", "ç9"], n))
+    day = np.datetime64("2023-01-01") + rng.integers(0, 700, n).astype("timedelta64[D]")
+    frame = pd.DataFrame({"customer_id": ids, "order_date": day.astype("datetime64[ns]"),
+                          "amount": rng.gamma(2.0, 50.0, n)})
+    frame["amount"] = np.where(rng.random(n) < 0.5, frame["amount"].round(2), frame["amount"])
+    frame = frame.sort_values(["customer_id", "order_date"], kind="stable").reset_index(drop=True)
+    frame.loc[rng.random(n) < 0.05, "amount"] *= -1
+    frame.loc[rng.random(n) < 0.01, "amount"] = -0.0
+    frame["is_purchase"] = frame["amount"] > 0
+    frame.loc[rng.random(n) < 0.01, "amount"] = np.nan
+    frame["customer_id"] = frame["customer_id"].astype("str" if arrow else object)
+    return frame
+
+
+@pytest.mark.parametrize("case", ["sorted", "shuffled", "object_ids", "missing", "no_flag", "one"])
+def test_purchase_days_and_calibration_split_are_the_previous_ones(case, monkeypatch):
+    from crmlib.clv import data
+
+    orders = _orders(1 if case == "one" else 6000, seed=7, arrow=case != "object_ids")
+    if case == "shuffled":
+        orders = orders.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    if case == "missing":
+        orders.loc[orders.index[::97], "order_date"] = pd.NaT
+        orders.loc[orders.index[5::89], "customer_id"] = pd.NA
+    if case == "no_flag":
+        orders = orders.drop(columns="is_purchase")
+    got, expected = data._purchase_days(orders), _previous_purchase_days(orders)
+    for a, b in zip(got[1:3], expected[1:3], strict=True):  # days and sums
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    # the codes count every order's customers now: the same customer on each row, in the same order
+    assert got[0].dtype == expected[0].dtype and np.all(np.diff(got[0]) >= 0) == np.all(np.diff(expected[0]) >= 0)
+    pd.testing.assert_index_equal(got[3].take(got[0]), expected[3].take(expected[0]), exact=True)
+    split = {"calibration_end": "2024-06-30", "holdout_end": "2024-11-30", "time_unit": "W"}
+    new = clv.calibration_holdout(orders, **split)
+    monkeypatch.setattr(data, "_purchase_days", _previous_purchase_days)
+    pd.testing.assert_frame_equal(new, clv.calibration_holdout(orders, **split), check_exact=True)
