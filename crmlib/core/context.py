@@ -121,10 +121,29 @@ ERROR_SUFFIX = ".error"
 SAVE_FAILED = "_save.failed"
 #: the products the runner saves as files of the context folder, by name
 PRODUCT_FILES = {"segments": "segments.parquet", "clv_model": "clv_model.json"}
+#: context.json's key naming the tables the runner left out of the folder (``run --only``: no notebook reads them)
+NOT_SAVED = "not_saved"
 
 
 class SaveFailed(RuntimeError):
     """The run that writes a context folder failed or ended before writing a file a notebook waits for."""
+
+
+class NotSaved(RuntimeError):
+    """A notebook read a table its run did not save: the registry does not say that the notebook reads it."""
+
+
+def not_saved_message(name: str) -> str:
+    """Why the context folder has no file ``name`` (``order_lines.parquet``, ``table_<table>.parquet``) and
+    which registry field to fix, in one line."""
+    if name == "order_lines.parquet":
+        return ("The order lines were not saved for this run: run --only saves them only when the registry says "
+                "that a chosen notebook reads them, and this one does. Set order_lines=True on its Practice (or on "
+                "the Provider of the product that reads them) in crmlib/core/registry.py.")
+    table = name.removeprefix("table_").removesuffix(".parquet")
+    return (f"The table {table!r} was not read for this run: run --only reads only the tables the registry says "
+            f"the chosen notebooks read, and this one reads {table!r}. Add it to the tables of its Practice (or of "
+            f"the Provider of the product that reads it) in crmlib/core/registry.py.")
 
 
 class Pending:
@@ -135,16 +154,23 @@ class Pending:
     them before it is there waits (:meth:`wait`): until the file appears, its product's error mark appears (the
     caller then computes it itself, as without the runner), the save fails, or the runner ends. The runner ends
     a notebook that runs past its time limit, so a wait is never longer than that.
+
+    ``missing``: the files the runner does not write at all (``run --only`` leaves out the tables its notebooks
+    do not read), with the message a read of one of them fails with at once.
     """
 
-    def __init__(self, folder: Path, files: list[str], pid: int | None, *, poll: float = 0.02) -> None:
+    def __init__(self, folder: Path, files: list[str], pid: int | None, *, poll: float = 0.02,
+                 missing: dict[str, str] | None = None) -> None:
         self.folder, self.files, self.pid, self.poll = Path(folder), set(files), pid, poll
+        self.missing = dict(missing or {})
 
     def wait(self, path: Path) -> None:
         """Return once ``path`` is written or will not be (its product failed); at once if it is not pending.
 
         Raises
         ------
+        NotSaved
+            ``path`` is one of the files the runner leaves out (:attr:`missing`).
         SaveFailed
             The runner's save failed, or the runner ended before writing ``path``.
         """
@@ -152,6 +178,8 @@ class Pending:
             name = Path(path).relative_to(self.folder).as_posix()
         except ValueError:
             return
+        if name in self.missing:
+            raise NotSaved(self.missing[name])
         if name not in self.files:
             return
         path, error = self.folder / name, self.folder / f"{name}{ERROR_SUFFIX}"
@@ -481,6 +509,8 @@ class Context:
             sources = self._view_sources()
             if other is not None:  # the saved as_of-dependent views hold the run's date, not this one
                 sources = {n: s for n, s in sources.items() if n in views.INPUTS or not views.depends_on_as_of(n)}
+            if folder is not None:  # an input the run did not save (run --only): NotSaved, naming the registry field
+                self._await(*(folder / _INPUT_FILES[n] for n in _inputs_read(name, sources) if n in _INPUT_FILES))
             with DuckDBEngine() as eng:
                 frame = views.compute(eng, name, sources=sources, as_of=at, values=values)
             if path is not None:
@@ -518,16 +548,24 @@ class Context:
         from crmlib.data import views
 
         folder = self._view_folder
-        if folder is not None:
+        # run --only of notebooks that never read the order lines: views of the orders only (a view of the lines
+        # fails in :meth:`view`, naming the registry field to fix)
+        unsaved = self._pending is not None and "order_lines.parquet" in self._pending.missing
+        if folder is not None and not unsaved:
             self._await(folder / "order_lines.parquet")
-        if folder is not None and (folder / "order_lines.parquet").exists():
+        if folder is not None and (unsaved or (folder / "order_lines.parquet").exists()):
             files: dict[str, Any] = {"order_lines": folder / "order_lines.parquet", "orders": folder / "orders.parquet",
                                      "customer_summary": folder / "customer_summary.parquet"}
+            if unsaved:
+                del files["order_lines"]
             for name in ("products", "customers"):
                 files[name] = folder / f"table_{name}.parquet"
+                if self._pending is not None and files[name].name in self._pending.missing:
+                    del files[name]  # not read by this run: a view of it fails in :meth:`view`
             self._await(*files.values())
             files = {n: p for n, p in files.items() if p.exists()}
-            files["order_lines"] = views.line_source(files["order_lines"])
+            if not unsaved:
+                files["order_lines"] = views.line_source(files["order_lines"])
             return files
         frames = {"order_lines": views.with_line_columns(self.order_lines), "orders": self.orders,
                   "customer_summary": self.customer_summary}
@@ -606,7 +644,8 @@ class Context:
         self.start_save(folder, release=release).result()
 
     def start_save(self, folder: Path, *, products: list[str] | tuple[str, ...] = (),
-                   folders: dict[str, Callable[[Path], Any]] | None = None, release: bool = False) -> Saving:
+                   folders: dict[str, Callable[[Path], Any]] | None = None, release: bool = False,
+                   order_lines: bool = True) -> Saving:
         """Start saving the context into ``folder`` and return as soon as the notebooks may start.
 
         ``context.json`` is written first; it names the files still to come, which a notebook reading them waits
@@ -617,12 +656,18 @@ class Context:
         the path it is given}``, such as the run history's snapshot). With ``release`` the frames are let go
         once the last file is written (as :meth:`save`).
 
+        ``order_lines=False`` leaves the order lines out (``run --only`` of notebooks that never read them,
+        :func:`crmlib.core.registry.reads_order_lines`): ``context.json`` names them under :data:`NOT_SAVED`,
+        and a notebook reading them anyway fails at once (:class:`NotSaved`) instead of waiting. The optional
+        tables the run did not read (``meta["not_read"]``) are not saved either, and fail the same way.
+
         A tolerant product that cannot be computed gets an error mark instead of its file: the notebooks that
         need it compute it themselves and explain what is missing, as without the runner. Any other failure
         stops the save and is marked in the folder, so a notebook waiting for a file stops with it;
         :meth:`Saving.error` gives it as soon as it happens and :meth:`Saving.result` raises it.
         """
-        saving = Saving(self, Path(folder), products=products, folders=folders or {}, release=release)
+        saving = Saving(self, Path(folder), products=products, folders=folders or {}, release=release,
+                        order_lines=order_lines)
         saving.start()
         return saving
 
@@ -638,9 +683,11 @@ class Saving:
     """A context being saved in the background (:meth:`Context.start_save`)."""
 
     def __init__(self, ctx: Context, folder: Path, *, products: list[str] | tuple[str, ...],
-                 folders: dict[str, Callable[[Path], Any]], release: bool) -> None:
+                 folders: dict[str, Callable[[Path], Any]], release: bool, order_lines: bool = True) -> None:
         self.ctx, self.folder, self.products, self.folders = ctx, folder, list(products), dict(folders)
         self.release = release
+        #: the files left out (no notebook of the run reads them), named in context.json
+        self.not_saved: list[str] = [] if order_lines else ["order_lines.parquet"]
         #: seconds of each part (the tables' writes, each product, each folder, the whole save), for run.json
         self.seconds: dict[str, float] = {}
         self._error: BaseException | None = None
@@ -654,8 +701,9 @@ class Saving:
         self._began = time.perf_counter()
         (folder / "views").mkdir(parents=True, exist_ok=True)
         self._jobs: list[_Job] = [(ctx.customer_summary, folder / "customer_summary.parquet"),
-                                  (ctx.orders, folder / "orders.parquet"),
-                                  (ctx.order_lines, folder / "order_lines.parquet")]
+                                  (ctx.orders, folder / "orders.parquet")]
+        if "order_lines.parquet" not in self.not_saved:
+            self._jobs.append((ctx.order_lines, folder / "order_lines.parquet"))
         if ctx._segments is not None and "segments" not in self.products:  # computed already
             self._jobs.append((ctx._segments, folder / PRODUCT_FILES["segments"]))
         self._jobs += [(frame, folder / f"table_{name}.parquet") for name, frame in ctx.tables.items()
@@ -783,6 +831,8 @@ class Saving:
         ctx = self.ctx
         meta = {**ctx.meta, "params": ctx.params, "as_of": ctx.as_of.strftime("%Y-%m-%d"), "quality": ctx.quality,
                 "tables": sorted(n for n, f in ctx.tables.items() if f is not None)}
+        if self.not_saved:
+            meta[NOT_SAVED] = list(self.not_saved)
         if pending:
             meta[PENDING] = {"pid": os.getpid(), "files": pending}
         _write_text(self.folder / "context.json", json.dumps(meta, indent=2, ensure_ascii=False, default=str))
@@ -790,13 +840,40 @@ class Saving:
     def _release(self) -> None:
         """Hand the tables over to their files and give their memory back."""
         ctx, folder = self.ctx, self.folder
-        ctx.order_lines = Saved(folder / "order_lines.parquet")
+        missing = {name: not_saved_message(name) for name in self.not_saved}
+        ctx.order_lines = Saved(folder / "order_lines.parquet", Pending(folder, [], None, missing=missing)
+                                if missing else None)
         ctx.orders = Saved(folder / "orders.parquet")
         ctx.customer_summary = Saved(folder / "customer_summary.parquet")
         for name, frame in list(ctx.tables.items()):
             if frame is not None:
                 ctx.tables[name] = Saved(folder / f"table_{name}.parquet")
         _release_memory()
+
+
+#: the files of a context folder holding the views' input relations
+_INPUT_FILES = {"order_lines": "order_lines.parquet", "products": "table_products.parquet",
+                "customers": "table_customers.parquet"}
+
+
+def _inputs_read(name: str, sources: Collection[str]) -> set[str]:
+    """The input relations view ``name`` reads that ``sources`` lacks: through the views it reads, stopping at
+    a relation ``sources`` gives (a saved context gives the orders: the per-customer view needs no line)."""
+    from crmlib.data import views
+
+    found: set[str] = set()
+
+    def walk(relation: str) -> None:
+        for dep in views.get(relation).reads:
+            if dep in sources:
+                continue
+            if dep in views.INPUTS:
+                found.add(dep)
+            else:
+                walk(dep)
+
+    walk(name)
+    return found
 
 
 class _Cancelled(Exception):
@@ -833,10 +910,16 @@ def load_saved(folder: Path, *, export_dir: Path | None = None) -> Context:
     folder = Path(folder)
     meta = json.loads((folder / "context.json").read_text(encoding="utf-8"))
     writing = meta.pop(PENDING, None)  # files the runner still writes: their reads wait for them
-    pending = Pending(folder, writing["files"], writing.get("pid")) if writing else None
+    # files the runner left out (run --only: tables its notebooks do not read): their reads fail at once
+    unread = [f"table_{name}.parquet" for name in meta.get("not_read", []) if name in OPTIONAL_TABLES]
+    missing = {name: not_saved_message(name) for name in [*meta.pop(NOT_SAVED, []), *unread]}
+    pending = (Pending(folder, writing["files"] if writing else [], writing.get("pid") if writing else None,
+                       missing=missing) if writing or missing else None)
     frames: dict[str, Saved | None] = {name: None for name in OPTIONAL_TABLES}
     for name in meta.pop("tables", []):
         frames[name] = Saved(folder / f"table_{name}.parquet", pending)
+    for name in unread:  # None would read as an absent table: a notebook would silently show less
+        frames[name.removeprefix("table_").removesuffix(".parquet")] = Saved(folder / name, pending)
     ctx = Context(  # every table is read from its file the first time it is used
         params=meta.pop("params"),
         as_of=pd.Timestamp(meta.pop("as_of")),

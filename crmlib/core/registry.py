@@ -60,6 +60,8 @@ class Provider:
     #: ``"module:function"`` without arguments importing what ``build`` needs (the runner calls it on a thread
     #: while the data load, so the import is not on the way to the product)
     warm_up: str | None = None
+    #: whether ``build`` reads the order lines (as :attr:`Practice.order_lines` says it)
+    order_lines: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,13 @@ class Practice:
     #: ``run --only`` reads and checks only these (the loader reads in part only a table with one row per key,
     #: ``crmlib.data.validate.columns_to_read``); ``validate`` and a full run read every column
     columns: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    #: whether its notebook reads the order lines, directly or through its report code: ``ctx.order_lines``,
+    #: ``ctx.read``/``ctx.has``/``ctx.stored`` of ``"orders"``, ``ctx.blank_counts`` or a view over the lines
+    #: (``ctx.view``: every view but those of the orders, ``customer_summary`` and ``customer_months``). A run
+    #: of some notebooks only saves the order lines for its kernels when one of them, or a provider of what
+    #: they need, says so (:func:`reads_order_lines`); a kernel reading them anyway fails at once naming this
+    #: field (tests/core/test_registry.py checks each practice's sources against it)
+    order_lines: bool = True
     #: its notebook kernel's peak memory in GB on the 10M-line benchmark (``kernel_peak_mb`` in run.json):
     #: the runner does not run two notebooks together whose peaks add up to more than its budget
     memory: float = 1.0
@@ -113,9 +122,9 @@ PRACTICES: tuple[Practice, ...] = (
     Practice(
         name="segmentation", cost=6, memory=1.2,
         namespaces=("seg",), notebook="01_segmentation", params_section="segmentation",
-        needs=("segments",), tables=("customers", "tickets"),
+        needs=("segments",), tables=("customers", "tickets"), order_lines=False,
         provides={"segments": Provider(build="crmlib.segmentation.rfm:segment_table",
-                                       tables=("customers", "tickets"),
+                                       tables=("customers", "tickets"), order_lines=False,
                                        columns={"customers": ("customer_id", "referred_by")})},  # tiers.py
         exports=(
             Export("segments.csv", en="Every customer's segment, scores and A/B/C tier",
@@ -148,11 +157,12 @@ PRACTICES: tuple[Practice, ...] = (
     Practice(
         name="clv", cost=31, memory=1.8,
         namespaces=("clv",), notebook="03_lifetime_value", params_section="clv",
-        needs=("clv_model", "segments"), tables=("customers", "marketing"),
+        needs=("clv_model", "segments"), tables=("customers", "marketing"), order_lines=False,
         columns={"customers": ("customer_id", "name", "channel")},  # crmlib.clv.report.NAME_COLUMNS
         provides={"clv_model": Provider(build="crmlib.clv.model:fit_for_run",
                                         restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True,
-                                        tables=(), warm_up="crmlib.clv.fit:lifetimes_module")},
+                                        tables=(), warm_up="crmlib.clv.fit:lifetimes_module",
+                                        order_lines=False)},
         exports=(
             Export("clv.csv", en="Every customer's expected lifetime value",
                    tr="Her müşterinin beklenen yaşam boyu değeri"),
@@ -316,6 +326,16 @@ def columns_read(stems: Iterable[str]) -> dict[str, set[str]]:
             else:
                 out.setdefault(table, set()).update(columns[table] or ())
     return {table: names for table, names in out.items() if table not in whole}
+
+
+def reads_order_lines(stems: Iterable[str]) -> bool:
+    """Whether the notebooks ``stems`` read the order lines: one of their practices, or a provider of what the
+    practices need, says so (``order_lines``)."""
+    stems = set(stems)
+    chosen = [p for p in PRACTICES if p.notebook in stems]
+    found = providers()
+    return (any(p.order_lines for p in chosen)
+            or any(found[need].order_lines for p in chosen for need in p.needs if need in found))
 
 
 def providers() -> dict[str, Provider]:

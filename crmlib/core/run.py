@@ -294,9 +294,11 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
 
         # the notebooks start now: the shared products are computed (once, reused by every notebook that needs
         # them) and the tables saved meanwhile, what the first notebooks need first; a notebook reading what is
-        # not saved yet waits for it. The runner lets go of its tables once the last one is saved.
+        # not saved yet waits for it. The runner lets go of its tables once the last one is saved. The order lines
+        # are saved only when a chosen notebook reads them (run --only; the registry says which): not in run.json,
+        # the context folder is the run's scratch, removed before the run is published
         saving = ctx.start_save(work / "context", products=products_by_need(order), folders={"history": snapshot},
-                                release=True)
+                                release=True, order_lines=registry.reads_order_lines(stems))
         timings["prepare"] = time.perf_counter() - step
 
         step = time.perf_counter()

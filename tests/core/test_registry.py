@@ -135,3 +135,61 @@ def test_column_units_come_from_the_practice_that_owns_the_namespace(monkeypatch
     assert registry.column_units("nobody") == {}
     namespaces = [ns for p in registry.PRACTICES for ns in p.namespaces]
     assert len(namespaces) == len(set(namespaces)) and all(p.namespaces for p in registry.PRACTICES)
+
+
+#: the relations a saved context gives the views besides the order lines (its other files)
+SAVED_RELATIONS = {"orders", "customer_summary", "products", "customers"}
+
+
+def _view_reads_lines(name: str) -> bool:
+    """Whether view ``name`` reaches the order lines through the views it reads, stopping at a saved relation."""
+    from crmlib.data import views
+
+    return any(dep == "order_lines" or (dep not in SAVED_RELATIONS and dep in views.names() and _view_reads_lines(dep))
+               for dep in views.get(name).reads)
+
+
+def _reads_order_lines(source: str, receiver: str = "ctx") -> list[str]:
+    """The uses of the order lines in ``source`` through the context called ``receiver``: the frame, a read or
+    test of the ``orders`` table (the lines), their blank counts, a view over them, or the view function
+    handed on (it may compute any view)."""
+    r = re.escape(receiver)
+    found = re.findall(rf"\b{r}\.(?:order_lines\b|blank_counts\(|(?:read|has|stored)\(\s*[\"']orders[\"'])", source)
+    found += [f"view {name}" for name in re.findall(rf"\b{r}\.view\(\s*[\"'](\w+)[\"']", source)
+              if _view_reads_lines(name)]
+    found += re.findall(rf"\b{r}\.view\b(?!\()", source)
+    return found
+
+
+def _notebook_code(stem: str) -> str:
+    nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_every_practice_says_whether_it_reads_the_order_lines():
+    """``order_lines`` of each practice matches its sources (a run of some notebooks saves the lines only for
+    those that read them), that of each notebook's practices its cells, that of each provider its ``build``."""
+    import inspect
+
+    package = Path(registry.__file__).resolve().parents[1]
+    assert _reads_order_lines('x = ctx.view("product_rhythm"); ctx.summary_at') == ["view product_rhythm"]
+    assert not _reads_order_lines('ctx.view("customer_months"); ctx.read("customers", ["name"])')
+    for practice in registry.PRACTICES:
+        source = "\n".join(path.read_text(encoding="utf-8") for path in (package / practice.name).glob("*.py"))
+        used = _reads_order_lines(source)
+        assert bool(used) == practice.order_lines, (practice.name, practice.order_lines, used)
+    for stem in registry.notebooks():
+        if _reads_order_lines(_notebook_code(stem)):
+            assert registry.reads_order_lines([stem]), stem
+    for name, provider in registry.providers().items():
+        build = registry.load(provider.build)
+        receiver = next(iter(inspect.signature(build).parameters))  # the context (ctx, data)
+        used = _reads_order_lines(inspect.getsource(build), receiver)
+        assert bool(used) == provider.order_lines, (name, provider.order_lines, used)
+
+
+def test_the_registry_says_which_notebooks_read_the_order_lines():
+    assert registry.reads_order_lines(registry.notebooks())
+    assert not registry.reads_order_lines(["03_lifetime_value"])  # nor the providers of its clv_model, segments
+    assert not registry.reads_order_lines(["01_segmentation", "03_lifetime_value"])
+    assert registry.reads_order_lines(["03_lifetime_value", "04_cross_sell"])
