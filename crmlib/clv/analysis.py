@@ -48,10 +48,35 @@ class HoldoutResult:
     lt: pd.DataFrame | None = None
 
 
+#: the frequency groups' labels in the chart's order
+GROUPS: tuple[str, ...] = (*(str(i) for i in range(MAX_GROUP)), f"{MAX_GROUP}+")
+
+
 def frequency_group(frequency: pd.Series | np.ndarray) -> np.ndarray:
     """Labels ``"0"`` .. ``"6"`` and ``"7+"`` for repeat purchase counts."""
     x = np.asarray(frequency, dtype=int)
     return np.where(x >= MAX_GROUP, f"{MAX_GROUP}+", x.astype(str))
+
+
+def _group_codes(x: np.ndarray) -> np.ndarray | None:
+    """Positions in :data:`GROUPS` of the repeat purchase counts ``x`` (``None`` when there are none or one is
+    negative)."""
+    x = np.asarray(x, dtype=int)
+    if not len(x) or x.min() < 0:
+        return None
+    return np.minimum(x, MAX_GROUP)
+
+
+def _group_column(x: np.ndarray) -> Any:
+    """:func:`frequency_group` of ``x`` as the text column a frame makes of it (``str``), taken from the eight
+    labels by position instead of converting a label per customer: the same column."""
+    import pyarrow as pa
+
+    codes = _group_codes(x)
+    if codes is None:
+        return pd.Series(frequency_group(x)).array
+    labels = pa.array(GROUPS, type=pa.large_string()).take(pa.array(codes))
+    return pd.array(labels, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
 def holdout_validation(orders: pd.DataFrame, *, as_of: Any, params: Mapping[str, Any] | None = None) -> HoldoutResult:
@@ -100,17 +125,19 @@ def holdout_validation(orders: pd.DataFrame, *, as_of: Any, params: Mapping[str,
     value = model._order_value(x, lt["monetary_value"].to_numpy(float))
     customers = pd.DataFrame({
         "frequency_cal": x,
-        "group": frequency_group(x),
+        "group": _group_column(x),
         "predicted_orders": predicted,
         "actual_orders": frame["frequency_holdout"].to_numpy(float),
         "predicted_spend": predicted * value,
         "actual_spend": frame["spend_holdout"].to_numpy(float),
     }, index=frame.index)
-    order = [str(i) for i in range(MAX_GROUP)] + [f"{MAX_GROUP}+"]
-    grouped = customers.groupby("group", sort=False)
+    codes = _group_codes(x)  # grouped by the labels' positions: the same rows per group, in the same order
+    grouped = customers.groupby(customers["group"] if codes is None else codes, sort=False)
     by = grouped[["predicted_orders", "actual_orders", "predicted_spend", "actual_spend"]].mean()
     by.insert(0, "n_customers", grouped.size())
-    by = by.reindex([g for g in order if g in by.index])
+    if codes is not None:
+        by.index = [GROUPS[i] for i in by.index]
+    by = by.reindex([g for g in GROUPS if g in by.index])
     by.index.name = "group"
     sums = customers[["predicted_orders", "actual_orders", "predicted_spend", "actual_spend"]].sum()
     totals = {k: float(v) for k, v in sums.items()}

@@ -186,6 +186,8 @@ def _sorted_group_sums(values: np.ndarray, key: np.ndarray) -> tuple[np.ndarray,
 
 def _group_sums(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """pandas' group sums of ``values`` by the sorted integer ``groups`` (in the groups' order)."""
+    if values.dtype == np.float64 and bool(np.all(groups[1:] >= groups[:-1])):
+        return _sorted_group_sums(values, groups)[1]
     return pd.Series(values).groupby(groups, sort=True).sum().to_numpy()
 
 

@@ -267,3 +267,30 @@ def test_purchase_days_and_calibration_split_are_the_previous_ones(case, monkeyp
     new = clv.calibration_holdout(orders, **split)
     monkeypatch.setattr(data, "_purchase_days", _previous_purchase_days)
     pd.testing.assert_frame_equal(new, clv.calibration_holdout(orders, **split), check_exact=True)
+
+
+@pytest.mark.parametrize("n", [0, 1, 50, 5000])
+def test_frequency_groups_by_position_are_the_labels_ones(n):
+    from crmlib.clv import analysis
+
+    rng = np.random.default_rng(n)
+    x = rng.poisson(2.0, n) * rng.integers(0, 2, n) + (rng.random(n) < 0.05) * 12
+    values = pd.DataFrame({"pred": rng.gamma(1.0, 1.3, n), "actual": rng.poisson(0.7, n).astype(float)})
+    expected_column = pd.DataFrame({"group": analysis.frequency_group(x)})["group"]
+    got_column = pd.Series(analysis._group_column(x), name="group")
+    pd.testing.assert_series_equal(got_column, expected_column, check_exact=True)
+    frame = values.assign(group=expected_column)
+    grouped = frame.groupby("group", sort=False)
+    expected = grouped[["pred", "actual"]].mean()
+    expected.insert(0, "n_customers", grouped.size())
+    expected = expected.reindex([g for g in analysis.GROUPS if g in expected.index])
+    codes = analysis._group_codes(x)
+    assert (codes is None) == (n == 0)
+    grouped = frame.groupby(frame["group"] if codes is None else codes, sort=False)
+    got = grouped[["pred", "actual"]].mean()
+    got.insert(0, "n_customers", grouped.size())
+    if codes is not None:
+        got.index = [analysis.GROUPS[i] for i in got.index]
+    got = got.reindex([g for g in analysis.GROUPS if g in got.index])
+    expected.index.name = got.index.name = "group"  # as holdout_validation names them
+    pd.testing.assert_frame_equal(got.reset_index(), expected.reset_index(), check_exact=True)
