@@ -226,10 +226,17 @@ def top_customers(table: pd.DataFrame, customer_summary: pd.DataFrame, *, n: int
         Optional customers table (``customer_id``, ``name``).
     """
     require_columns(customer_summary, ["customer_id", "revenue", "n_orders", "recency_days"], "customer_summary")
-    top = table.nlargest(n, "clv")
-    # the top customers' rows only (the same rows, in their order, whatever the sizes of the tables)
-    summary = customer_summary.loc[customer_summary["customer_id"].isin(top["customer_id"]),
-                                   ["customer_id", "revenue", "n_orders", "recency_days"]]
+    # table.nlargest(n, "clv") without its copy of the whole table: the same rows in the same order (largest
+    # first, ties in table order), with their index
+    at = pd.Series(table["clv"].to_numpy()).nlargest(n).index.to_numpy()
+    top = table.take(at)
+    # the top customers' rows only (the same rows, in their order, whatever the sizes of the tables): by
+    # position when the table's customers are the summary's row for row (no id looked up)
+    columns = ["customer_id", "revenue", "n_orders", "recency_days"]
+    if same_rows(table["customer_id"], customer_summary["customer_id"]):
+        summary = customer_summary.take(np.sort(at))[columns]
+    else:
+        summary = customer_summary.loc[customer_summary["customer_id"].isin(top["customer_id"]), columns]
     out = top.merge(summary, on="customer_id", how="left")
     if customers is not None and "name" in customers.columns:
         known = customers.loc[customers["customer_id"].isin(top["customer_id"])]

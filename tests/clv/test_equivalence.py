@@ -294,3 +294,45 @@ def test_frequency_groups_by_position_are_the_labels_ones(n):
     got = got.reindex([g for g in analysis.GROUPS if g in got.index])
     expected.index.name = got.index.name = "group"  # as holdout_validation names them
     pd.testing.assert_frame_equal(got.reset_index(), expected.reset_index(), check_exact=True)
+
+
+def _previous_top_customers(table, customer_summary, *, n, customers=None):
+    """``crmlib.clv.analysis.top_customers`` before the positions' fast path."""
+    top = table.nlargest(n, "clv")
+    summary = customer_summary.loc[customer_summary["customer_id"].isin(top["customer_id"]),
+                                   ["customer_id", "revenue", "n_orders", "recency_days"]]
+    out = top.merge(summary, on="customer_id", how="left")
+    if customers is not None and "name" in customers.columns:
+        known = customers.loc[customers["customer_id"].isin(top["customer_id"])]
+        names = known.drop_duplicates("customer_id").set_index("customer_id")["name"]
+        out.insert(1, "name", out["customer_id"].map(names))
+    cols = [c for c in ["customer_id", "name", "revenue", "n_orders", "recency_days", "p_alive", "expected_orders",
+                        "expected_order_value", "clv"] if c in out.columns]
+    return out[cols].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("case", ["aligned", "shuffled", "object_ids", "fewer"])
+@pytest.mark.parametrize("n", [1, 20, 500])
+def test_top_customers_are_the_previous_ones(case, n):
+    from crmlib.clv import analysis
+
+    rng = np.random.default_rng(n)
+    size = 300
+    ids = pd.Series([f"c{k:04d}" for k in range(size)], dtype="str" if case != "object_ids" else object)
+    summary = pd.DataFrame({"customer_id": ids, "revenue": rng.gamma(1.0, 100.0, size).round(0),
+                            "n_orders": rng.integers(1, 9, size), "recency_days": rng.integers(0, 400, size),
+                            "other": rng.random(size)})
+    table = pd.DataFrame({"customer_id": ids, "p_alive": rng.random(size),
+                          "expected_orders": rng.random(size), "expected_order_value": rng.random(size),
+                          "clv": rng.gamma(0.5, 50.0, size).round(0)})  # ties
+    table.loc[::37, "clv"] = np.nan
+    if case == "shuffled":
+        table = table.sample(frac=1.0, random_state=2).reset_index(drop=True)
+    if case == "fewer":
+        table = table.iloc[::2]
+    customers = pd.DataFrame({"customer_id": pd.concat([ids, ids.iloc[::5]]).to_numpy(),
+                              "name": [f"n{k}" for k in range(size + len(ids.iloc[::5]))]})
+    for names in (None, customers):
+        got = analysis.top_customers(table, summary, n=n, customers=names)
+        expected = _previous_top_customers(table, summary, n=n, customers=names)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
