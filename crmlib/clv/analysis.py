@@ -390,13 +390,14 @@ def activity_bands(table: pd.DataFrame, customer_summary: pd.DataFrame, *,
     """
     require_columns(table, ["customer_id", "p_alive", "clv"], "clv table")
     require_columns(customer_summary, ["customer_id", "frequency", "revenue"], "customer_summary")
+    used = table[["p_alive", "clv"]]  # only what the bands sum: the repeat buyers' rows of these are taken
     if same_rows(table["customer_id"], customer_summary["customer_id"]):  # the table's rows are the summary's
-        merged = table.assign(**{c: customer_summary[c].to_numpy() for c in ("frequency", "revenue")})
+        merged = used.assign(**{c: customer_summary[c].to_numpy() for c in ("frequency", "revenue")})
     else:
         info = customer_summary.set_index("customer_id")
         pos = info.index.get_indexer(table["customer_id"])  # one lookup for both columns (Series.map's values)
         found = pos >= 0
-        merged = table.assign(**{c: info[c].to_numpy()[pos] if found.all() else
+        merged = used.assign(**{c: info[c].to_numpy()[pos] if found.all() else
                                  np.where(found, info[c].to_numpy(dtype=float)[pos], np.nan)
                                  for c in ("frequency", "revenue")})
     repeat = merged.loc[merged["frequency"] > 0]

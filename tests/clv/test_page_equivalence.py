@@ -144,7 +144,8 @@ def test_value_by_group_and_activity_bands_are_the_lookups_results(kind):
     expected.index.name = "group"
     pd.testing.assert_frame_equal(clv_by_group(table, segments), expected.sort_values(
         "total_clv", ascending=False).reset_index())
-    pd.testing.assert_frame_equal(activity_bands(table, summary), _activity_bands_by_lookup(table, summary))
+    pd.testing.assert_frame_equal(activity_bands(table, summary), _activity_bands_by_lookup(table, summary),
+                                  check_exact=True)
 
 
 def _activity_bands_by_lookup(table: pd.DataFrame, customer_summary: pd.DataFrame) -> pd.DataFrame:
