@@ -79,6 +79,9 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=HERE / "data-clv", help="folder with params.yaml")
     args = parser.parse_args()
     params = args.data / "params.yaml"
+    # crmlib's modules compiled once, as any installation has them after its first run: with
+    # PYTHONDONTWRITEBYTECODE set (this machine's environment) every process of every run would compile them again
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "crmlib")], check=True)
     if not params.exists():
         print(f"no {params}: see the usage at the top of this script", file=sys.stderr)
         return 2

@@ -158,6 +158,9 @@ def main() -> int:
     parser.add_argument("--reference", type=Path, default=None, help="a run folder to check the figures against")
     parser.add_argument("--keep", action="store_true", help="keep the run folder")
     args = parser.parse_args()
+    # crmlib's modules compiled once, as any installation has them after its first run: with
+    # PYTHONDONTWRITEBYTECODE set (this machine's environment) every process of every run would compile them again
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "crmlib")], check=True)
     params = args.data / "params.yaml"
     if not params.exists():
         print(f"no {params}: run benchmarks/make_big_data.py first", file=sys.stderr)
