@@ -247,6 +247,8 @@ class ClvAnalysis:
 
 #: the customers table's columns this page uses (names in the top lists, channels for CAC:LTV)
 NAME_COLUMNS: tuple[str, ...] = ("customer_id", "name", "channel")
+#: the columns of the orders table the holdout check reads
+HOLDOUT_COLUMNS: tuple[str, ...] = ("customer_id", "order_date", "amount", "is_purchase")
 
 
 def _history_start(ctx: Any) -> list[str]:
@@ -297,7 +299,8 @@ def analyse(ctx: Any) -> ClvAnalysis:
     p = resolve_params(ctx.params["clv"])
     horizon, rate, target = p["horizon_days"], p["annual_discount_rate"], p["min_ltv_to_cac"]
     # the holdout check reads only the orders: it runs while the runner may still be fitting the run's model
-    validation = holdout_validation(ctx.orders, as_of=ctx.as_of, params=p)
+    # the orders' four columns it reads, not the whole table (read from the runner's file in a notebook)
+    validation = holdout_validation(ctx.orders_columns(list(HOLDOUT_COLUMNS)), as_of=ctx.as_of, params=p)
     model, problem = fitted_model(ctx)
     if model is None:
         return _no_model(ctx, p, problem)

@@ -371,7 +371,16 @@ class Context:
     @property
     def data_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last order date used (after the as-of cut)."""
-        return self.orders["order_date"].min(), self.orders["order_date"].max()
+        dates = self.orders_columns(["order_date"])["order_date"]
+        return dates.min(), dates.max()
+
+    def orders_columns(self, columns: list[str]) -> pd.DataFrame:
+        """Only ``columns`` of the orders table: from memory when it is loaded, else read alone from the runner's
+        file (the rest of a saved table is not read, nor kept)."""
+        held = self.__dict__["_saved_orders"]
+        if isinstance(held, Saved):
+            return held.read(list(columns))
+        return held[list(columns)]
 
     def required_columns(self, table: str) -> tuple[str, ...]:
         """The columns ``table`` cannot do without (the contract's bold ones)."""

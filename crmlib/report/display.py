@@ -68,8 +68,9 @@ def _show(markup: str) -> None:
 def header(ctx: Any, title_key: str) -> None:
     """Show the report header: title, as-of date, data window, customers and orders."""
     first, last = ctx.data_window
-    n_orders = int(ctx.orders["is_purchase"].sum())  # purchases; the others (net zero or negative) are named
-    other = int(len(ctx.orders)) - n_orders
+    purchase = ctx.orders_columns(["is_purchase"])["is_purchase"]
+    n_orders = int(purchase.sum())  # purchases; the others (net zero or negative) are named
+    other = int(len(purchase)) - n_orders
     orders = (t(ctx, "common.orders_other", n=fmt.number(n_orders, ctx.lang), other=fmt.number(other, ctx.lang))
               if other else fmt.number(n_orders, ctx.lang))
     company = ctx.params["report"].get("company")

@@ -97,3 +97,14 @@ def test_released_order_lines_are_read_back_from_the_file(sample_params, tmp_pat
     pd.testing.assert_frame_equal(ctx.customer_summary, summary)
     for name, frame in tables.items():
         pd.testing.assert_frame_equal(ctx.tables[name], frame)
+
+
+def test_orders_columns_and_data_window_read_only_what_they_use(saved, sample_ctx, monkeypatch):
+    ctx = load_saved(saved)
+    monkeypatch.setattr(Saved, "read", lambda self, columns=None: pytest.fail(f"{self.path.name} read whole")
+                        if columns is None else pd.read_parquet(self.path, columns=columns))
+    assert ctx.data_window == sample_ctx.data_window
+    wanted = ["customer_id", "order_date", "amount", "is_purchase"]
+    pd.testing.assert_frame_equal(ctx.orders_columns(wanted), sample_ctx.orders[wanted])
+    pd.testing.assert_frame_equal(sample_ctx.orders_columns(wanted), sample_ctx.orders[wanted])  # in memory
+    assert isinstance(ctx.stored("orders"), Saved) and isinstance(ctx.__dict__["_saved_orders"], Saved)  # not kept

@@ -104,12 +104,12 @@ def test_header_counts_purchases_and_names_the_other_orders(monkeypatch, lang, e
     shown: list[str] = []
     monkeypatch.setattr(rp, "_show", shown.append)
     orders = pd.DataFrame({"is_purchase": [True, True, False]})
-    ctx = SimpleNamespace(lang=lang, orders=orders, customer_summary=pd.DataFrame({"x": [1, 2]}),
+    ctx = SimpleNamespace(lang=lang, orders_columns=lambda cols: orders[cols], customer_summary=pd.DataFrame({"x": [1, 2]}),
                                 as_of=pd.Timestamp("2026-06-30"),
                                 data_window=(pd.Timestamp("2026-06-01"), pd.Timestamp("2026-06-30")),
                                 params={"report": {}})
     rp.header(ctx, "clv.title")
     assert expected in shown[0]
-    orders = orders.assign(is_purchase=True)  # every order a purchase: the count alone, as the validate line says
-    rp.header(SimpleNamespace(**{**vars(ctx), "orders": orders}), "clv.title")
+    every = orders.assign(is_purchase=True)  # every order a purchase: the count alone, as the validate line says
+    rp.header(SimpleNamespace(**{**vars(ctx), "orders_columns": lambda cols: every[cols]}), "clv.title")
     assert "<b>Orders:</b> 3</span>" in shown[1] or "<b>Siparişler:</b> 3</span>" in shown[1]
