@@ -16,8 +16,11 @@ from crmlib.core.context import NOT_SAVED, PENDING, NotSaved, load_saved
 
 @pytest.fixture
 def ctx(sample_ctx):
-    """A copy of the sample's context whose own state the saves below may change."""
-    return dataclasses.replace(sample_ctx, meta=dict(sample_ctx.meta), _clv=None, _segments=None, context_dir=None)
+    """A copy of the sample's context whose own state the saves below may change (its tables too: the session's
+    context must keep every table for the tests that follow)."""
+    tables = {name: sample_ctx.tables.stored(name) for name in sample_ctx.tables}
+    return dataclasses.replace(sample_ctx, tables=tables, meta=dict(sample_ctx.meta), _clv=None, _segments=None,
+                               context_dir=None)
 
 
 def _fails_at_once(read, match: str) -> None:
