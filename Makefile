@@ -69,7 +69,7 @@ benchmarks/data-clv/params.yaml: | .venv/.installed
 
 bench-full: venv benchmarks/data/orders.parquet benchmarks/data-clv/params.yaml ## whole weekly run on 10M lines; CLV notebook at ~1M customers vs plain lifetimes; loader vs DuckDB
 	$(PY) benchmarks/bench_run.py --data benchmarks/data
-	$(PY) benchmarks/bench_clv_run.py --data benchmarks/data-clv
+	$(PY) benchmarks/bench_clv_run.py --data benchmarks/data-clv --repeat 3
 	$(PY) benchmarks/bench_load.py --only baseline_read_parquet baseline_duckdb_aggregate load_parquet load_parquet_tables
 
 bench-engines: venv benchmarks/data/orders.parquet .venv/.spark ## the SQL part (orders, per-customer table) on DuckDB and on Spark, same data; prints the ratio

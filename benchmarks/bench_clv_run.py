@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,6 +78,9 @@ def runner(params: Path, out: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=HERE / "data-clv", help="folder with params.yaml")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="pairs to run, runner then plain lifetimes each time; prints each pair and the median "
+                             "ratio (this machine's speed drifts by 10-20 %% from one minute to the next)")
     args = parser.parse_args()
     params = args.data / "params.yaml"
     # crmlib's modules compiled once, as any installation has them after its first run: with
@@ -85,20 +89,26 @@ def main() -> int:
     if not params.exists():
         print(f"no {params}: see the usage at the top of this script", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="bench-clv-") as tmp:
-        ours = runner(params, Path(tmp) / "run")
-    base = plain(args.data / "orders.parquet")
-    print(f"customers: runner {ours['customers']:,}, plain lifetimes {base['customers']:,}")
-    print(f"runner --only lifetime_value: {ours['wall']:.1f} s wall ("
-          + ", ".join(f"{k} {v:.1f} s" for k, v in ours["timings"].items()) + ")")
-    for cell in sorted(ours["notebook"].get("cells", []), key=lambda c: -c["seconds"])[:3]:
-        print(f"    {cell['seconds']:6.1f} s  cell {cell['cell']}: {cell['name'][:70]}")
-    print(f"plain lifetimes summary + BetaGeoFitter.fit: {base['wall']:.1f} s wall "
-          f"({base['seconds']:.1f} s inside the process)")
-    ratio = ours["wall"] / base["wall"]
-    print(f"CPU seconds (user + system, all processes): runner {ours['cpu']:.1f}, plain lifetimes {base['cpu']:.1f}"
-          f" (ratio {ours['cpu'] / base['cpu']:.2f})")
-    print(f"ratio runner / plain lifetimes, wall: {ratio:.2f} (goal <= 1); load average {os.getloadavg()[0]:.1f}")
+    ratios = []
+    for _ in range(max(1, args.repeat)):
+        with tempfile.TemporaryDirectory(prefix="bench-clv-") as tmp:
+            ours = runner(params, Path(tmp) / "run")
+        base = plain(args.data / "orders.parquet")
+        print(f"customers: runner {ours['customers']:,}, plain lifetimes {base['customers']:,}")
+        print(f"runner --only lifetime_value: {ours['wall']:.1f} s wall ("
+              + ", ".join(f"{k} {v:.1f} s" for k, v in ours["timings"].items()) + ")")
+        for cell in sorted(ours["notebook"].get("cells", []), key=lambda c: -c["seconds"])[:3]:
+            print(f"    {cell['seconds']:6.1f} s  cell {cell['cell']}: {cell['name'][:70]}")
+        print(f"plain lifetimes summary + BetaGeoFitter.fit: {base['wall']:.1f} s wall "
+              f"({base['seconds']:.1f} s inside the process)")
+        ratios.append(ours["wall"] / base["wall"])
+        print(f"CPU seconds (user + system, all processes): runner {ours['cpu']:.1f}, plain lifetimes "
+              f"{base['cpu']:.1f} (ratio {ours['cpu'] / base['cpu']:.2f})")
+        print(f"ratio runner / plain lifetimes, wall: {ratios[-1]:.2f} (goal <= 1); load average "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+    if len(ratios) > 1:
+        print(f"median ratio of {len(ratios)} pairs: {statistics.median(ratios):.2f} "
+              f"(from {min(ratios):.2f} to {max(ratios):.2f})")
     return 0
 
 
