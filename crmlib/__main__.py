@@ -155,12 +155,11 @@ def _lone_kernel(only: list[str] | None) -> Any:
         return None
     from crmlib.core import registry, warm
 
-    folder = registry.NOTEBOOKS_DIR
     try:
-        stems = registry.select_notebooks(only, available=tuple(p.stem for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))))
+        stems = registry.select_notebooks(only, available=registry.notebooks_in())
     except CrmError:
         return None
-    return warm.WarmPool(stems, kernel=warm.kernel_name(), cwd=folder) if len(stems) == 1 else None
+    return warm.WarmPool(stems, kernel=warm.kernel_name(), cwd=registry.NOTEBOOKS_DIR) if len(stems) == 1 else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -519,7 +519,8 @@ class Context:
             if other is not None:  # the saved as_of-dependent views hold the run's date, not this one
                 sources = {n: s for n, s in sources.items() if n in views.INPUTS or not views.depends_on_as_of(n)}
             if folder is not None:  # an input the run did not save (run --only): NotSaved, naming the registry field
-                self._await(*(folder / _INPUT_FILES[n] for n in _inputs_read(name, sources) if n in _INPUT_FILES))
+                needed = (r for r in views.requires(name, given=sources) if r not in sources and r in _INPUT_FILES)
+                self._await(*(folder / _INPUT_FILES[r] for r in needed))
             with DuckDBEngine() as eng:
                 frame = views.compute(eng, name, sources=sources, as_of=at, values=values)
             if path is not None:
@@ -557,23 +558,20 @@ class Context:
         from crmlib.data import views
 
         folder = self._view_folder
-        # run --only of notebooks that never read the order lines: views of the orders only (a view of the lines
-        # fails in :meth:`view`, naming the registry field to fix)
-        unsaved = self._pending is not None and "order_lines.parquet" in self._pending.missing
-        if folder is not None and not unsaved:
-            self._await(folder / "order_lines.parquet")
-        if folder is not None and (unsaved or (folder / "order_lines.parquet").exists()):
-            files: dict[str, Any] = {"order_lines": folder / "order_lines.parquet", "orders": folder / "orders.parquet",
-                                     "customer_summary": folder / "customer_summary.parquet"}
-            if unsaved:
-                del files["order_lines"]
-            for name in ("products", "customers"):
-                files[name] = folder / f"table_{name}.parquet"
-                if self._pending is not None and files[name].name in self._pending.missing:
-                    del files[name]  # not read by this run: a view of it fails in :meth:`view`
+        # files the run left out (run --only: order lines or tables its notebooks never read) are not sources: a
+        # view of them fails in :meth:`view`, naming the registry field to fix; views of the orders still run
+        missing = self._pending.missing if self._pending is not None else {}
+        lines = None if folder is None else folder / "order_lines.parquet"
+        if lines is not None and lines.name not in missing:
+            self._await(lines)
+        if lines is not None and (lines.name in missing or lines.exists()):
+            files: dict[str, Any] = {"order_lines": lines, "orders": folder / "orders.parquet",
+                                     "customer_summary": folder / "customer_summary.parquet",
+                                     **{n: folder / f"table_{n}.parquet" for n in ("products", "customers")}}
+            files = {n: p for n, p in files.items() if p.name not in missing}
             self._await(*files.values())
             files = {n: p for n, p in files.items() if p.exists()}
-            if not unsaved:
+            if "order_lines" in files:
                 files["order_lines"] = views.line_source(files["order_lines"])
             return files
         frames = {"order_lines": views.with_line_columns(self.order_lines), "orders": self.orders,
@@ -863,26 +861,6 @@ class Saving:
 #: the files of a context folder holding the views' input relations
 _INPUT_FILES = {"order_lines": "order_lines.parquet", "products": "table_products.parquet",
                 "customers": "table_customers.parquet"}
-
-
-def _inputs_read(name: str, sources: Collection[str]) -> set[str]:
-    """The input relations view ``name`` reads that ``sources`` lacks: through the views it reads, stopping at
-    a relation ``sources`` gives (a saved context gives the orders: the per-customer view needs no line)."""
-    from crmlib.data import views
-
-    found: set[str] = set()
-
-    def walk(relation: str) -> None:
-        for dep in views.get(relation).reads:
-            if dep in sources:
-                continue
-            if dep in views.INPUTS:
-                found.add(dep)
-            else:
-                walk(dep)
-
-    walk(name)
-    return found
 
 
 class _Cancelled(Exception):

@@ -246,6 +246,11 @@ def notebooks() -> tuple[str, ...]:
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 
+def notebooks_in(folder: Path = NOTEBOOKS_DIR) -> tuple[str, ...]:
+    """The stems of the numbered notebooks in ``folder`` (``03_lifetime_value``), in run order."""
+    return tuple(p.stem for p in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")))
+
+
 def select_notebooks(only: list[str] | None, *, available: tuple[str, ...] | None = None) -> list[str]:
     """Map ``--only`` names (without their number) to notebook stems of ``available`` (default: every notebook
     of the registry), in run order; unknown names are a ParamsError."""
@@ -292,14 +297,18 @@ def notebooks_needing(product: str) -> set[str]:
     return {p.notebook for p in PRACTICES if product in p.needs}
 
 
+def _readers(stems: Iterable[str]) -> list[Practice | Provider]:
+    """The practices of the notebooks ``stems`` and the providers of what they need: what reads the data."""
+    stems = set(stems)
+    chosen = [p for p in PRACTICES if p.notebook in stems]
+    found = providers()
+    return [*chosen, *(found[need] for p in chosen for need in p.needs if need in found)]
+
+
 def tables_read(stems: Iterable[str]) -> set[str] | None:
     """The optional input tables the notebooks ``stems`` read: their practices' ``tables`` and those of the
     providers of what the practices need. ``None`` when one of them reads every table."""
-    stems = set(stems)
-    chosen = [p for p in PRACTICES if p.notebook in stems]
-    sources: list[tuple[str, ...] | None] = [p.tables for p in chosen]
-    found = providers()
-    sources += [found[need].tables for p in chosen for need in p.needs if need in found]
+    sources = [r.tables for r in _readers(stems)]
     if any(source is None for source in sources):
         return None
     return {name for source in sources for name in source or ()}
@@ -309,33 +318,24 @@ def columns_read(stems: Iterable[str]) -> dict[str, set[str]]:
     """``{table: the columns read}`` of the optional tables the notebooks ``stems`` read in only some columns:
     their practices' ``columns`` and those of the providers of what they need (as :func:`tables_read`). A table
     read whole by one of them, or by a practice that reads every table, is not named."""
-    stems = set(stems)
-    chosen = [p for p in PRACTICES if p.notebook in stems]
-    found = providers()
-    sources: list[tuple[tuple[str, ...] | None, dict[str, tuple[str, ...] | None]]] = [
-        (p.tables, p.columns) for p in chosen]
-    sources += [(found[need].tables, found[need].columns) for p in chosen for need in p.needs if need in found]
-    if any(tables is None for tables, _ in sources):
+    readers = _readers(stems)
+    if any(r.tables is None for r in readers):
         return {}
     out: dict[str, set[str]] = {}
     whole: set[str] = set()
-    for tables, columns in sources:
-        for table in tables or ():
-            if columns.get(table) is None:
+    for reader in readers:
+        for table in reader.tables or ():
+            if reader.columns.get(table) is None:
                 whole.add(table)
             else:
-                out.setdefault(table, set()).update(columns[table] or ())
+                out.setdefault(table, set()).update(reader.columns[table] or ())
     return {table: names for table, names in out.items() if table not in whole}
 
 
 def reads_order_lines(stems: Iterable[str]) -> bool:
     """Whether the notebooks ``stems`` read the order lines: one of their practices, or a provider of what the
     practices need, says so (``order_lines``)."""
-    stems = set(stems)
-    chosen = [p for p in PRACTICES if p.notebook in stems]
-    found = providers()
-    return (any(p.order_lines for p in chosen)
-            or any(found[need].order_lines for p in chosen for need in p.needs if need in found))
+    return any(r.order_lines for r in _readers(stems))
 
 
 def providers() -> dict[str, Provider]:

@@ -28,6 +28,7 @@ from crmlib.core import catalog, history, privacy, registry, retention, suppress
 from crmlib.core import context as context_mod
 from crmlib.core import forget as forget_mod
 from crmlib.core import params as params_mod
+from crmlib.core.registry import select_notebooks
 from crmlib.core.warm import KERNEL, WarmPool, kernel_name  # noqa: F401 - KERNEL: this module's API too
 from crmlib.errors import ParamsError
 from crmlib.report import exports, formatting, i18n, render
@@ -39,11 +40,6 @@ NOTEBOOKS: tuple[str, ...] = registry.notebooks()
 NOTEBOOKS_DIR = registry.NOTEBOOKS_DIR
 PACKAGES = ("pandas", "numpy", "pyarrow", "duckdb", "lifetimes", "mlxtend", "pandera", "papermill", "nbconvert",
             "matplotlib", "seaborn", "scikit-learn", "crmlib")
-
-
-def select_notebooks(only: list[str] | None, *, available: tuple[str, ...] = NOTEBOOKS) -> list[str]:
-    """Map ``--only`` names (without their number) to notebook stems (:func:`crmlib.core.registry.select_notebooks`)."""
-    return registry.select_notebooks(only, available=available)
 
 
 def _versions() -> dict[str, str]:
@@ -197,7 +193,7 @@ def run(params_path: str | Path, *, out: str | Path | None = None, only: list[st
     started = time.perf_counter()
     params_path = Path(params_path)
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
-    available = tuple(p.stem for p in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb")))
+    available = registry.notebooks_in(notebooks_dir)
     given = warm
     try:
         stems = select_notebooks(only, available=available)

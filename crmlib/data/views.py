@@ -110,13 +110,14 @@ def sql_path(name: str) -> Path:
     return Path(str(resources.files("crmlib.data") / "sql" / f"{get(name).sql}.sql"))
 
 
-def requires(name: str) -> tuple[str, ...]:
-    """Every relation ``name`` reads, directly or through the views it reads (inputs and views)."""
+def requires(name: str, *, given: Collection[str] = ()) -> tuple[str, ...]:
+    """Every relation ``name`` reads, directly or through the views it reads (inputs and views); a relation in
+    ``given`` is named but not looked through (it is registered as it is, as :func:`compute` does with sources)."""
     out: list[str] = []
 
     def walk(rel: str) -> None:
         for dep in get(rel).reads:
-            if dep in _REGISTRY:
+            if dep in _REGISTRY and dep not in given:
                 walk(dep)
             if dep not in out:
                 out.append(dep)
