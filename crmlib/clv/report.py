@@ -127,26 +127,6 @@ def parameters_display(model: ClvModel, lang: str) -> pd.DataFrame:
     return table
 
 
-def segment_label(code: str, lang: str) -> str:
-    """An RFM segment's name in ``lang`` (``seg.name.<code>``; the code itself for a custom segment), as
-    :func:`crmlib.segmentation.report.segment_label` gives it, without importing that module (and with it
-    the data layer's loader) into the notebook's kernel (``tests/clv/test_report.py`` compares the two)."""
-    key = f"seg.name.{code}"
-    return i18n.t(key, lang) if i18n.has(key) else str(code)
-
-
-def cac_for_channels(ctx: Any, table: pd.DataFrame, customers: pd.DataFrame | None, *,
-                     min_ratio: float) -> pd.DataFrame:
-    """:func:`crmlib.clv.analysis.cac_ltv` over the run's marketing table, with the acquisition cost per
-    channel of :func:`crmlib.overview.kpis.cac_by_channel` (imported here: only a run with a marketing table
-    needs it, and it imports the data layer)."""
-    from crmlib.overview.kpis import cac_by_channel
-
-    marketing = ctx.tables["marketing"]
-    return cac_ltv(marketing, table, customers=customers, min_ratio=min_ratio,
-                   acquisition=cac_by_channel(marketing, as_of=ctx.as_of))
-
-
 def band_label(low: float, high: float, lang: str) -> str:
     """A P(alive) band's name for readers (``clv.band.<n>`` with its limits)."""
     index = int(np.searchsorted(np.asarray(ACTIVITY_BANDS), low, side="right"))
@@ -292,8 +272,8 @@ def analyse(ctx: Any) -> ClvAnalysis:
     -------
     ClvAnalysis
     """
-    from crmlib.overview.params import DEFAULTS as KPI_DEFAULTS
-    from crmlib.segmentation.params import SEGMENTS
+    from crmlib import segmentation as seg
+    from crmlib.overview.kpis import KPI_DEFAULTS, cac_by_channel
 
     lang, cur = ctx.lang, ctx.currency
     p = resolve_params(ctx.params["clv"])
@@ -318,14 +298,16 @@ def analyse(ctx: Any) -> ClvAnalysis:
                                             max_customers=p["compare_max_customers"])
                     if validation.status == "ok" else None)
         segments = ctx.segments(columns=["customer_id", "rfm_segment"])
-        by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(SEGMENTS))
-        segment_names = pd.Series({code: segment_label(code, lang) for code in by_segment["group"]})
+        by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS))
+        segment_names = pd.Series({code: seg.segment_label(code, lang) for code in by_segment["group"]})
         customers = ctx.read("customers", NAME_COLUMNS)  # names and channels only, not the whole master
         top = top_customers(table, ctx.customer_summary, n=p["top_n"], customers=customers)
         top_share = top["clv"].sum() / table["clv"].sum()
         bands = activity_bands(table, ctx.customer_summary)
         has_marketing = ctx.has("marketing", "spend", "new_customers")
-        cac = cac_for_channels(ctx, table, customers, min_ratio=target) if has_marketing else None
+        cac = (cac_ltv(ctx.tables["marketing"], table, customers=customers, min_ratio=target,
+                       acquisition=cac_by_channel(ctx.tables["marketing"], as_of=ctx.as_of))
+               if has_marketing else None)
         csv_written.result()
     ctx.export_json("clv_model", model.to_dict())
 
