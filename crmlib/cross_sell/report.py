@@ -194,17 +194,18 @@ def compute(
     p = merged_params(params)
     as_of = pd.Timestamp(as_of)
     cut = as_of - pd.Timedelta(days=int(p["validation_cut_days"]))
+    # each view is read when its section needs it and let go after it (keep=False: not held by the context),
+    # so that the largest ones (customer x product at the run's date and at the validation cut, every order's
+    # products: each about a gigabyte at 10M order lines) are never all in memory at once
     if view is not None:  # the aggregates, never the lines
-        items = view("customer_products")
+        items = view("customer_products", keep=False)
         baskets = view("order_products", keep=False)  # used for the item sets only: not held afterwards
         held: dict[str, Any] = {"items": items}
         regular: dict[str, Any] = {"held": regular_items(items, as_of=as_of, params=p)}  # computed once
-        at_cut: dict[str, Any] = {"items_at_cut": view("customer_products", as_of=cut), "items_at_end": items}
-        season_from: dict[str, Any] = {"candidates": view("preseason_items", lead_days=preseason_lead_days(p))}
         order_lines = None
     else:
         order_lines = order_lines[order_lines["order_date"] <= as_of]
-        baskets, held, regular, at_cut, season_from = None, {}, {}, {}, {}
+        baskets, held, regular = None, {}, {}
     ready = data_readiness(order_lines, as_of=as_of, params=p, baskets=baskets, **held)
     if ready.ready:
         found = itemsets if itemsets is not None else frequent_itemsets(order_lines, params=p, baskets=baskets)
@@ -223,6 +224,14 @@ def compute(
         and products[["category", "price"]].notna().all(axis=1).any()
     ):
         premium = premium_alternatives(order_lines, products, params=p, as_of=as_of, **held, **regular)
+    at_cut: dict[str, Any] = {}
+    if view is not None:
+        # of the run's customer x product table the validation needs only the pairs bought after the cut (its
+        # test items): the rest is let go before the table at the cut is read
+        after_cut = items.loc[items["last_date"] > cut, ["customer_id", "product_id", "last_date"]]
+        items, held, regular = None, {}, {}
+        at_cut = {"items_at_cut": view("customer_products", as_of=cut, keep=False), "items_at_end": after_cut}
+        after_cut = None
     evaluation = evaluate(
         order_lines,
         cut=cut,
@@ -232,6 +241,9 @@ def compute(
         products=products,
         **at_cut,
     )
+    at_cut = {}
+    season_from = {} if view is None else {"candidates": view("preseason_items", keep=False,
+                                                               lead_days=preseason_lead_days(p))}
     lapsed = {str(c) for c in (lapsed_ids if lapsed_ids is not None else [])}
     season = preseason(order_lines, as_of=as_of, params=p, products=products, **season_from)
     listed = [recs["customer_id"], season["customer_id"]] + ([premium["customer_id"]] if premium is not None else [])
