@@ -134,7 +134,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="churn", cost=32, memory=2.9,
+        name="churn", cost=32, memory=3.0,
         namespaces=("churn",), notebook="02_churn_early_warning", params_section="churn",
         needs=("clv_model",), tables=("customers", "products", "payments", "tickets", "contacts"),
         exports=(
@@ -171,7 +171,7 @@ PRACTICES: tuple[Practice, ...] = (
         ),
     ),
     Practice(
-        name="cross_sell", cost=48, memory=4.4,
+        name="cross_sell", cost=48, memory=2.8,
         namespaces=("xsell",), notebook="04_cross_sell", params_section="cross_sell",
         tables=("products", "customers"),
         exports=(

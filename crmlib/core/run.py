@@ -480,11 +480,11 @@ def schedule(stems: list[str], runs: list[dict[str, Any]], *, workers: int = 2) 
 
 
 #: notebooks whose kernels' peaks on the 10M-line benchmark (``registry.notebook_memory``) add up to more
-#: than this many GB do not run at the same time. There, cross-sell (4.4 GB) and churn (2.9 GB) together took
-#: the run's whole process tree to 8.6 GB, cross-sell and lifetime value (1.8 GB) to 7.8 GB, when the runner
-#: and its two workers held about 1.5 GB more (0.8 GB since the runner trims its memory after saving the
-#: context: the 8 GB goal still keeps cross-sell and churn apart). The peaks grow with the data alike, so the
-#: pairs kept apart are the same at any size.
+#: than this many GB do not run at the same time. There, cross-sell at 4.4 GB and churn (2.9 GB) together took
+#: the run's whole process tree to 8.6 GB, when the runner and its two workers held about 1.5 GB more (0.8 GB
+#: since the runner trims its memory after saving the context), so they ran one after the other, one core
+#: idle. Since cross-sell reads its views one at a time (2.8 GB), the two run together: 6.97 GB for the tree.
+#: The peaks grow with the data alike, so the pairs kept apart are the same at any size.
 MEMORY_BUDGET_GB = 6.0
 
 
