@@ -32,16 +32,6 @@ def umask_022():
     os.umask(old)
 
 
-@pytest.fixture(scope="module")
-def small_dir(tmp_path_factory) -> Path:
-    """The generated sample at 400 customers: the modes do not depend on the data's size."""
-    from crmlib.data.sample import generate
-
-    out = tmp_path_factory.mktemp("small")
-    generate(out, customers=400, seed=7)
-    return out
-
-
 @pytest.mark.parametrize("share, expected", [(False, (0o700, 0o600)), (True, (0o750, 0o640))])
 def test_run_folders_and_files_get_the_modes_whatever_the_umask(small_dir, tmp_path, umask_022, share,
                                                                 expected):

@@ -36,32 +36,9 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def small_dir(tmp_path_factory) -> Path:
-    """The generated sample at 400 customers (three years, every table): enough for every section of every
-    notebook, and the runs here check the runner, not the analyses' numbers (those have their own tests)."""
-    from crmlib.data.sample import generate
-
-    out = tmp_path_factory.mktemp("small")
-    generate(out, customers=400, seed=7)
-    return out
-
-
-@pytest.fixture(scope="module")
 def small_params(small_dir, tmp_path_factory) -> Path:
     """An English params file pointing at the 400-customer sample."""
     return write_sample_params(small_dir, tmp_path_factory.mktemp("small_params") / "sample.yaml")
-
-
-@pytest.fixture(scope="module")
-def published(small_dir, tmp_path_factory):
-    """Every notebook run once in English and once in Turkish into one reports folder, checked by several tests."""
-    root = tmp_path_factory.mktemp("reports")
-    results = {}
-    for lang in ("en", "tr"):
-        params = write_sample_params(small_dir, root.parent / f"params_{lang}.yaml", language=lang)
-        out = root / f"run-{lang}"
-        results[lang] = (run(params, out=out, progress=False), out)
-    return root, results
 
 
 def test_full_sample_run_succeeds_in_both_languages(published):

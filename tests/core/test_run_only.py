@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,7 +16,6 @@ import pytest
 
 from crmlib.core import registry
 from crmlib.core.run import NOTEBOOKS, run
-from tests.conftest import write_sample_params
 
 #: run facts that legitimately differ between two runs: the run id (its creation time) and durations
 VOLATILE = re.compile(r"\d{8}-\d{6}|seconds|saniye")
@@ -72,21 +72,21 @@ def _untimed(value):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """A full run of the 400-customer sample, then each notebook that reads fewer tables run alone."""
-    from crmlib.data.sample import generate
-
-    sample = tmp_path_factory.mktemp("only_sample")
-    generate(sample, customers=400, seed=11)
-    root = tmp_path_factory.mktemp("only_reports")
-    params = write_sample_params(sample, root / "params.yaml")
-    full = root / "full"
-    assert run(params, out=full, progress=False) == 0
+def runs(published, tmp_path_factory):
+    """The session's full English run of the 400-customer sample (``published``, read only), then each notebook
+    that reads fewer tables run alone on the same params file, into a copy of that reports folder (so after a
+    full run, as a weekly schedule would)."""
+    root, results = published
+    code, full = results["en"]
+    assert code == 0
+    params = Path(json.loads((full / "run.json").read_text(encoding="utf-8"))["params_file"])
+    reports = tmp_path_factory.mktemp("only_reports") / "reports"
+    shutil.copytree(root, reports)
     alone = {}
     for stem in NOTEBOOKS:
         if registry.tables_read([stem]) is None:  # reads every table: the same load as the full run
             continue
-        out = root / stem
+        out = reports / stem
         assert run(params, out=out, only=[stem.split("_", 1)[1]], progress=False) == 0
         alone[stem] = out
     return full, alone
