@@ -89,8 +89,9 @@ def test_close_ends_untaken_workers_and_their_kernels(tmp_path):
 
 def test_the_first_notebooks_are_those_the_runner_starts_first():
     order = ["04_cross_sell", "02_churn_early_warning", "03_lifetime_value", "00_overview"]
-    # cross-sell with churn or lifetime value is over the memory budget (registry figures): overview goes beside
-    assert run_mod.first_notebooks(order, 2) == ["04_cross_sell", "00_overview"]
+    # cross-sell and churn fit the memory budget together (registry figures): the two start at once
+    assert run_mod.first_notebooks(order, 2) == ["04_cross_sell", "02_churn_early_warning"]
+    assert run_mod.first_notebooks(order[:1] + order[2:], 2) == ["04_cross_sell", "03_lifetime_value"]
     assert run_mod.first_notebooks(order, 1) == ["04_cross_sell"]
     assert run_mod.first_notebooks(["00_overview"], 2) == ["00_overview"]
     assert run_mod.first_notebooks([], 2) == []
