@@ -25,13 +25,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from crmlib.core.readiness import Readiness, readiness
 from crmlib.cross_sell.families import TIER_WORDS, product_families
 from crmlib.cross_sell.params import resolve as merged_params
+from crmlib.data.textops import factorize_sorted, in_order
 from crmlib.errors import DataError, ParamsError
 
 log = logging.getLogger(__name__)
@@ -458,51 +457,13 @@ def regular_items(
     or any frame with customer_id, product_id, n_orders, first_date, last_date, amount) at ``as_of``."""
     p = merged_params(params)
     out = items[["customer_id", "product_id", "n_orders", "first_date", "last_date", "amount"]]
-    if not _in_order(out["customer_id"], out["product_id"]):  # the view's rows are already in order
+    if not in_order(out["customer_id"], out["product_id"]):  # the view's rows are already in order
         out = out.take(_sorted_by(out["customer_id"], out["product_id"]))
     out = out.reset_index(drop=True)
     as_of = pd.Timestamp(as_of) if as_of is not None else out["last_date"].max()
     recent = out["last_date"] > as_of - pd.Timedelta(days=int(p["regular_recent_days"]))
     out["regular"] = (out["n_orders"] >= int(p["regular_min_orders"])) | recent
     return out
-
-
-def _text(key: pd.Series) -> pa.Array | None:
-    """``key`` as one Arrow string array without blanks (no copy for Arrow-backed text), else ``None``."""
-    if not isinstance(key.dtype, pd.StringDtype) or key.hasnans:
-        return None
-    arr = pa.array(key.array)
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
-
-
-def _in_order(first: pd.Series, second: pd.Series) -> bool:
-    """Whether the rows are already in ascending (``first``, ``second``) order, text compared as Python
-    compares ``str`` (Unicode code points, i.e. UTF-8 bytes): one vectorised pass, no sort. ``False`` when
-    either key is not blank-free text (the caller sorts)."""
-    a, b = _text(first), _text(second)
-    if a is None or b is None:
-        return False
-    if len(a) < 2:
-        return True
-    a0, a1, b0, b1 = a[:-1], a[1:], b[:-1], b[1:]
-    ok = pc.or_(pc.less(a0, a1), pc.and_(pc.equal(a0, a1), pc.less_equal(b0, b1)))
-    return bool(pc.all(ok).as_py())
-
-
-def _codes(key: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """``pd.factorize(key, sort=True)`` as (codes, uniques Index); for blank-free text already in ascending
-    order (the ``customer_products`` view's customers), from where the value changes instead of a hash and a
-    sort of every value (seconds on millions of ids)."""
-    arr = _text(key)
-    if arr is not None and len(arr) > 1:
-        change = pc.not_equal(arr[1:], arr[:-1]).to_numpy(zero_copy_only=False)
-        if bool(pc.all(pc.less_equal(arr[:-1], arr[1:])).as_py()):
-            codes = np.concatenate([[0], np.cumsum(change, dtype=np.int64)])
-            starts = np.concatenate([[0], np.flatnonzero(change) + 1])
-            return codes, pd.Index(key.array.take(starts))
-    codes, uniques = pd.factorize(key, sort=True)
-    return codes, pd.Index(uniques)
 
 
 def _sorted_by(*keys: pd.Series) -> np.ndarray:
@@ -663,7 +624,7 @@ def recommend(
     if held is None:
         held = customer_items(lines, as_of=as_of, params=p) if items is None else regular_items(
             items, as_of=as_of, params=p)
-    u_code, users = _codes(held["customer_id"])
+    u_code, users = factorize_sorted(held["customer_id"])  # the view's rows: in order
     i_code, items = pd.factorize(held["product_id"], sort=True)
     items = pd.Index(items)
     b = sp.csr_matrix((np.ones(len(u_code), dtype=np.int32), (u_code, i_code)), shape=(len(users), len(items)))

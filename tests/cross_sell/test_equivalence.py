@@ -91,28 +91,3 @@ def test_sorted_by_equals_a_stable_sort_of_the_strings() -> None:
             expected = frame.sort_values(["a", "b"], kind="mergesort")["row"].to_numpy()
             np.testing.assert_array_equal(frame["row"].to_numpy()[_sorted_by(frame["a"], frame["b"])], expected)
 
-
-def test_in_order_and_sorted_codes_equal_a_sort_and_factorize() -> None:
-    """The fast paths for rows already in (customer, product) order: the order check agrees with a stable
-    sort, and the codes taken from where the value changes are ``pd.factorize(sort=True)``'s (Turkish
-    letters, upper before lower case, digits as text; blanks and object columns take the general path)."""
-    from crmlib.cross_sell.rules import _codes, _in_order, _sorted_by
-
-    rng = np.random.default_rng(5)
-    letters = ["b", "a", "ç", "ı", "İ", "B", "a1", "a10", "a9", "ğ", "z"]
-    for dtype in ("str", object):
-        for trial in range(60):
-            n = int(rng.integers(0, 40))
-            a = pd.Series(rng.choice(letters, n), dtype=dtype)
-            b = pd.Series(rng.choice(["x", "y", "10", "9", "Ş"], n), dtype=dtype)
-            if trial % 3 == 0 and n:  # blanks
-                a[int(rng.integers(n))] = None
-            if trial % 2 == 0:  # half the frames in order, as the view gives them
-                order = _sorted_by(a, b)
-                a, b = a.take(order).reset_index(drop=True), b.take(order).reset_index(drop=True)
-            expected = bool((_sorted_by(a, b) == np.arange(n)).all())
-            assert _in_order(a, b) == (expected and dtype == "str" and not a.hasnans and not b.hasnans)
-            codes, uniques = _codes(a)
-            want_codes, want_uniques = pd.factorize(a, sort=True)
-            np.testing.assert_array_equal(codes, want_codes)
-            pd.testing.assert_index_equal(uniques, pd.Index(want_uniques))
