@@ -297,7 +297,7 @@ def analyse(ctx: Any) -> ClvAnalysis:
         coverage = (ranges.holdout_coverage(validation, draws=p["interval_draws"],
                                             max_customers=p["compare_max_customers"])
                     if validation.status == "ok" else None)
-        segments = ctx.segments(columns=["customer_id", "rfm_segment"])
+        segments = ctx.rfm_segments(columns=["customer_id", "rfm_segment"])
         by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS))
         segment_names = pd.Series({code: seg.segment_label(code, lang) for code in by_segment["group"]})
         customers = ctx.read("customers", NAME_COLUMNS)  # names and channels only, not the whole master

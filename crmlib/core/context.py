@@ -120,7 +120,8 @@ ERROR_SUFFIX = ".error"
 #: written into the folder when the runner's save failed: no file still pending will come
 SAVE_FAILED = "_save.failed"
 #: the products the runner saves as files of the context folder, by name
-PRODUCT_FILES = {"segments": "segments.parquet", "clv_model": "clv_model.json"}
+PRODUCT_FILES = {"segments": "segments.parquet", "rfm_segments": "rfm_segments.parquet",
+                 "clv_model": "clv_model.json"}
 #: context.json's key naming the tables the runner left out of the folder (``run --only``: no notebook reads them)
 NOT_SAVED = "not_saved"
 
@@ -351,6 +352,9 @@ class Context:
     _view_folder: Path | None = dataclasses.field(default=None, init=False, repr=False)
     # the files of the folder its runner was still writing when it was reopened (reads of them wait)
     _pending: Pending | None = dataclasses.field(default=None, init=False, repr=False)
+    # the RFM part of the segment table (rfm_segments()), computed from this context's per-customer table: not
+    # copied by dataclasses.replace either, which may be given another table
+    _rfm_segments: pd.DataFrame | None = dataclasses.field(default=None, init=False, repr=False)
 
     # -- conveniences ---------------------------------------------------------------------------------
     @property
@@ -452,17 +456,29 @@ class Context:
     def segments(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The per-customer segment table (the registry's ``segments`` provider), computed once, then reused;
         with ``columns``, only those (read alone from the runner's file when the table is not loaded yet)."""
+        return self._table_product("segments", columns)
+
+    def rfm_segments(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Each customer's RFM scores and segment (the registry's ``rfm_segments`` provider: the part of
+        :meth:`segments` that the segment table starts from), computed once, then reused (the segment table
+        reuses it too); with ``columns``, only those."""
+        return self._table_product("rfm_segments", columns)
+
+    def _table_product(self, name: str, columns: list[str] | None) -> pd.DataFrame:
+        """Product ``name``, a per-customer table held as ``_<name>``: from memory, else the runner's file,
+        else computed by its provider (see :meth:`segments`)."""
+        slot = f"_{name}"
         if columns is not None:
-            if self._segments is None and self.context_dir is not None:
-                path = self.context_dir / PRODUCT_FILES["segments"]
+            if getattr(self, slot) is None and self.context_dir is not None:
+                path = self.context_dir / PRODUCT_FILES[name]
                 self._await(path)
                 if path.exists():
                     return pd.read_parquet(path, columns=list(columns))
-            return self.segments()[list(columns)]
-        if self._segments is None:
-            saved = self._saved_product("segments")
-            self._segments = saved if saved is not None else registry.load(registry.provider("segments").build)(self)
-        return self._segments
+            return self._table_product(name, None)[list(columns)]
+        if getattr(self, slot) is None:
+            saved = self._saved_product(name)
+            setattr(self, slot, saved if saved is not None else registry.load(registry.provider(name).build)(self))
+        return getattr(self, slot)
 
     def _saved_product(self, name: str) -> Any:
         """Product ``name`` as the runner saved it in the context folder (a frame, or the JSON form of an
@@ -711,8 +727,9 @@ class Saving:
                                   (ctx.orders, folder / "orders.parquet")]
         if "order_lines.parquet" not in self.not_saved:
             self._jobs.append((ctx.order_lines, folder / "order_lines.parquet"))
-        if ctx._segments is not None and "segments" not in self.products:  # computed already
-            self._jobs.append((ctx._segments, folder / PRODUCT_FILES["segments"]))
+        for name in ("rfm_segments", "segments"):  # computed already
+            if getattr(ctx, f"_{name}") is not None and name not in self.products:
+                self._jobs.append((getattr(ctx, f"_{name}"), folder / PRODUCT_FILES[name]))
         self._jobs += [(frame, folder / f"table_{name}.parquet") for name, frame in ctx.tables.items()
                        if frame is not None]
         self._views = [(frame, folder / "views" / f"{key}.parquet") for key, frame in ctx._views.items()]

@@ -125,7 +125,10 @@ PRACTICES: tuple[Practice, ...] = (
         needs=("segments",), tables=("customers", "tickets"), order_lines=False,
         provides={"segments": Provider(build="crmlib.segmentation.rfm:segment_table",
                                        tables=("customers", "tickets"), order_lines=False,
-                                       columns={"customers": ("customer_id", "referred_by")})},  # tiers.py
+                                       columns={"customers": ("customer_id", "referred_by")}),  # tiers.py
+                  # the RFM part alone (the segment table starts from it): all the lifetime-value page groups by
+                  "rfm_segments": Provider(build="crmlib.segmentation.rfm:rfm_table", tables=(),
+                                           order_lines=False)},
         exports=(
             Export("segments.csv", en="Every customer's segment, scores and A/B/C tier",
                    tr="Her müşterinin segmenti, puanları ve A/B/C sınıfı"),
@@ -157,7 +160,7 @@ PRACTICES: tuple[Practice, ...] = (
     Practice(
         name="clv", cost=31, memory=1.8,
         namespaces=("clv",), notebook="03_lifetime_value", params_section="clv",
-        needs=("clv_model", "segments"), tables=("customers", "marketing"), order_lines=False,
+        needs=("clv_model", "rfm_segments"), tables=("customers", "marketing"), order_lines=False,
         columns={"customers": ("customer_id", "name", "channel")},  # crmlib.clv.report.NAME_COLUMNS
         provides={"clv_model": Provider(build="crmlib.clv.model:fit_for_run",
                                         restore="crmlib.clv.model:ClvModel.from_dict", tolerant=True,

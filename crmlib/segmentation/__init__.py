@@ -23,7 +23,7 @@ EXPORTS: dict[str, tuple[str, ...]] = {
         "with_names",
     ),
     "rfm": (
-        "CONTRACT_COLUMNS", "assign_segments", "rfm_scores", "segment_profile", "segment_table",
+        "CONTRACT_COLUMNS", "assign_segments", "rfm_scores", "rfm_table", "segment_profile", "segment_table",
         "top_customers",
     ),
     "tiers": ("abc_table", "abc_tiers", "percentile", "value_flags"),
@@ -66,6 +66,7 @@ __all__ = [
     "percentile",
     "resolve_params",
     "rfm_scores",
+    "rfm_table",
     "segment_label",
     "segment_profile",
     "segment_table",

@@ -241,6 +241,7 @@ def segment_table(data: Any, orders: pd.DataFrame | None = None, *, as_of: pd.Ti
         rfm_segment, abc_tier``, then ``fm_score, rfm_code, abc_fallback, orders_window, orders_per_month,
         revenue_window, volume_pct`` and the :func:`value_flags` columns; sorted by customer_id.
     """
+    run = hasattr(data, "customer_summary") and params is None  # the run's params: its RFM table is reused
     if hasattr(data, "customer_summary"):
         summary, orders, as_of = data.customer_summary, data.orders, data.as_of
         params = data.params.get("segmentation", {}) if params is None else params
@@ -250,15 +251,8 @@ def segment_table(data: Any, orders: pd.DataFrame | None = None, *, as_of: pd.Ti
     if orders is None or as_of is None:
         raise ParamsError("segment_table needs orders and as_of with a customer_summary frame "
                           "(or pass the run's Context).")
-    p = resolve_params(params)
-    if p["lapsed_days"] is None:
-        p["lapsed_days"] = lapsed_limit(data.params if hasattr(data, "params") else None)
-    check_rules(p["segment_rules"], order=p["segment_order"])
-    scores = rfm_scores(summary, bins=p["bins"], method=p["method"],
-                        edges={k: p[k] for k in ("recency_edges_days", "frequency_edges", "monetary_edges")},
-                        recency_method=p["recency_method"], lapsed_days=p["lapsed_days"])
-    scores["rfm_segment"] = assign_segments(scores, rules=p["segment_rules"], bins=p["bins"],
-                                            lapsed_days=p["lapsed_days"])
+    p = _resolved(params, data)
+    scores = data.rfm_segments().copy() if run and hasattr(data, "rfm_segments") else _rfm(summary, p)
     abc = abc_table(summary, orders, as_of=as_of, params=p, lapsed_days=p["lapsed_days"])
     scores["abc_tier"] = abc["abc_tier"]
     scores["fm_score"] = (scores["f_score"] + scores["m_score"]) / 2
@@ -274,6 +268,45 @@ def segment_table(data: Any, orders: pd.DataFrame | None = None, *, as_of: pd.Ti
     if ascending(out["customer_id"]):  # a stable sort would keep every row where it is
         return out.reset_index(drop=True)
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def rfm_table(data: Any, *, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Each customer's RFM scores and segment: the first columns of :func:`segment_table`, which starts from
+    this table (the registry's ``rfm_segments`` product, computed once per run; the lifetime-value page groups
+    by its segments without the rest of the segment table).
+
+    Call it with a :class:`crmlib.core.context.Context` or with the per-customer table and ``params`` (the
+    ``segmentation`` section).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, rfm_segment`` in the
+        per-customer table's order (by customer_id).
+    """
+    summary = data.customer_summary if hasattr(data, "customer_summary") else data
+    if params is None and hasattr(data, "params"):
+        params = data.params.get("segmentation", {})
+    return _rfm(summary, _resolved(params, data))
+
+
+def _resolved(params: Mapping[str, Any] | None, data: Any) -> dict[str, Any]:
+    """The ``segmentation`` params with their defaults, the lapsed limit filled in and the rules checked."""
+    p = resolve_params(params)
+    if p["lapsed_days"] is None:
+        p["lapsed_days"] = lapsed_limit(data.params if hasattr(data, "params") else None)
+    check_rules(p["segment_rules"], order=p["segment_order"])
+    return p
+
+
+def _rfm(summary: pd.DataFrame, p: Mapping[str, Any]) -> pd.DataFrame:
+    """The RFM scores and segment of each customer of ``summary`` with the resolved params ``p``."""
+    scores = rfm_scores(summary, bins=p["bins"], method=p["method"],
+                        edges={k: p[k] for k in ("recency_edges_days", "frequency_edges", "monetary_edges")},
+                        recency_method=p["recency_method"], lapsed_days=p["lapsed_days"])
+    scores["rfm_segment"] = assign_segments(scores, rules=p["segment_rules"], bins=p["bins"],
+                                            lapsed_days=p["lapsed_days"])
+    return scores
 
 
 def ascending(values: pd.Series) -> bool:

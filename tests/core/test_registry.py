@@ -92,7 +92,7 @@ def test_every_export_a_practice_writes_is_registered_with_both_descriptions():
 
 def test_needs_and_providers_resolve():
     provided = registry.providers()
-    assert set(provided) == {"segments", "clv_model"}
+    assert set(provided) == {"segments", "rfm_segments", "clv_model"}
     for practice in registry.PRACTICES:
         assert set(practice.needs) <= set(provided), practice.name
     for name, provider in provided.items():
@@ -101,8 +101,11 @@ def test_needs_and_providers_resolve():
             assert callable(registry.load(provider.restore))
         assert callable(getattr(Context, name)), f"Context has no method {name}()"
     assert registry.notebooks_needing("clv_model") == {"02_churn_early_warning", "03_lifetime_value"}
-    assert registry.notebooks_needing("segments") == {"01_segmentation", "03_lifetime_value",
-                                                      "05_loyalty_and_service"}
+    assert registry.notebooks_needing("segments") == {"01_segmentation", "05_loyalty_and_service"}
+    # the lifetime-value page groups by the RFM segments only: the rest of the segment table is not computed
+    # for it (nor its tables read) in a run of that notebook alone
+    assert registry.notebooks_needing("rfm_segments") == {"03_lifetime_value"}
+    assert registry.tables_read(["03_lifetime_value"]) == {"customers", "marketing"}
 
 
 def test_every_product_a_practice_reads_is_declared():

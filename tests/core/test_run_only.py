@@ -125,14 +125,16 @@ def test_a_run_of_some_notebooks_names_the_tables_it_did_not_read(runs):
     out = alone["03_lifetime_value"]
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     skipped = record["tables_not_read"]
-    assert set(skipped["tables"]) == {"products", "payments", "surveys", "contacts"}
-    assert set(record["data"]["rows"]) == {"orders", "customers", "tickets", "marketing"}
+    # the page groups by the RFM segments alone: the tickets the rest of the segment table reads are not read
+    assert set(skipped["tables"]) == {"products", "payments", "tickets", "surveys", "contacts"}
+    assert set(record["data"]["rows"]) == {"orders", "customers", "marketing"}
     assert skipped["message"] in (out / "index.html").read_text(encoding="utf-8")
     assert "payments" in skipped["message"] and "validate" in skipped["message"]
-    # of the customers master, only the names, channels and referrers (the page and the segments read them)
+    # of the customers master, only the names and channels (the page reads them; not the segment table's
+    # referrers)
     assert set(skipped["columns"]) == {"customers"}
     left = set(skipped["columns"]["customers"])
-    assert left and not left & {"customer_id", "name", "channel", "referred_by"}
+    assert left and not left & {"customer_id", "name", "channel"} and "referred_by" in left
     assert {"email", "phone", "signup_date", "birth_date", "marketing_consent"} <= left
     assert "email" in skipped["message"] and "customers:" in skipped["message"]
     full_rows = json.loads((full / "run.json").read_text(encoding="utf-8"))["data"]["rows"]
@@ -143,7 +145,7 @@ def test_a_run_of_some_notebooks_names_the_tables_it_did_not_read(runs):
 
 def test_the_registry_names_the_tables_of_a_choice_of_notebooks():
     assert registry.tables_read(NOTEBOOKS) is None  # the overview reads every table
-    assert registry.tables_read(["03_lifetime_value"]) == {"customers", "tickets", "marketing"}  # + segments
+    assert registry.tables_read(["03_lifetime_value"]) == {"customers", "marketing"}  # + the RFM segments: none
     assert registry.tables_read(["04_cross_sell"]) == {"products", "customers"}
     tables = {"customers", "products", "payments", "tickets", "surveys", "contacts", "marketing"}
     for p in registry.PRACTICES:
@@ -155,8 +157,7 @@ def test_the_registry_names_the_columns_of_a_choice_of_notebooks():
     from crmlib.data.validate import KEYS
 
     assert registry.columns_read(NOTEBOOKS) == {}  # the overview reads every table whole
-    assert registry.columns_read(["03_lifetime_value"]) == {"customers": {"customer_id", "name", "channel",
-                                                                          "referred_by"}}  # + segments
+    assert registry.columns_read(["03_lifetime_value"]) == {"customers": {"customer_id", "name", "channel"}}
     assert registry.columns_read(["03_lifetime_value", "01_segmentation"]) == {}  # segmentation: every column
     assert registry.columns_read(["01_segmentation"]) == {}
     declared = [(p.name, p.tables, p.columns) for p in registry.PRACTICES]

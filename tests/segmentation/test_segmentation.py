@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -549,3 +550,25 @@ def test_the_contact_list_says_how_many_it_left_out_for_missing_consent():
     assert seg.missing_consent(table, customers, segments=["loyal"]) == 1
     assert seg.missing_consent(table, customers.drop(columns="marketing_consent")) is None
     assert listed.set_index("customer_id").loc["d", "segment_action"].startswith("Geri kazanım")
+
+
+def test_rfm_table_is_where_the_segment_table_starts(sample_ctx, monkeypatch):
+    """The registry's ``rfm_segments`` product (all the lifetime-value page groups by) is the segment table's
+    first columns, row for row; a run's segment table starts from it instead of scoring everyone again."""
+    ctx = dataclasses.replace(sample_ctx, _segments=None)  # its own copy: the shared context stays untouched
+    rfm = seg.rfm_table(ctx)
+    assert list(rfm.columns) == [*seg.CONTRACT_COLUMNS[:-1]]
+    pd.testing.assert_frame_equal(ctx.rfm_segments(), rfm)
+    scored = ctx.rfm_segments()
+
+    def scored_again(*args, **kwargs):
+        raise AssertionError("the RFM scores were computed twice")
+
+    monkeypatch.setattr("crmlib.segmentation.rfm.rfm_scores", scored_again)
+    table = seg.segment_table(ctx)
+    pd.testing.assert_frame_equal(table[list(rfm.columns)], rfm.astype({"monetary": float}).assign(
+        monetary=rfm["monetary"].round(2)))
+    assert ctx.rfm_segments() is scored
+    # given params of its own, the table is scored with them, not taken from the run's
+    with pytest.raises(AssertionError, match="computed twice"):
+        seg.segment_table(ctx, params=dict(ctx.params["segmentation"]))
