@@ -278,13 +278,14 @@ def analyse(ctx: Any) -> ClvAnalysis:
     lang, cur = ctx.lang, ctx.currency
     p = resolve_params(ctx.params["clv"])
     horizon, rate, target = p["horizon_days"], p["annual_discount_rate"], p["min_ltv_to_cac"]
-    # the holdout check reads only the orders: it runs while the runner may still be fitting the run's model
-    # the orders' four columns it reads, not the whole table (read from the runner's file in a notebook)
+    # the holdout check and the model comparison read only the orders: they run while the runner may still be
+    # computing the per-customer table and fitting the run's model on it. The orders' four columns the check
+    # reads, not the whole table (read from the runner's file in a notebook)
     validation = holdout_validation(ctx.orders_columns(list(HOLDOUT_COLUMNS)), as_of=ctx.as_of, params=p)
+    comparison = choice.compare_models(validation, params=p) if validation.status == "ok" else None
     model, problem = fitted_model(ctx)
     if model is None:
         return _no_model(ctx, p, problem)
-    comparison = choice.compare_models(validation, params=p) if validation.status == "ok" else None
     model.use_purchase_model(choice.choose(comparison, setting=p["model"]), ctx.customer_summary)
     table = clv_table(model, ctx.customer_summary, horizon_days=horizon, annual_discount_rate=rate)
     ranged, spend_range = ranges.clv_ranges(model, ctx.customer_summary, table, horizon_days=horizon,

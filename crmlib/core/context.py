@@ -274,8 +274,29 @@ class Saved:
         return True
 
 
+class Later:
+    """A table still being computed on a thread of its own: the runner's per-customer table while the tables
+    before it are saved and the notebooks start (:func:`build_context` with ``defer_summary``). Its first use
+    waits for it and raises its error; a :class:`Context` field holding one (:class:`_Lazy`) then holds the
+    table."""
+
+    def __init__(self, compute: Callable[[], pd.DataFrame], *, name: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        try:
+            self._future = pool.submit(compute)
+        finally:
+            pool.shutdown(wait=False)
+
+    def result(self) -> pd.DataFrame:
+        """The table, once computed (raises what its computation raised)."""
+        return self._future.result()
+
+
 class _Lazy:
-    """A :class:`Context` field that may hold a :class:`Saved` table, read the first time it is used."""
+    """A :class:`Context` field that may hold a :class:`Saved` table, read the first time it is used, or a
+    :class:`Later` one, waited for the first time it is used."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = f"_saved_{name}"
@@ -286,6 +307,8 @@ class _Lazy:
         value = obj.__dict__[self.slot]
         if isinstance(value, Saved):
             value = obj.__dict__[self.slot] = value.read()
+        elif isinstance(value, Later):
+            value = obj.__dict__[self.slot] = value.result()
         return value
 
     def __set__(self, obj: Any, value: Any) -> None:
@@ -713,6 +736,8 @@ class Saving:
         self.not_saved: list[str] = [] if order_lines else ["order_lines.parquet"]
         #: seconds of each part (the tables' writes, each product, each folder, the whole save), for run.json
         self.seconds: dict[str, float] = {}
+        #: rows of each table written, by file name (``customer_summary.parquet``: the run's customers)
+        self.rows: dict[str, int] = {}
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="context-save", daemon=True)
@@ -723,7 +748,8 @@ class Saving:
         ctx, folder = self.ctx, self.folder
         self._began = time.perf_counter()
         (folder / "views").mkdir(parents=True, exist_ok=True)
-        self._jobs: list[_Job] = [(ctx.customer_summary, folder / "customer_summary.parquet"),
+        # the per-customer table may still be computed (a Later): its writer waits for it, the orders' does not
+        self._jobs: list[_Job] = [(ctx.__dict__["_saved_customer_summary"], folder / "customer_summary.parquet"),
                                   (ctx.orders, folder / "orders.parquet")]
         if "order_lines.parquet" not in self.not_saved:
             self._jobs.append((ctx.order_lines, folder / "order_lines.parquet"))
@@ -833,10 +859,12 @@ class Saving:
         write(tmp)
         os.replace(tmp, self.folder / name)
 
-    def _write_table(self, frame: pd.DataFrame, path: Path) -> None:
+    def _write_table(self, frame: pd.DataFrame | Later, path: Path) -> None:
         """One table as Parquet through a temporary file and a rename. Arrow's conversion and writing release
         the GIL, so two such writes run at once in about half the time."""
         self._stopped()
+        if isinstance(frame, Later):  # the per-customer table, computed meanwhile
+            frame = frame.result()
         began = time.perf_counter()
         tmp = path.with_name(f".{path.name}.tmp")
         # files of this run only (removed with its work folder): neither compressed nor dictionary-encoded,
@@ -844,6 +872,7 @@ class Saving:
         frame.to_parquet(tmp, index=False, compression=None, use_dictionary=False)
         os.replace(tmp, path)
         self.seconds[f"write {path.name}"] = time.perf_counter() - began
+        self.rows[path.name] = len(frame)
 
     def _write_view(self, frame: pd.DataFrame, path: Path) -> None:
         from crmlib.data import views as views_mod
@@ -1011,7 +1040,7 @@ def load_lines(params: dict[str, Any], *, params_dir: Path | None = None,
 
 def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_of: str | None = None,
                   export_dir: Path | None = None, only_tables: Collection[str] | None = None,
-                  only_columns: dict[str, Collection[str]] | None = None) -> Context:
+                  only_columns: dict[str, Collection[str]] | None = None, defer_summary: bool = False) -> Context:
     """Load and validate every table, cut at ``as_of`` and build the orders and per-customer tables.
 
     Parameters
@@ -1029,6 +1058,11 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
         Per optional table, the columns to read (``run --only``: those its notebooks read; the loader reads
         in part only a table whose rows kept cannot depend on the others); ``None``: every column. The mapped
         columns left unread are named in ``meta["columns_not_read"]``.
+    defer_summary
+        Return once the orders are built; the per-customer table is computed meanwhile on a thread of its own
+        (a :class:`Later`, waited for where it is first used: the runner saves the other tables and starts the
+        notebooks in the meantime). Whether any customer has a purchase is checked on the orders first, so
+        the same :class:`DataError` is raised before returning.
 
     Raises
     ------
@@ -1042,10 +1076,14 @@ def build_context(params: dict[str, Any], *, params_dir: Path | None = None, as_
     params, spec, loaded, quality = found["params"], found["spec"], found["loaded"], found["quality"]
     lines, cut_date = found["lines"], found["as_of"]
     orders = tables.build_orders(lines)
-    summary = tables.build_customer_summary(orders, cut_date)
-    if summary.empty:
+    # the per-customer table has a row for each customer with a purchase order on or before the date (the
+    # orders are cut already): it is empty exactly when no order is a purchase
+    if not orders["is_purchase"].any():
         raise DataError(f"No customer has a purchase (an order with a positive net amount) on or before "
                         f"{cut_date:%Y-%m-%d} in {spec['orders']['path']!r}. Check the amount column mapping.")
+    summary: pd.DataFrame | Later = (
+        Later(lambda: tables.build_customer_summary(orders, cut_date), name="customer-summary")
+        if defer_summary else tables.build_customer_summary(orders, cut_date))
     optional = cut_tables({name: (loaded[name].frame if name in loaded else None) for name in OPTIONAL_TABLES},
                           cut_date)
     return Context(params=params, as_of=cut_date, order_lines=lines, orders=orders, customer_summary=summary,

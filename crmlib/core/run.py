@@ -115,17 +115,20 @@ def load_params(params_path: Path, *, engine: str | None = None) -> dict[str, An
 
 
 def load_context(params: dict[str, Any], params_path: Path, *, as_of: str | None = None,
-                 only_tables: set[str] | None = None,
-                 only_columns: dict[str, set[str]] | None = None) -> context_mod.Context:
+                 only_tables: set[str] | None = None, only_columns: dict[str, set[str]] | None = None,
+                 defer_summary: bool = False) -> context_mod.Context:
     """The validated context of loaded ``params`` (DuckDB, or Spark with ``engine: spark``); ``only_tables``:
     the optional tables to read (``None``: every one; Spark reads every one); ``only_columns``: per table, the
-    columns to read (``None``: every one; Spark reads every one)."""
+    columns to read (``None``: every one; Spark reads every one); ``defer_summary``: DuckDB returns once the
+    orders are built, the per-customer table still being computed (:func:`crmlib.core.context.build_context`;
+    Spark computes it before returning)."""
     if params["engine"] == "spark":  # the order lines read, checked and aggregated on Spark
         from crmlib.core import spark_context
 
         return spark_context.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of)
     return context_mod.build_context(params, params_dir=params_path.resolve().parent, as_of=as_of,
-                                     only_tables=only_tables, only_columns=only_columns)
+                                     only_tables=only_tables, only_columns=only_columns,
+                                     defer_summary=defer_summary)
 
 
 def report_dir(params: dict[str, Any], params_path: Path) -> Path:
@@ -225,8 +228,10 @@ def _run_loaded(params_path: Path, out: str | Path | None, stems: list[str], as_
     try:
         # only the tables the chosen notebooks read (``run --only``); ``validate`` checks every table
         # and of the customers master only the columns they read (``validate`` and a full run: every column)
+        # the per-customer table is computed while the other tables are saved and the notebooks start (those
+        # reading it wait for its file)
         ctx = load_context(params, params_path, as_of=as_of, only_tables=registry.tables_read(stems),
-                           only_columns=registry.columns_read(stems))
+                           only_columns=registry.columns_read(stems), defer_summary=True)
         timings["load_and_validate"] = time.perf_counter() - started
         mode = privacy.modes(params["report"])  # owner-only unless report.share_with_group
         privacy.make_dir(root, mode)
@@ -282,8 +287,8 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
     try:
         step = time.perf_counter()
         order = schedule(stems, catalog.list_runs(root), workers=workers)
-        facts = {"customers": int(len(ctx.customer_summary)), "orders": int(len(ctx.orders)),
-                 "window": [f"{d:%Y-%m-%d}" for d in ctx.data_window]}
+        # the customers are counted once their table is written (it may still be computed now)
+        facts = {"orders": int(len(ctx.orders)), "window": [f"{d:%Y-%m-%d}" for d in ctx.data_window]}
 
         def snapshot(folder: Path) -> None:  # the earlier runs' records the notebooks compare with
             history.snapshot(root / "history.duckdb", as_of=ctx.as_of, out_dir=folder)
@@ -316,6 +321,7 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
             saving.cancel()  # a run stopped meanwhile: nothing more is computed or written
         timings["notebooks"] = time.perf_counter() - step - rendering[0]
         timings["context_save_alongside"] = saving.seconds.get("total", 0.0)
+        facts = {"customers": saving.rows["customer_summary.parquet"], **facts}
 
         step = time.perf_counter()
         export_failures = _assemble_exports(work / "context" / "staging", export_dir, lang=lang, currency=ctx.currency,

@@ -232,3 +232,50 @@ def test_a_killed_run_leaves_no_worker_and_no_kernel_waiting(small, tmp_path):
             and time.monotonic() < deadline:
         time.sleep(0.3)
     assert not alive, [" ".join(p.cmdline()) for p in alive]
+
+
+def test_the_per_customer_table_is_computed_while_the_orders_are_saved(sample_params, sample_ctx, tmp_path,
+                                                                        monkeypatch):
+    """The runner's context (``defer_summary``) returns once the orders are built; the per-customer table is
+    computed meanwhile (``context.Later``): the orders' file does not wait for it, a notebook reading the table
+    waits for its file, and it is the table computed at once. The saving counts its rows (run.json's
+    customers)."""
+    from crmlib.core import params as params_mod
+    from crmlib.data import tables
+
+    release = __import__("threading").Event()
+    original = tables.build_customer_summary
+
+    def held(*args, **kwargs):
+        assert release.wait(120)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tables, "build_customer_summary", held)
+    ctx = context_mod.build_context(params_mod.load(sample_params), params_dir=sample_params.parent,
+                                    defer_summary=True)  # returns although the table is held back
+    assert isinstance(ctx.__dict__["_saved_customer_summary"], context_mod.Later)
+    folder = tmp_path / "ctx"
+    saving = ctx.start_save(folder, products=[])
+    reader = load_saved(folder)
+    pd.testing.assert_frame_equal(reader.orders, sample_ctx.orders)  # written while the table is computed
+    assert not (folder / "customer_summary.parquet").exists()
+    release.set()
+    pd.testing.assert_frame_equal(reader.customer_summary, sample_ctx.customer_summary)  # waited for
+    saving.result()
+    assert saving.rows["customer_summary.parquet"] == len(sample_ctx.customer_summary)
+    pd.testing.assert_frame_equal(ctx.customer_summary, sample_ctx.customer_summary)
+
+
+def test_a_deferred_per_customer_table_still_refuses_orders_without_a_purchase(sample_params, tmp_path,
+                                                                              monkeypatch):
+    """Whether any customer has a purchase is checked on the orders before returning: the same message as
+    when the per-customer table is computed at once, before anything is written."""
+    from crmlib.core import params as params_mod
+    from crmlib.data import tables
+
+    real = tables.build_orders
+    monkeypatch.setattr(tables, "build_orders", lambda lines: real(lines).assign(is_purchase=False))
+    for defer in (False, True):
+        with pytest.raises(DataError, match="No customer has a purchase"):
+            context_mod.build_context(params_mod.load(sample_params), params_dir=sample_params.parent,
+                                      defer_summary=defer)
