@@ -240,9 +240,10 @@ def _history_start(ctx: Any) -> list[str]:
     return [i18n.t("clv.txt.first_in_data", ctx.lang, date=fmt.date(start, ctx.lang))]
 
 
-def _no_model(ctx: Any, p: Mapping[str, Any], problem: str | None) -> ClvAnalysis:
+def _no_model(ctx: Any, p: Mapping[str, Any], problem: str | None, *,
+              customers: pd.DataFrame | None) -> ClvAnalysis:
     lang, empty = ctx.lang, pd.DataFrame()
-    to_date = value_to_date(ctx.customer_summary, n=p["top_n"], customers=ctx.read("customers", NAME_COLUMNS))
+    to_date = value_to_date(ctx.customer_summary, n=p["top_n"], customers=customers)
     return ClvAnalysis(
         has_model=False, problem=[problem] if problem else [], top_n=int(p["top_n"]),
         horizon_days=int(p["horizon_days"]), target=float(p["min_ltv_to_cac"]), summary=[],
@@ -283,9 +284,14 @@ def analyse(ctx: Any) -> ClvAnalysis:
     # reads, not the whole table (read from the runner's file in a notebook)
     validation = holdout_validation(ctx.orders_columns(list(HOLDOUT_COLUMNS)), as_of=ctx.as_of, params=p)
     comparison = choice.compare_models(validation, params=p) if validation.status == "ok" else None
+    # nor do the ranges' holdout check and the customers' names and channels (not the whole master)
+    coverage = (ranges.holdout_coverage(validation, draws=p["interval_draws"],
+                                        max_customers=p["compare_max_customers"])
+                if validation.status == "ok" else None)
+    customers = ctx.read("customers", NAME_COLUMNS)
     model, problem = fitted_model(ctx)
     if model is None:
-        return _no_model(ctx, p, problem)
+        return _no_model(ctx, p, problem, customers=customers)
     model.use_purchase_model(choice.choose(comparison, setting=p["model"]), ctx.customer_summary)
     table = clv_table(model, ctx.customer_summary, horizon_days=horizon, annual_discount_rate=rate)
     ranged, spend_range = ranges.clv_ranges(model, ctx.customer_summary, table, horizon_days=horizon,
@@ -295,13 +301,9 @@ def analyse(ctx: Any) -> ClvAnalysis:
     # run in C++ without Python's lock); its error, if any, is raised here before anything else is exported
     with _Background(ctx.export_csv, "clv", table.copy(deep=False)) as csv_written:
         facts = model_facts(model)
-        coverage = (ranges.holdout_coverage(validation, draws=p["interval_draws"],
-                                            max_customers=p["compare_max_customers"])
-                    if validation.status == "ok" else None)
         segments = ctx.rfm_segments(columns=["customer_id", "rfm_segment"])
         by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS))
         segment_names = pd.Series({code: seg.segment_label(code, lang) for code in by_segment["group"]})
-        customers = ctx.read("customers", NAME_COLUMNS)  # names and channels only, not the whole master
         top = top_customers(table, ctx.customer_summary, n=p["top_n"], customers=customers)
         top_share = top["clv"].sum() / table["clv"].sum()
         bands = activity_bands(table, ctx.customer_summary)
