@@ -555,7 +555,8 @@ def test_the_contact_list_says_how_many_it_left_out_for_missing_consent():
 def test_rfm_table_is_where_the_segment_table_starts(sample_ctx, monkeypatch):
     """The registry's ``rfm_segments`` product (all the lifetime-value page groups by) is the segment table's
     first columns, row for row; a run's segment table starts from it instead of scoring everyone again."""
-    ctx = dataclasses.replace(sample_ctx, _segments=None)  # its own copy: the shared context stays untouched
+    # its own copy, computing in memory (the shared context stays untouched; another test may have saved it)
+    ctx = dataclasses.replace(sample_ctx, _segments=None, context_dir=None)
     rfm = seg.rfm_table(ctx)
     assert list(rfm.columns) == [*seg.CONTRACT_COLUMNS[:-1]]
     pd.testing.assert_frame_equal(ctx.rfm_segments(), rfm)
