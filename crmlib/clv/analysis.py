@@ -174,7 +174,8 @@ def same_rows(ids: pd.Series | pd.Index, keys: pd.Series | pd.Index) -> bool:
     return len(a) < 2 or bool(pc.all(pc.less(a[:-1], a[1:])).as_py())
 
 
-def clv_by_group(table: pd.DataFrame, groups: pd.Series, *, order: list[str] | None = None) -> pd.DataFrame:
+def clv_by_group(table: pd.DataFrame, groups: pd.Series, *, order: list[str] | None = None,
+                 repeat: np.ndarray | None = None) -> pd.DataFrame:
     """Customers, expected value and activity per group (e.g. RFM segment).
 
     Parameters
@@ -183,6 +184,11 @@ def clv_by_group(table: pd.DataFrame, groups: pd.Series, *, order: list[str] | N
         :func:`crmlib.clv.model.clv_table` output: ``customer_id``, ``p_alive``, ``expected_orders``, ``clv``.
     groups
         Group of each customer, indexed by customer_id.
+    repeat
+        Per row of ``table``, whether the customer bought again (frequency > 0). With it, ``mean_p_alive`` is
+        over each group's repeat buyers only (NaN for a group without any): BG/NBD gives every one-time buyer
+        P(alive) = 1 (drop-out can only follow a repeat purchase; FHL 2005), which would show a group of
+        customers long gone as almost all active.
 
     Returns
     -------
@@ -193,7 +199,8 @@ def clv_by_group(table: pd.DataFrame, groups: pd.Series, *, order: list[str] | N
     require_columns(table, ["customer_id", "p_alive", "expected_orders", "clv"], "clv table")
     aligned = same_rows(table["customer_id"], groups.index)  # the segments come in the customers' order
     group = groups.array if aligned else table["customer_id"].map(groups)
-    g = table.assign(group=group).dropna(subset=["group"])
+    p_alive = table["p_alive"] if repeat is None else table["p_alive"].where(np.asarray(repeat, dtype=bool))
+    g = table.assign(group=group, p_alive=p_alive).dropna(subset=["group"])
     grouped = g.groupby("group", sort=False)
     out = pd.DataFrame({
         "n_customers": grouped.size(),

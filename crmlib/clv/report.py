@@ -57,11 +57,7 @@ def summary_lines(table: pd.DataFrame, model: ClvModel, validation: HoldoutResul
     The "still active" count is over repeat buyers only: BG/NBD gives every one-time buyer P(alive) = 1
     (drop-out can only follow a repeat purchase; FHL 2005, assumption iv), which says nothing about them.
     """
-    if same_rows(table["customer_id"], customer_summary["customer_id"]):  # the table's rows are the summary's
-        freq = customer_summary["frequency"].to_numpy()
-    else:
-        freq = table["customer_id"].map(customer_summary.set_index("customer_id")["frequency"]).to_numpy()
-    repeat = table.loc[freq > 0, "p_alive"]
+    repeat = table.loc[repeat_buyers(table, customer_summary), "p_alive"]
     lines = [
         i18n.t("clv.sum.value", lang, n=fmt.number(len(table), lang), days=fmt.number(horizon_days, lang),
                orders=fmt.number(table["expected_orders"].sum(), lang),
@@ -89,6 +85,16 @@ def summary_lines(table: pd.DataFrame, model: ClvModel, validation: HoldoutResul
         elif cac["ltv_to_cac"].notna().any():
             lines.append(i18n.t("clv.sum.cac_ok", lang, target=fmt.number(min_ratio, lang, 1)))
     return lines
+
+
+def repeat_buyers(table: pd.DataFrame, customer_summary: pd.DataFrame) -> np.ndarray:
+    """Per row of the CLV ``table``, whether the customer bought again (frequency > 0 in the per-customer
+    table)."""
+    if same_rows(table["customer_id"], customer_summary["customer_id"]):  # the table's rows are the summary's
+        freq = customer_summary["frequency"].to_numpy()
+    else:
+        freq = table["customer_id"].map(customer_summary.set_index("customer_id")["frequency"]).to_numpy()
+    return np.asarray(freq > 0, dtype=bool)
 
 
 def signed_pct(x: float, lang: str) -> str:
@@ -302,7 +308,8 @@ def analyse(ctx: Any) -> ClvAnalysis:
     with _Background(ctx.export_csv, "clv", table.copy(deep=False)) as csv_written:
         facts = model_facts(model)
         segments = ctx.rfm_segments(columns=["customer_id", "rfm_segment"])
-        by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS))
+        by_segment = clv_by_group(table, segments.set_index("customer_id")["rfm_segment"], order=list(seg.SEGMENTS),
+                                  repeat=repeat_buyers(table, ctx.customer_summary))
         segment_names = pd.Series({code: seg.segment_label(code, lang) for code in by_segment["group"]})
         top = top_customers(table, ctx.customer_summary, n=p["top_n"], customers=customers)
         top_share = top["clv"].sum() / table["clv"].sum()

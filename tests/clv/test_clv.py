@@ -450,6 +450,21 @@ def test_clv_by_group_and_top_customers(cdnow_model, cdnow_summary):
     assert by["group"].tolist() == ["repeat", "once"] and by["n_customers"].sum() == len(table)
     assert by["clv_share"].sum() == pytest.approx(1.0)
     assert by["total_clv"].sum() == pytest.approx(table["clv"].sum())
+    # BG/NBD gives every one-time buyer P(alive) = 1: over all customers a group of them looks all active
+    assert by.set_index("group").loc["once", "mean_p_alive"] == 1.0
+    repeat = clv_report.repeat_buyers(table, cdnow_summary)
+    assert repeat.sum() == (cdnow_summary["frequency"] > 0).sum()
+    mixed = pd.Series(np.where(np.arange(len(table)) % 2, "odd", "even"), index=cdnow_summary["customer_id"])
+    on_repeat = clv_analysis.clv_by_group(table, mixed, repeat=repeat).set_index("group")
+    for name, rows in (("odd", np.arange(len(table)) % 2 == 1), ("even", np.arange(len(table)) % 2 == 0)):
+        expected = table.loc[rows & repeat, "p_alive"].mean()
+        assert on_repeat.loc[name, "mean_p_alive"] == pytest.approx(expected)
+        assert on_repeat.loc[name, "n_customers"] == rows.sum()  # every customer still counted
+    assert expected < table.loc[rows, "p_alive"].mean()  # the one-time buyers' 1.0 no longer lifts it
+    # a group of one-time buyers only has no average (shown as a dash), not 100 %
+    only_once = clv_analysis.clv_by_group(table, groups, repeat=repeat).set_index("group")
+    assert np.isnan(only_once.loc["once", "mean_p_alive"])
+    assert only_once.loc["once", "total_clv"] == by.set_index("group").loc["once", "total_clv"]
     top = clv_analysis.top_customers(table, cdnow_summary, n=5)
     assert len(top) == 5 and top["clv"].is_monotonic_decreasing
     assert top["clv"].iloc[0] == table["clv"].max()
