@@ -67,16 +67,10 @@ def _fingerprint(paths: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _fingerprint_ahead(paths: list[Path]) -> Any:
+def _fingerprint_ahead(paths: list[Path]) -> Later:
     """:func:`_fingerprint` computed on a thread of its own while the tables load (reading a file and hashing its
     blocks release the GIL: at 10M order lines, 0.3 s off the load); ``.result()`` gives it."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
-    try:
-        return pool.submit(_fingerprint, list(paths))
-    finally:
-        pool.shutdown(wait=False)
+    return Later(lambda: _fingerprint(list(paths)), name="fingerprint")
 
 
 def _note_dict(note: Any) -> dict[str, Any]:
@@ -275,12 +269,12 @@ class Saved:
 
 
 class Later:
-    """A table still being computed on a thread of its own: the runner's per-customer table while the tables
-    before it are saved and the notebooks start (:func:`build_context` with ``defer_summary``). Its first use
-    waits for it and raises its error; a :class:`Context` field holding one (:class:`_Lazy`) then holds the
-    table."""
+    """A value still being computed on a thread of its own: the files' fingerprint while the tables load, the
+    runner's per-customer table while the tables before it are saved and the notebooks start
+    (:func:`build_context` with ``defer_summary``). :meth:`result` waits for it and raises its error; a
+    :class:`Context` field holding one (:class:`_Lazy`) then holds the table."""
 
-    def __init__(self, compute: Callable[[], pd.DataFrame], *, name: str) -> None:
+    def __init__(self, compute: Callable[[], Any], *, name: str) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
@@ -289,8 +283,8 @@ class Later:
         finally:
             pool.shutdown(wait=False)
 
-    def result(self) -> pd.DataFrame:
-        """The table, once computed (raises what its computation raised)."""
+    def result(self) -> Any:
+        """The value, once computed (raises what its computation raised)."""
         return self._future.result()
 
 
