@@ -29,18 +29,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import pickle
 import select
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy import log
 from scipy.special import gammaln, hyp2f1, logsumexp
-
-from crmlib.clv.fit import lifetimes_module
 
 #: processes that evaluate the hypergeometric terms during a fit (this one and a helper, :class:`HypHelper`)
 WORKERS: int = max(1, min(2, os.cpu_count() or 1))
@@ -118,6 +118,8 @@ def log_a0(params: Any, freq: np.ndarray, recency: np.ndarray, age: np.ndarray,
     r, alpha, s, beta = params
     freq, recency, age = np.asarray(freq), np.asarray(recency), np.asarray(age)
     if freq.ndim == 0:  # a single customer: lifetimes' own code
+        from crmlib.clv.fit import lifetimes_module
+
         return lifetimes_module().ParetoNBDFitter._log_A_0(params, freq, recency, age)
     c1, c2, xs, ys = codes if codes is not None else shared_pair_codes(freq, recency, age)
     low_alpha, abs_alpha_beta, max_of_alpha_beta = alpha_beta_order(alpha, beta)
@@ -348,14 +350,154 @@ def negative_log_likelihood(freq: np.ndarray, rec: np.ndarray, T: np.ndarray, we
     return objective
 
 
+#: one optimisation of a fit: (lifetimes' minimizing args, start, tolerance, method, options)
+Call = tuple[tuple[Any, ...], np.ndarray, float, str, dict[str, Any]]
+
+
+def optimise(call: Call, *, helper: bool = True) -> tuple[np.ndarray, float]:
+    """Run the Nelder-Mead optimisation of a fit (lifetimes' ``minimize`` call, options and tolerance) on
+    :func:`negative_log_likelihood`; a NaN likelihood raises ``FloatingPointError``. With ``helper`` a
+    second process evaluates part of the terms (:class:`HypHelper`); the path is the same either way."""
+    from scipy.optimize import minimize
+
+    args, x0, tol, fit_method, options = call
+    with HypHelper(enabled=helper) as hyp:
+        likelihood = negative_log_likelihood(*args, helper=hyp)
+
+        def objective(params: np.ndarray) -> float:
+            value = likelihood(params)
+            if np.isnan(value):  # Nelder-Mead cannot order NaN: what it returned after one was arbitrary
+                raise FloatingPointError(f"Pareto/NBD likelihood is NaN at {np.asarray(params).tolist()}")
+            return value
+
+        output = minimize(objective, method=fit_method, tol=tol, x0=x0, options=options)
+    return output.x, output.fun
+
+
+class _Captured(Exception):  # noqa: N818 - not an error: carries the optimisation a fit would run
+    def __init__(self, call: Call) -> None:
+        super().__init__("optimisation captured")
+        self.call = call
+
+
+def optimisation_call(fitter: Any, *args: Any, **kwargs: Any) -> Call:
+    """The optimisation ``fitter.fit(*args, **kwargs)`` would run (lifetimes' own preparation of the inputs:
+    integer frequencies, time scaled), without running it. ``fitter``: an instance of :func:`fitter_class`."""
+    fitter.optimum = _Captured
+    try:
+        fitter.fit(*args, **kwargs)
+    except _Captured as captured:
+        return captured.call
+    finally:
+        fitter.optimum = None
+    raise RuntimeError("the Pareto/NBD fit did not reach its optimisation")
+
+
+#: the process of :class:`FitProcess`: reads a pickled :data:`Call` on stdin, writes the pickled outcome
+_FIT_CODE = "from crmlib.clv.pareto import _serve_fit; _serve_fit()"
+
+
+def _serve_fit() -> None:
+    """:class:`FitProcess`'s side: one optimisation, in this process alone (the other core is the caller's)."""
+    call = pickle.load(sys.stdin.buffer)
+    started = time.perf_counter()
+    try:
+        x, fun = optimise(call, helper=False)
+        outcome: tuple[Any, ...] = ("ok", x, fun)
+    except FloatingPointError as err:
+        outcome = ("nan", str(err))
+    except Exception as err:  # noqa: BLE001 - reported to the caller, which then optimises itself
+        outcome = ("error", f"{type(err).__name__}: {err}")
+    sys.stdout.buffer.write(pickle.dumps((*outcome, time.perf_counter() - started)))
+    sys.stdout.buffer.flush()
+
+
+class FitProcess:
+    """A Pareto/NBD optimisation (:func:`optimisation_call`) running in a process of its own while this one
+    does other work (the model comparison fits the other models meanwhile; :mod:`crmlib.clv.choice`).
+
+    :meth:`outcome` waits for it: ``(x, fun)``, a ``FloatingPointError`` when the likelihood turned NaN, or
+    None when the process could not start or failed (the caller then optimises here: the same path, since
+    every likelihood value is the same bit for bit wherever computed). :meth:`close` ends it; a context
+    manager.
+    """
+
+    def __init__(self, call: Call) -> None:
+        self.seconds = 0.0
+        self.proc: subprocess.Popen[bytes] | None = None
+        if os.name != "posix":
+            return
+        package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in [package, os.environ.get("PYTHONPATH", "")] if p)}
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-c", _FIT_CODE], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, bufsize=0)
+        except OSError:
+            return
+        # written by a thread: the inputs are larger than a pipe holds, and this process goes on meanwhile
+        threading.Thread(target=self._write, args=(pickle.dumps(call),), daemon=True).start()
+
+    def _write(self, data: bytes) -> None:
+        proc = self.proc
+        try:
+            assert proc is not None and proc.stdin is not None
+            view = memoryview(data)
+            while len(view):
+                view = view[os.write(proc.stdin.fileno(), view):]
+            proc.stdin.close()
+        except (OSError, ValueError, AssertionError):
+            pass  # the process ended (closed or failed): outcome() finds out
+
+    def outcome(self) -> tuple[np.ndarray, float] | FloatingPointError | None:
+        """Wait for the optimisation: ``(x, fun)``, the NaN error, or None when it did not run there."""
+        proc = self.proc
+        if proc is None or proc.stdout is None:
+            return None
+        try:
+            data = proc.stdout.read()
+            proc.wait()
+            status, *rest, self.seconds = pickle.loads(data)
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError):
+            return None
+        finally:
+            self.close()
+        if status == "ok":
+            return rest[0], rest[1]
+        if status == "nan":
+            return FloatingPointError(rest[0])
+        return None
+
+    def close(self) -> None:
+        """End the process (if still running) and release its pipes."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.kill()
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                if stream is not None:
+                    stream.close()
+        proc.wait()
+
+    def __enter__(self) -> FitProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 @functools.lru_cache(maxsize=1)
 def fitter_class() -> type:
     """lifetimes' ``ParetoNBDFitter`` with :func:`log_a0` inside its fit and predictions.
 
-    ``_fit`` is lifetimes' (the same Nelder-Mead call, options and tolerance) with the objective from
-    :func:`negative_log_likelihood`; ``initial_params`` defaults to :func:`start_params`.
+    ``_fit`` is lifetimes' (the same Nelder-Mead call, options and tolerance, :func:`optimise`) with the
+    objective from :func:`negative_log_likelihood`; ``initial_params`` defaults to :func:`start_params`. An
+    instance's ``optimum`` set to an outcome of :class:`FitProcess` (``(x, fun)`` or the NaN error) is used
+    instead of optimising again.
     """
-    from scipy.optimize import minimize
+    from crmlib.clv.fit import lifetimes_module
 
     base = lifetimes_module().ParetoNBDFitter
 
@@ -366,20 +508,18 @@ def fitter_class() -> type:
             raise ValueError("crmlib's Pareto/NBD fits once, from initial_params or the seeded start")
         options = {"disp": disp, "maxiter": maxiter, **kwargs}
         x0 = start_params() if initial_params is None else initial_params
-        with HypHelper() as helper:
-            likelihood = negative_log_likelihood(*minimizing_function_args, helper=helper)
-
-            def objective(params: np.ndarray) -> float:
-                value = likelihood(params)
-                if np.isnan(value):  # Nelder-Mead cannot order NaN: what it returned after one is arbitrary
-                    raise FloatingPointError(f"Pareto/NBD likelihood is NaN at {np.asarray(params).tolist()}")
-                return value
-
-            output = minimize(objective, method=fit_method, tol=tol, x0=x0, options=options)
-        return output.x, output.fun
+        call = (minimizing_function_args, x0, tol, fit_method, options)
+        known, self.optimum = self.optimum, None
+        if known is _Captured:
+            raise _Captured(call)
+        if isinstance(known, FloatingPointError):
+            raise known
+        if known is not None:
+            return known
+        return optimise(call)
 
     return type(base.__name__, (base,), {
-        "_fit": _fit, "__module__": __name__, "__doc__": base.__doc__,
+        "_fit": _fit, "__module__": __name__, "__doc__": base.__doc__, "optimum": None,
         "_log_A_0": staticmethod(log_a0),
         "_conditional_log_likelihood": staticmethod(conditional_log_likelihood),
     })

@@ -8,6 +8,7 @@ column-unit map of the practice's tables (``rp.table(ctx, frame, ns="clv")``).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -188,6 +189,18 @@ def with_ranges(table: pd.DataFrame, ranged: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- the notebook's one call -----------------------------------------------------------------------------
+def _values(ctx: Any, model: ClvModel, kind: str, p: Mapping[str, Any]
+            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Every customer's value and its range with purchase model ``kind``: :func:`clv_table` and
+    :func:`crmlib.clv.ranges.clv_ranges`."""
+    model.use_purchase_model(kind, ctx.customer_summary)
+    table = clv_table(model, ctx.customer_summary, horizon_days=p["horizon_days"],
+                      annual_discount_rate=p["annual_discount_rate"])
+    ranged, spend_range = ranges.clv_ranges(model, ctx.customer_summary, table, horizon_days=p["horizon_days"],
+                                            draws=p["interval_draws"])
+    return table, ranged, spend_range
+
+
 @dataclass(frozen=True)
 class ClvAnalysis:
     """What ``03_lifetime_value`` shows, section by section (sentences already in the report's language).
@@ -289,19 +302,25 @@ def analyse(ctx: Any) -> ClvAnalysis:
     # computing the per-customer table and fitting the run's model on it. The orders' four columns the check
     # reads, not the whole table (read from the runner's file in a notebook)
     validation = holdout_validation(ctx.orders_columns(list(HOLDOUT_COLUMNS)), as_of=ctx.as_of, params=p)
-    comparison = choice.compare_models(validation, params=p) if validation.status == "ok" else None
-    # nor do the ranges' holdout check and the customers' names and channels (not the whole master)
-    coverage = (ranges.holdout_coverage(validation, draws=p["interval_draws"],
-                                        max_customers=p["compare_max_customers"])
-                if validation.status == "ok" else None)
-    customers = ctx.read("customers", NAME_COLUMNS)
-    model, problem = fitted_model(ctx)
-    if model is None:
-        return _no_model(ctx, p, problem, customers=customers)
-    model.use_purchase_model(choice.choose(comparison, setting=p["model"]), ctx.customer_summary)
-    table = clv_table(model, ctx.customer_summary, horizon_days=horizon, annual_discount_rate=rate)
-    ranged, spend_range = ranges.clv_ranges(model, ctx.customer_summary, table, horizon_days=horizon,
-                                            draws=p["interval_draws"])
+    with contextlib.ExitStack() as stack:
+        # Pareto/NBD's optimisation runs in its own process meanwhile (crmlib.clv.choice): the figures are
+        # computed with the better of the other two models and computed again only if Pareto/NBD wins
+        comparing = (stack.enter_context(choice.start_comparison(validation, params=p))
+                     if validation.status == "ok" else None)
+        # nor do the ranges' holdout check and the customers' names and channels (not the whole master)
+        coverage = (ranges.holdout_coverage(validation, draws=p["interval_draws"],
+                                            max_customers=p["compare_max_customers"])
+                    if validation.status == "ok" else None)
+        customers = ctx.read("customers", NAME_COLUMNS)
+        model, problem = fitted_model(ctx)
+        if model is None:
+            return _no_model(ctx, p, problem, customers=customers)
+        kind = choice.choose(comparing.known() if comparing is not None else None, setting=p["model"])
+        table, ranged, spend_range = _values(ctx, model, kind, p)
+        comparison = comparing.result() if comparing is not None else None
+    chosen = choice.choose(comparison, setting=p["model"])
+    if chosen != kind:
+        table, ranged, spend_range = _values(ctx, model, chosen, p)
     table = with_ranges(table.assign(customer_id=table["customer_id"].astype(str)), ranged)
     # clv.csv is written on a second thread while the rest of the page is computed (the formatting and writing
     # run in C++ without Python's lock); its error, if any, is raised here before anything else is exported

@@ -79,6 +79,8 @@ def test_a_nan_likelihood_ends_the_fit_as_failed(monkeypatch):
         return wrapped
 
     monkeypatch.setattr(pareto, "negative_log_likelihood", breaking)
+    # the comparison's optimisation in this process, where the likelihood is the patched one
+    monkeypatch.setattr(pareto.FitProcess, "outcome", lambda self: self.close())
     with pytest.raises(DataError, match="pareto.*NaN"):
         choice.fit_purchase_model("pareto", _frame(x, rec, age))
     assert calls["n"] == 31  # stopped at the first NaN
@@ -216,3 +218,68 @@ def test_a_pair_that_is_one_rows_x_t_x_and_anothers_x_t_is_computed_once():
     assert len(xs) < separate
     assert np.array_equal(xs[c1], x) and np.array_equal(ys[c1], rec)
     assert np.array_equal(xs[c2], x) and np.array_equal(ys[c2], age)
+
+
+def _validation(x: np.ndarray, rec: np.ndarray, age: np.ndarray, *, seed: int):
+    from types import SimpleNamespace
+
+    lt = _frame(x, rec, age).assign(monetary_value=0.0)
+    return SimpleNamespace(lt=lt, holdout_days=70, customers=pd.DataFrame(
+        {"group": analysis.frequency_group(x), "actual_orders": np.random.default_rng(seed).poisson(0.5, len(x))}))
+
+
+def test_the_optimisation_in_its_own_process_is_the_one_run_here_bit_for_bit():
+    """FitProcess runs lifetimes' optimisation elsewhere: the same parameters and likelihood to the last bit
+    as the fit in this process (with its helper), and the fit built on its outcome is that fit."""
+    x, rec, age = _rows(1500, seed=5)
+    here = pareto.fitter_class()().fit(x, rec, age)
+    call = pareto.optimisation_call(pareto.fitter_class()(), x, rec, age)
+    with pareto.FitProcess(call) as process:
+        outcome = process.outcome()
+        assert process.proc is None  # ended once its outcome is read
+    assert outcome is not None and not isinstance(outcome, FloatingPointError)
+    assert np.array_equal(outcome[0], pareto.optimise(call)[0]) and outcome[1] == pareto.optimise(call)[1]
+    fitter = pareto.fitter_class()()
+    fitter.optimum = outcome
+    built = fitter.fit(x, rec, age)
+    assert built.params_.to_dict() == here.params_.to_dict()
+    assert fitter.optimum is None  # used once
+
+
+def test_a_nan_likelihood_in_the_fit_process_comes_back_as_the_same_error():
+    x, rec, age = _rows(400, seed=6)
+    (args, x0, tol, method, options) = pareto.optimisation_call(pareto.fitter_class()(), x, rec, age)
+    broken = (args[0], np.full(len(args[1]), np.nan), *args[2:])  # every likelihood value NaN
+    with pareto.FitProcess((broken, x0, tol, method, options)) as process:
+        outcome = process.outcome()
+    assert isinstance(outcome, FloatingPointError) and "NaN" in str(outcome)
+    fitter = pareto.fitter_class()()
+    fitter.optimum = outcome
+    with pytest.raises(FloatingPointError):
+        fitter.fit(x, rec, age)
+
+
+def test_closing_the_fit_process_before_its_outcome_ends_it():
+    x, rec, age = _rows(3000, seed=7)
+    process = pareto.FitProcess(pareto.optimisation_call(pareto.fitter_class()(), x, rec, age))
+    proc = process.proc
+    assert proc is not None
+    process.close()
+    assert proc.poll() is not None and process.outcome() is None  # nothing left running; nothing to read
+
+
+def test_the_comparison_is_the_same_with_pareto_optimised_elsewhere_or_here(monkeypatch):
+    """start_comparison gives BG/NBD and MBG/NBD at once and Pareto/NBD when asked; the table equals the one
+    with every fit in this process (the fit process failing: the fallback)."""
+    x, rec, age = _rows(1500, seed=5)
+    validation = _validation(x, rec, age, seed=2)
+    params = clv.resolve_params({"time_unit": "W"})
+    with choice.start_comparison(validation, params=params) as comparison:
+        known = comparison.known()
+        assert list(known["model"]) == ["bgnbd", "mbgnbd"]
+        elsewhere = comparison.result()
+    assert list(elsewhere["model"]) == ["bgnbd", "mbgnbd", "pareto"]
+    assert elsewhere.loc[2, "status"] == "ok"
+    monkeypatch.setattr(pareto.FitProcess, "outcome", lambda self: self.close())
+    here = choice.compare_models(validation, params=params)
+    pd.testing.assert_frame_equal(elsewhere.drop(columns="seconds"), here.drop(columns="seconds"), check_exact=True)

@@ -106,6 +106,47 @@ def test_a_failing_export_or_page_step_raises_its_own_error_and_exports_nothing_
     assert not [t for t in threading.enumerate() if t.name.startswith("export")]
 
 
+def test_a_model_chosen_after_the_figures_were_computed_with_another_computes_them_again(
+        analysed, sample_params, tmp_path, monkeypatch):
+    """The page computes every customer's value with the better of BG/NBD and MBG/NBD while Pareto/NBD's
+    optimisation still runs; when the whole comparison chooses another model, the values are computed again:
+    the exports are those of a run that knew the choice from the start. And the Pareto/NBD process is never
+    left running, whichever way the page ends."""
+    from crmlib.clv import choice, pareto
+
+    _, res, exports = analysed
+    chosen = json.loads((exports / "clv_model.json").read_text(encoding="utf-8"))["purchase_model"]["kind"]
+    other = "mbgnbd" if chosen == "bgnbd" else "bgnbd"
+    known = choice.Comparison.known
+    guesses, started = [], []
+
+    def wrong_guess(self):  # the first two rows say the other model is better
+        table = known(self)
+        table["group_error"] = [0.0 if m == other else 1.0 for m in table["model"]]
+        return table
+
+    def choose(comparison, *, setting):
+        guesses.append(choice_of(comparison, setting=setting))
+        return guesses[-1]
+
+    choice_of = choice.choose
+    monkeypatch.setattr(choice.Comparison, "known", wrong_guess)
+    monkeypatch.setattr(choice, "choose", choose)
+    stock_start = pareto.FitProcess.__init__
+
+    def start(self, call):
+        stock_start(self, call)
+        started.append(self)
+
+    monkeypatch.setattr(pareto.FitProcess, "__init__", start)
+    ctx = context_from(sample_params, tmp_path / "exports")
+    again = clv_report.analyse(ctx)
+    assert guesses[0] == other and guesses[-1] == chosen
+    assert (tmp_path / "exports" / "clv.csv").read_bytes() == (exports / "clv.csv").read_bytes()
+    assert again.summary == res.summary and again.comparison_text == res.comparison_text
+    assert started and all(p.proc is None for p in started)
+
+
 KERNEL_IMPORTS = """
 import json, sys
 import crmlib.report.display, crmlib.report.charts, crmlib.core.context, crmlib.clv.report, crmlib.clv.plots
