@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     # default: the wholesale 30/60/90/180-day rule, where 180+ days without an order is a lapsed account), so
     # that every page of a run draws the same line.
     "lapsed_days": None,
+    # Fewer days of order history than this (first order to the as-of date) and the page's summary opens with
+    # a caution: every customer who bought in the data looks recent (the recency bands run to 180 days), so
+    # the segments say more about the export's start than about the customers. The page is still shown.
+    "min_history_days": 180,
     # method "fixed": upper bounds (inclusive) of each score band, bins-1 increasing numbers.
     # Recency in days, recent = 5: <=30, <=60, <=90, <=180 days, older (the wholesale 30/60/90/180-day rule:
     # a wholesaler's accounts are active within a month, warm within two, cooling within a quarter, at risk
@@ -194,6 +198,7 @@ def check(params: Mapping[str, Any]) -> None:
         c.choice("recency_method", ("quantile", "fixed"))
     c.number("lapsed_days", low=0, low_open=True, optional=True, what="a positive number of days or null",
              example=180)
+    c.number("min_history_days", low=0, what="a number of days >= 0", example=180)
     c.number("bins", low=2, high=10, whole=True, what="a whole number from 2 to 10")
     bins = int(params["bins"])
     recency_method = params["recency_method"] or params["method"]

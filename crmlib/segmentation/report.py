@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.core.readiness import Readiness, describe, readiness
 from crmlib.data.frames import map_distinct, require_columns
 from crmlib.report import display as report
 from crmlib.report import formatting as fmt
@@ -275,6 +276,19 @@ def summary_lines(table: pd.DataFrame, *, lang: str, currency: str,
 
 
 
+def history_readiness(customer_summary: pd.DataFrame, params: dict[str, Any] | None = None) -> Readiness:
+    """Whether the order history is long enough for the segments to mean much (``min_history_days``).
+
+    The history is the largest ``T`` (days since a customer's first purchase) plus one day, as for the
+    lifetime-value model. A shorter one does not stop the page: its summary opens with a caution
+    (``seg.summary.thin_history``).
+    """
+    p = resolve_params(params)
+    require_columns(customer_summary, ["T"], "customer_summary")
+    history = float(customer_summary["T"].max()) + 1 if len(customer_summary) else 0.0
+    return readiness("segmentation", [("segmentation.min_history_days", p["min_history_days"], history)])
+
+
 # -- the notebook's analysis ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SegmentationAnalysis:
@@ -403,6 +417,8 @@ def analyse(ctx: Any) -> SegmentationAnalysis:
     ctx.stage_history("segments", table[["customer_id", "rfm_segment", "abc_tier"]])
 
     no_consent = missing_consent(table, customers, segments=p["contact_segments"])
+    ready = history_readiness(ctx.customer_summary, ctx.params)
+    caution = [] if ready.ready else [describe(ready, lang, key="seg.summary.thin_history")]
     tiers_text, passive_text = tiers_sentences(table, lang=lang, currency=cur, params=p,
                                                lapsed_days=lapsed_limit(ctx.params))
     shown_down = _named(with_names(moved_down, customers, mask_pii=ctx.mask_pii), lang, "previous_segment",
@@ -415,9 +431,9 @@ def analyse(ctx: Any) -> SegmentationAnalysis:
     return SegmentationAnalysis(
         table=table, profile=profile, tiers=tiers, contacts=contacts, matrix=matrix, moved_down=moved_down,
         previous_as_of=previous_as_of, bins=int(p["bins"]),
-        summary=tuple(summary_lines(table, lang=lang, currency=cur, previous=previous, matrix=matrix,
-                                    moved_down=moved_down, previous_as_of=previous_as_of,
-                                    window_days=p["abc"]["window_days"])),
+        summary=tuple(caution + summary_lines(table, lang=lang, currency=cur, previous=previous, matrix=matrix,
+                                              moved_down=moved_down, previous_as_of=previous_as_of,
+                                              window_days=p["abc"]["window_days"])),
         tiles=tiles(table, lang=lang),
         sizes=_named(profile.reset_index(), lang, "rfm_segment")[
             ["rfm_segment", "n_customers", "customer_share", "revenue", "revenue_share", "margin", "margin_share"]],

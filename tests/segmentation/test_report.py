@@ -78,3 +78,22 @@ def test_analyse_on_a_thin_history_gives_sections_without_error(thin_ctx, tmp_pa
     assert res.moved_down_table.empty and list(res.moved_down_table.columns)[:1] == ["customer_id"]
     assert res.values["n_customers"].le(len(res.table)).all()
     assert res.consent_sentence is None or "consent" in res.consent_sentence.lower()
+
+
+def test_a_history_shorter_than_min_history_days_opens_the_summary_with_a_caution(thin_ctx, sample_ctx, tmp_path):
+    """A month of orders makes every buyer look recent: the summary says first that the segments are
+    provisional and names the rule and the history (tr and en); a long history, or a lower bound, has no
+    such sentence."""
+    thin = seg_report.analyse(own_context(thin_ctx, tmp_path / "thin"))
+    history = int(thin_ctx.customer_summary["T"].max()) + 1
+    assert history <= 31
+    assert "provisional" in thin.summary[0] and f"(these data have {history})" in thin.summary[0]
+    assert "at least 180 days" in thin.summary[0]
+    turkish = seg_report.analyse(own_context(thin_ctx, tmp_path / "tr",
+                                                    params={**thin_ctx.params, "language": "tr"}))
+    assert turkish.summary[0].startswith("Bu segmentleri geçici sayın") and len(turkish.summary) == len(thin.summary)
+    lowered = {**thin_ctx.params, "segmentation": {**thin_ctx.params.get("segmentation", {}),
+                                                    "min_history_days": history}}
+    assert not seg_report.history_readiness(thin_ctx.customer_summary, lowered).unmet
+    full = seg_report.analyse(own_context(sample_ctx, tmp_path / "full"))
+    assert not any("provisional" in line for line in full.summary)
