@@ -182,6 +182,22 @@ while True:
 """
 
 
+def end_process(proc: subprocess.Popen[bytes], *, grace: float) -> None:
+    """End a process of this module: close its pipes, give it ``grace`` seconds to end on its own (0: kill it
+    at once if still running), then kill it, and reap it."""
+    if not grace and proc.poll() is None:
+        proc.kill()
+    for stream in (proc.stdin, proc.stdout):
+        with contextlib.suppress(OSError, ValueError):
+            if stream is not None:
+                stream.close()
+    try:
+        proc.wait(timeout=grace or None)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class HypHelper:
     """A second process that evaluates part of the hypergeometric terms while this one evaluates the rest
     (scipy's ``hyp2f1`` holds the GIL, so threads cannot share it). Elementwise values are the same in
@@ -264,17 +280,8 @@ class HypHelper:
     def close(self) -> None:
         proc, self.proc = self.proc, None
         self.enabled = self.ready = False
-        if proc is None:
-            return
-        for stream in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
-        try:
-            proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            end_process(proc, grace=2.0)  # it ends on its own once its input closes
 
     def __enter__(self) -> HypHelper:
         return self
@@ -471,15 +478,8 @@ class FitProcess:
     def close(self) -> None:
         """End the process (if still running) and release its pipes."""
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.kill()
-        for stream in (proc.stdin, proc.stdout):
-            with contextlib.suppress(OSError, ValueError):
-                if stream is not None:
-                    stream.close()
-        proc.wait()
+        if proc is not None:
+            end_process(proc, grace=0.0)  # its outcome is read or no longer wanted
 
     def __enter__(self) -> FitProcess:
         return self
