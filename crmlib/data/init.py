@@ -104,8 +104,10 @@ def propose_params(exports: Sequence[Path], out: Path, *, language: str = "tr",
     table = propose.load_synonyms(synonyms)
     proposals: list[propose.Proposal] = []
     unrecognised: list[Path] = []
+    notes: list[str] = []
     for path in exports:
         profile = propose.profile_file(Path(path), table)
+        notes += [f"{Path(path).name}: {note}" for note in profile.notes]
         found = propose.recognise(profile, table, taken=[p.table for p in proposals])
         if found is None:
             unrecognised.append(Path(path))
@@ -120,6 +122,10 @@ def propose_params(exports: Sequence[Path], out: Path, *, language: str = "tr",
             unrecognised.remove(best.profile.path)
     if not any(p.table == "orders" for p in proposals):
         shown = ", ".join(str(p) for p in exports)
+        if notes:  # numbers that cannot be read: the amount cannot be recognised, whatever its header
+            raise DataError(f"None of the exports ({shown}) could be read as the order lines: "
+                            + "; ".join(notes) + ". What to do: export the numbers with one decimal mark (in Excel: "
+                            "the column's number format, or the system's decimal separator), then run init again.")
         raise DataError(f"None of the exports ({shown}) looks like the order lines: no file has a customer code, "
                         "a date and an amount column recognised by their headers or values. What to do: give the "
                         "sales lines export (one row per invoice or order line), or extend the header synonyms with "

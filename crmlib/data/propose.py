@@ -194,15 +194,19 @@ def profile_file(path: Path, synonyms: Mapping[str, Any]) -> FileProfile:
     for key in ("encoding", "sep"):
         if detected.get(key):
             read[key] = detected[key]
-    columns = _profile_columns(frame, read)
-    return FileProfile(path, read, named, len(raw), columns, frame)
+    notes: list[str] = []
+    columns = _profile_columns(frame, read, notes=notes, first_line=int(read.get("header_row") or 1) + 1)
+    return FileProfile(path, read, named, len(raw), columns, frame, notes)
 
 
-def _profile_columns(frame: pd.DataFrame, read: dict[str, Any]) -> dict[str, ColumnProfile]:
+def _profile_columns(frame: pd.DataFrame, read: dict[str, Any], *, notes: list[str] | None = None,
+                     first_line: int = 2) -> dict[str, ColumnProfile]:
     """Profile every column; set read.decimal / thousands / date_format when the values settle them.
 
     A report's totals rows (a cell reading TOPLAM, Genel Toplam, Total...) are left out first, as the loader
-    leaves them out: they are neither a customer code nor an order.
+    leaves them out: they are neither a customer code nor an order. When the numbers mix a decimal comma and
+    a decimal point, ``notes`` gets one sentence naming the columns, values and lines that show it
+    (:func:`_mixed_marks`; ``first_line``: the file's line of the first row).
     """
     texts = {c: coerce.text_cells(frame[c]) for c in frame if coerce.is_text(frame[c])}
     totals = np.zeros(len(frame), dtype=bool)
@@ -223,6 +227,8 @@ def _profile_columns(frame: pd.DataFrame, read: dict[str, Any]) -> dict[str, Col
         decimal, thousands = sniff.decide_decimal(evidence)
     except sniff.Undecided:
         decimal, thousands = ".", ","
+        if notes is not None and evidence.comma and evidence.point:
+            notes.append(_mixed_marks(texts, first_line))
     if evidence.comma or evidence.point:
         read["decimal"], read["thousands"] = decimal, thousands
     date_samples = {c: pd.Series(v.dropna().unique()[:2000]).tolist() for c, v in texts.items()}
@@ -258,6 +264,27 @@ def _profile_columns(frame: pd.DataFrame, read: dict[str, Any]) -> dict[str, Col
     if len(dated) == 1:
         read["date_format"] = dated.pop()
     return out
+
+
+def _mixed_marks(texts: Mapping[str, pd.Series], first_line: int) -> str:
+    """One sentence on the columns whose numbers use a decimal comma and those using a decimal point: per
+    column, a value of each kind with its line (a column mixing both is named as such)."""
+    parts = []
+    for col, values in texts.items():
+        shown = {}
+        for row, value in values.dropna().items():
+            vote = sniff.decimal_vote(value) if isinstance(value, str) else None
+            if vote in (",", ".") and vote not in shown:
+                shown[vote] = f"{value.strip()!r} on line {first_line + int(row)}"
+                if len(shown) == 2:
+                    break
+        if len(shown) == 2:
+            parts.append(f"column {col!r} mixes a decimal comma ({shown[',']}) and a decimal point ({shown['.']})")
+        elif shown:
+            mark = next(iter(shown))
+            parts.append(f"column {col!r} has a decimal {'comma' if mark == ',' else 'point'} ({shown[mark]})")
+    return ("the numbers mix a decimal comma and a decimal point, so no number column can be read: "
+            + "; ".join(parts))
 
 
 # ----------------------------------------------------------------------------------------------- propose

@@ -128,6 +128,12 @@ def number_body(value: str) -> str:
     return body.strip("+-")
 
 
+def decimal_vote(value: str) -> str | None:
+    """Which decimal mark the number ``value`` shows: ``','``, ``'.'``, ``'?'`` (either) or None (not a
+    number); the vote :class:`DecimalEvidence` records."""
+    return _vote(number_body(value))
+
+
 def _vote(body: str) -> str | None:
     """Return ``','`` or ``'.'`` if ``body`` shows which mark is the decimal, ``'?'`` if it cannot."""
     if not re.fullmatch(r"[\d.,]+(?:[eE][+-]?\d+)?", body) or not any(ch.isdigit() for ch in body):

@@ -191,3 +191,23 @@ def test_a_totals_row_is_not_counted_as_a_customer_code(tmp_path: Path, capsys: 
     # two customer codes over three lines, as the loader will read them (it leaves the TOPLAM row out)
     assert "'Müşteri No': 2 distinct codes over 3 lines" in text, text
     assert check.summary(out)["revenue"] == pytest.approx(175.0)
+
+
+def test_an_export_mixing_decimal_marks_names_the_column_values_and_lines(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A column written partly with a decimal comma and partly with a decimal point cannot be read as
+    amounts: init says so, naming the file, the column, a value of each kind and its line, and what to do
+    (exit 2, no params file), instead of saying that no amount column was recognised."""
+    text = ("Cari Kodu;Sipariş No;Sipariş Tarihi;Ürün Kodu;Miktar;Tutar\n"
+            "120.01;S1;01.03.2025;A;1;342.34\n"
+            "120.01;S2;02.03.2025;B;2;6.316,09\n"
+            "120.02;S3;03.03.2025;A;1;50,25\n")
+    (tmp_path / "orders.csv").write_bytes(text.encode("utf-8-sig"))
+    out = tmp_path / "mine.yaml"
+    code = main(["init", str(tmp_path / "orders.csv"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "orders.csv: the numbers mix a decimal comma and a decimal point" in err
+    assert "column 'Tutar' mixes a decimal comma ('6.316,09' on line 3) and a decimal point ('342.34' on line 2)" in err
+    assert "export the numbers with one decimal mark" in err and "Traceback" not in err
+    assert err.count("error:") == 1
