@@ -238,7 +238,8 @@ def test_the_optimisation_in_its_own_process_is_the_one_run_here_bit_for_bit():
         outcome = process.outcome()
         assert process.proc is None  # ended once its outcome is read
     assert outcome is not None and not isinstance(outcome, FloatingPointError)
-    assert np.array_equal(outcome[0], pareto.optimise(call)[0]) and outcome[1] == pareto.optimise(call)[1]
+    x_here, fun_here = pareto.optimise(call)
+    assert np.array_equal(outcome[0], x_here) and outcome[1] == fun_here
     fitter = pareto.fitter_class()()
     fitter.optimum = outcome
     built = fitter.fit(x, rec, age)
