@@ -147,12 +147,9 @@ class Comparison:
                 "group_error": float((by["pred"] - by["actual"]).abs().mean()),
                 "seconds": time.perf_counter() - t0}
 
-    def _table(self) -> pd.DataFrame:
-        return pd.DataFrame([self._rows[k] for k in MODELS if k in self._rows]).reindex(columns=list(COLUMNS))
-
     def known(self) -> pd.DataFrame:
         """The rows computed so far (without Pareto/NBD while its optimisation runs); never waits."""
-        return self._table()
+        return pd.DataFrame([self._rows[k] for k in MODELS if k in self._rows]).reindex(columns=list(COLUMNS))
 
     def result(self) -> pd.DataFrame:
         """Each model's holdout errors, in :data:`MODELS` order (waits for Pareto/NBD)."""
@@ -160,7 +157,7 @@ class Comparison:
             process, self._pareto = self._pareto, None
             outcome = process.outcome() if process is not None else None
             self._rows["pareto"] = self._row("pareto", outcome, process.seconds if process is not None else 0.0)
-        return self._table()
+        return self.known()
 
     def close(self) -> None:
         """End Pareto/NBD's process if it still runs (its row is then never computed)."""

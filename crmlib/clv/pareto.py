@@ -182,6 +182,21 @@ while True:
 """
 
 
+def write_input(proc: subprocess.Popen[bytes] | None, data: bytes, *, close: bool = False) -> bool:
+    """Write all of ``data`` to a process's input (on a thread of its own when larger than a pipe holds),
+    closing it after with ``close``; False when the process is gone or its input closed."""
+    try:
+        assert proc is not None and proc.stdin is not None
+        view = memoryview(data)
+        while len(view):
+            view = view[os.write(proc.stdin.fileno(), view):]
+        if close:
+            proc.stdin.close()
+    except (OSError, ValueError, AssertionError):
+        return False
+    return True
+
+
 def end_process(proc: subprocess.Popen[bytes], *, grace: float) -> None:
     """End a process of this module: close its pipes, give it ``grace`` seconds to end on its own (0: kill it
     at once if still running), then kill it, and reap it."""
@@ -228,12 +243,7 @@ class HypHelper:
         threading.Thread(target=self._write, args=(header,), daemon=True).start()
 
     def _write(self, data: bytes) -> None:
-        try:
-            assert self.proc is not None and self.proc.stdin is not None
-            view = memoryview(data)
-            while len(view):
-                view = view[os.write(self.proc.stdin.fileno(), view):]
-        except (OSError, ValueError, AssertionError):
+        if not write_input(self.proc, data):
             self.enabled = False
 
     def available(self) -> bool:
@@ -443,18 +453,9 @@ class FitProcess:
         except OSError:
             return
         # written by a thread: the inputs are larger than a pipe holds, and this process goes on meanwhile
-        threading.Thread(target=self._write, args=(pickle.dumps(call),), daemon=True).start()
-
-    def _write(self, data: bytes) -> None:
-        proc = self.proc
-        try:
-            assert proc is not None and proc.stdin is not None
-            view = memoryview(data)
-            while len(view):
-                view = view[os.write(proc.stdin.fileno(), view):]
-            proc.stdin.close()
-        except (OSError, ValueError, AssertionError):
-            pass  # the process ended (closed or failed): outcome() finds out
+        # (a failure means the process ended, closed or failed: outcome() finds out)
+        threading.Thread(target=write_input, args=(self.proc, pickle.dumps(call)), kwargs={"close": True},
+                         daemon=True).start()
 
     def outcome(self) -> tuple[np.ndarray, float] | FloatingPointError | None:
         """Wait for the optimisation: ``(x, fun)``, the NaN error, or None when it did not run there."""
