@@ -47,7 +47,7 @@ from crmlib.clv.fit import (
     quiet,
 )
 from crmlib.clv.params import resolve as resolve_params
-from crmlib.core.readiness import NotEnoughData, Readiness, readiness
+from crmlib.core.readiness import NotEnoughData, Readiness, history_days, readiness
 from crmlib.errors import DataError, ParamsError
 
 log = logging.getLogger(__name__)
@@ -481,9 +481,8 @@ def data_readiness(customer_summary: pd.DataFrame, params: Mapping[str, Any] | N
     """
     p = resolve_params(params)
     require_columns(customer_summary, ["customer_id", "frequency", "T"], "customer_summary")
-    history = float(customer_summary["T"].max()) + 1 if len(customer_summary) else 0.0
     return readiness("clv", [
-        ("clv.min_history_days", p["min_history_days"], history),
+        ("clv.min_history_days", p["min_history_days"], history_days(customer_summary)),
         ("clv.min_customers", p["min_customers"], len(customer_summary)),
         ("clv.min_repeat_customers", p["min_repeat_customers"], int((customer_summary["frequency"] > 0).sum())),
     ])

@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+import pandas as pd
+
 from crmlib.errors import DataError
 from crmlib.report import formatting as fmt
 from crmlib.report import i18n
@@ -48,6 +50,13 @@ class Readiness:
     def unmet(self) -> tuple[Requirement, ...]:
         """The rules the data do not meet, in declaration order."""
         return tuple(r for r in self.requirements if not r.met)
+
+
+def history_days(customer_summary: pd.DataFrame) -> float:
+    """Days of order history the per-customer table covers: its largest ``T`` (days from a customer's first
+    purchase to the as-of date) plus one day; 0 for no customer. What every ``*.min_history_days`` rule
+    compares with."""
+    return float(customer_summary["T"].max()) + 1 if len(customer_summary) else 0.0
 
 
 def readiness(model: str, rules: Iterable[tuple[str, float, float]]) -> Readiness:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.core.readiness import Readiness, describe, readiness
+from crmlib.core.readiness import Readiness, describe, history_days, readiness
 from crmlib.data.frames import map_distinct, require_columns
 from crmlib.report import display as report
 from crmlib.report import formatting as fmt
@@ -279,14 +279,13 @@ def summary_lines(table: pd.DataFrame, *, lang: str, currency: str,
 def history_readiness(customer_summary: pd.DataFrame, params: dict[str, Any] | None = None) -> Readiness:
     """Whether the order history is long enough for the segments to mean much (``min_history_days``).
 
-    The history is the largest ``T`` (days since a customer's first purchase) plus one day, as for the
-    lifetime-value model. A shorter one does not stop the page: its summary opens with a caution
-    (``seg.summary.thin_history``).
+    The history is :func:`crmlib.core.readiness.history_days`, as for the lifetime-value model. A shorter one
+    does not stop the page: its summary opens with a caution (``seg.summary.thin_history``).
     """
     p = resolve_params(params)
     require_columns(customer_summary, ["T"], "customer_summary")
-    history = float(customer_summary["T"].max()) + 1 if len(customer_summary) else 0.0
-    return readiness("segmentation", [("segmentation.min_history_days", p["min_history_days"], history)])
+    return readiness("segmentation", [("segmentation.min_history_days", p["min_history_days"],
+                                       history_days(customer_summary))])
 
 
 # -- the notebook's analysis ------------------------------------------------------------------------------
