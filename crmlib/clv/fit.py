@@ -431,10 +431,37 @@ def fit_with_retries(kind: str, arrays: list[np.ndarray], weights: np.ndarray, *
     return None, attempts
 
 
-def make_fitter(kind: str, params: Mapping[str, float], penalizer: float = 0.0) -> Any:
-    """A fitter with ``params_`` set (no data), for predictions from stored parameters."""
+def make_fitter(kind: str, params: Mapping[str, Any], penalizer: float = 0.0) -> Any:
+    """A fitter with ``params_`` set (no data), for predictions from stored parameters; with the stored
+    ``log_covariance`` (:func:`log_covariance`) when ``params`` has it."""
     cls = fitter_class(kind)
     names = ["r", "alpha", "a", "b"] if kind == "bgnbd" else ["p", "q", "v"]
     fitter = cls(penalizer_coef=penalizer)
     fitter.params_ = pd.Series([float(params[n]) for n in names], index=names, dtype=float)
+    if params.get("log_covariance") is not None:
+        fitter.log_covariance_ = np.asarray(params["log_covariance"], dtype=float)
     return fitter
+
+
+def log_covariance(fitter: Any) -> np.ndarray | None:
+    """The covariance of a fitted model's log-parameters (in ``params_``' order), as lifetimes'
+    ``variance_matrix_`` computes it: the inverse of the symmetrised Hessian of the mean negative
+    log-likelihood, divided by the number of customers. ``None`` when it is unknown or not positive definite.
+
+    A fitter rebuilt from stored parameters (:func:`make_fitter`) has no Hessian: it gives the covariance
+    stored with them, so that a model reopened from ``clv_model.json`` draws the same parameters as the fitted
+    one (:mod:`crmlib.clv.ranges`).
+    """
+    stored = getattr(fitter, "log_covariance_", None)
+    if stored is not None:
+        return stored
+    try:
+        hess = np.asarray(fitter._hessian_, dtype=float)
+        n = float(np.asarray(fitter.data["weights"]).sum()) if "weights" in fitter.data else float(len(fitter.data))
+        cov = np.linalg.inv((hess + hess.T) / 2) / n
+        np.linalg.cholesky(cov)
+    except (AttributeError, KeyError, TypeError, np.linalg.LinAlgError):
+        return None
+    if not np.all(np.isfinite(cov)) or not cov.any():
+        return None
+    return cov

@@ -42,6 +42,7 @@ from crmlib.clv.fit import (
     fit_with_retries,
     fitter_class,
     lifetimes_module,
+    log_covariance,
     make_fitter,
     patterns,
     quiet,
@@ -77,7 +78,8 @@ class ClvModel:
     bgnbd_, gamma_gamma_
         lifetimes' fitters (``gamma_gamma_`` is None when the spend model could not be fitted).
     params_
-        ``{"bgnbd": {r, alpha, a, b, log_likelihood}, "gamma_gamma": {p, q, v} or None}``.
+        ``{"bgnbd": {r, alpha, a, b, log_likelihood, std_errors, log_covariance}, "gamma_gamma": {p, q, v, ...} or
+        None}``.
     diagnostics_
         What happened: attempts and penalizer per fit, distinct rows, the frequency-spend correlation, the
         margin basis; :meth:`notes` turns it into report sentences.
@@ -168,6 +170,7 @@ class ClvModel:
                 np.log([p["r"], p["alpha"], p["a"], p["b"]]), x.astype(np.int64), rec, age, weights, 0.0)
         p["log_likelihood"] = float(-nll * weights.sum())
         p["std_errors"] = {k: float(v) for k, v in fitter.standard_errors_.items()}
+        p["log_covariance"] = stored_covariance(fitter)
         self.params_ = {"bgnbd": p, "gamma_gamma": None}
 
         # Gamma-Gamma on repeat buyers with a positive mean repeat value
@@ -208,6 +211,7 @@ class ClvModel:
                         np.log([gp["p"], gp["q"], gp["v"]]), fx, mv, gw, 0.0)
                 gp["log_likelihood"] = float(-gnll * gw.sum())
                 gp["std_errors"] = {k: float(v) for k, v in gfit.standard_errors_.items()}
+                gp["log_covariance"] = stored_covariance(gfit)
                 gp["population_mean"] = gp["p"] * gp["v"] / (gp["q"] - 1)
                 self.params_["gamma_gamma"] = gp
         diag["gamma_gamma"] = gg
@@ -456,6 +460,13 @@ class ClvModel:
         model.n_customers_ = int(d.get("n_customers", 0))
         model.diagnostics_ = dict(d.get("diagnostics") or {})
         return model
+
+
+def stored_covariance(fitter: Any) -> list[list[float]] | None:
+    """:func:`crmlib.clv.fit.log_covariance` as nested lists for ``clv_model.json`` (``None`` when unknown):
+    the parameter uncertainty of the ranges, kept with the parameters for a model reopened from the file."""
+    cov = log_covariance(fitter)
+    return None if cov is None else [[float(v) for v in row] for row in cov]
 
 
 def _jsonable(obj: Any) -> Any:

@@ -59,7 +59,7 @@ import pandas as pd
 from scipy.special import hyp2f1
 
 from crmlib.clv.data import UNITS, lifetimes_summary
-from crmlib.clv.fit import patterns, quiet
+from crmlib.clv.fit import log_covariance, patterns, quiet
 
 #: customers simulated at once (memory: a few CHUNK x draws arrays)
 CHUNK = 20_000
@@ -72,14 +72,8 @@ WORKERS = max(1, min(2, os.cpu_count() or 1))
 def _param_draws(fitter: Any, names: list[str], draws: int, rng: np.random.Generator) -> np.ndarray:
     """``draws`` x len(names) parameter draws, normal on the log scale with lifetimes' covariance."""
     theta = np.log(np.array([float(fitter.params_[n]) for n in names]))
-    try:
-        hess = np.asarray(fitter._hessian_, dtype=float)
-        n = float(np.asarray(fitter.data["weights"]).sum()) if "weights" in fitter.data else float(len(fitter.data))
-        cov = np.linalg.inv((hess + hess.T) / 2) / n
-        np.linalg.cholesky(cov)
-    except (AttributeError, KeyError, TypeError, np.linalg.LinAlgError):
-        cov = np.zeros((len(names), len(names)))
-    if not np.all(np.isfinite(cov)) or not cov.any():  # no usable covariance: the fitted values only
+    cov = log_covariance(fitter)
+    if cov is None:  # no usable covariance: the fitted values only
         return np.tile(np.exp(theta), (draws, 1))
     return np.exp(rng.multivariate_normal(theta, cov, size=draws, method="cholesky"))
 

@@ -95,6 +95,30 @@ def test_clv_ranges_bracket_the_point_clv_and_are_reproducible():
     pd.testing.assert_frame_equal(frame, again)
 
 
+def test_a_model_reopened_from_its_json_gives_the_same_ranges():
+    """The runner's notebooks reopen the model from ``clv_model.json``: its ranges keep the parameter
+    uncertainty (the stored covariance of the log-parameters), and are those of the fitted model, bit for bit
+    (a reopened model without a Hessian used to draw the fitted values only: narrower ranges than JupyterLab's)."""
+    import json
+
+    sim = _simulate(3000, seed=5)
+    model = clv.fit_clv(sim, {"value": "revenue"})
+    stored = json.loads(json.dumps(model.to_dict()))
+    assert np.array_equal(np.asarray(stored["bgnbd"]["log_covariance"]), clv.fit.log_covariance(model.bgnbd_))
+    reopened = clv.ClvModel.from_dict(stored)
+    table = clv.clv_table(model, sim, horizon_days=365, annual_discount_rate=0.3)
+    fitted, fitted_total = ranges.clv_ranges(model, sim, table, horizon_days=365, draws=200, seed=2)
+    again, again_total = ranges.clv_ranges(reopened, sim, table, horizon_days=365, draws=200, seed=2)
+    pd.testing.assert_frame_equal(fitted, again)
+    assert fitted_total == again_total
+    # the parameter draws vary: the uncertainty is kept
+    draws = ranges._param_draws(reopened.bgnbd_, ["r", "alpha", "a", "b"], 50, np.random.default_rng(0))
+    assert np.ptp(draws, axis=0).min() > 0
+    without = clv.ClvModel.from_dict({**stored, "bgnbd": {k: v for k, v in stored["bgnbd"].items()
+                                                          if k != "log_covariance"}})
+    assert np.ptp(ranges._param_draws(without.bgnbd_, ["r", "alpha", "a", "b"], 50,
+                                      np.random.default_rng(0)), axis=0).max() == 0
+
 def _previous_simulation(model, lt: pd.DataFrame, *, horizon: float, draws: int, seed: int):
     """The simulation before blocks and streams (every draw for every customer, one stream): the reference."""
     rng = np.random.default_rng(seed)
