@@ -451,7 +451,14 @@ def _worker_job(stem: str, notebooks_dir: Path, build: Path, work: Path, paramet
 def products_by_need(order: list[str]) -> list[str]:
     """The shared products the notebooks of ``order`` need, in the order the runner computes them: those of
     the notebook that starts first first, and a notebook's in the order its practices name them in
-    ``needs`` (the one its analysis uses first, first)."""
+    ``needs`` (the one its analysis uses first, first).
+
+    None for a lone notebook (``run --only lifetime_value``): nothing is shared, so its kernel computes what
+    it needs itself, as in JupyterLab, and the runner does not import the practice's libraries while it loads
+    the data (lifetimes: 2 s of CPU when both cores are busy; benchmarks/README.md).
+    """
+    if len(order) < 2:
+        return []
     provided = registry.providers()
     found: list[str] = []
     for stem in order:

@@ -170,7 +170,9 @@ BODY = textwrap.dedent("""\
 
 
 def _segments_notebook(folder: Path) -> Path:
-    """``01_segmentation`` with the real first cells, then one that reads the segment table at once."""
+    """``01_segmentation`` with the real first cells, then one that reads the segment table at once; beside it
+    a ``05_loyalty_and_service`` of its parameters cell alone, so that two notebooks need the segments and the
+    runner computes them (a lone notebook's kernel computes its products itself)."""
     real = nbformat.read(ROOT / "notebooks" / "01_segmentation.ipynb", as_version=4)
     code = [c for c in real.cells if c.cell_type == "code"]
     folder.mkdir(parents=True, exist_ok=True)
@@ -180,6 +182,9 @@ def _segments_notebook(folder: Path) -> Path:
                                           "ctx = open_context(namespace=globals())"),
                 nbformat.v4.new_code_cell(BODY)]
     nbformat.write(nb, folder / "01_segmentation.ipynb")
+    other = nbformat.v4.new_notebook(metadata=real.metadata)
+    other.cells = [nbformat.v4.new_code_cell(code[0].source, metadata={"tags": ["parameters"]})]
+    nbformat.write(other, folder / "05_loyalty_and_service.ipynb")
     return folder
 
 
@@ -199,6 +204,17 @@ def test_the_notebook_starts_before_the_runner_has_its_product(small, tmp_path, 
     assert probe["rows"].iloc[0] > 0
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["timings_seconds"]["prepare"] < 6 <= record["timings_seconds"]["context_save_alongside"]
+
+
+def test_the_runner_computes_the_products_only_for_two_notebooks_or_more():
+    """A product is shared work: computed by the runner once for the notebooks that need it. A lone notebook's
+    kernel computes its own, as in JupyterLab (tests/core/test_run_only.py checks that it shows the same)."""
+    from crmlib.core.run import products_by_need
+
+    assert products_by_need(["03_lifetime_value"]) == []
+    assert products_by_need(["01_segmentation"]) == []
+    assert products_by_need(["03_lifetime_value", "02_churn_early_warning"]) == ["clv_model", "rfm_segments"]
+    assert products_by_need(["00_overview", "01_segmentation"]) == ["segments"]
 
 
 def _below(pid: int) -> list[psutil.Process]:

@@ -157,7 +157,9 @@ def test_pandera_validates_without_pandas_on_spark() -> None:
     assert done.stdout.split("\n")[:2] == ["refused", "[]"]
 
 
-@pytest.mark.parametrize(("stems", "imported"), [(["03_lifetime_value"], True), (["00_overview"], False)])
+# lifetimes for the model two notebooks share; not for a lone notebook, whose kernel fits its own model
+@pytest.mark.parametrize(("stems", "imported"), [(["03_lifetime_value", "02_churn_early_warning"], True),
+                                                 (["03_lifetime_value"], False), (["00_overview"], False)])
 def test_the_runner_imports_the_needed_products_modules_on_a_thread(stems, imported):
     code = ("import sys; from crmlib.core.run import _warm_up_providers; "
             f"_warm_up_providers({stems!r}).join(); print('lifetimes' in sys.modules)")
