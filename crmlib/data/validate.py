@@ -479,7 +479,7 @@ class _Distinct:
         if (name, column) not in self.cache:
             values = self.tables[name].frame[column].dropna()
             self.cache[(name, column)] = (values.reset_index(drop=True) if FAST_KEYS and KEYS.get(name) == column
-                                          else pd.Series(values.unique()))
+                                          else textops.distinct(values))
         return self.cache[(name, column)]
 
     def forget(self, name: str, column: str) -> None:

@@ -359,6 +359,8 @@ def test_hashed_key_codes_repeats_and_matching_equal_pandas(seed: int) -> None:
     other = _random_text(rng, int(rng.integers(0, 50)))
     np.testing.assert_array_equal(textops.isin_large(series, other), series.isin(other).to_numpy(dtype=bool))
     np.testing.assert_array_equal(textops.isin_large(series, series.dropna()), series.notna().to_numpy())
+    kept = series.dropna()  # the distinct ids the loader matches: in the order they first appear
+    pd.testing.assert_series_equal(textops.distinct(kept), pd.Series(kept.unique()))
 
 
 def test_key_codes_fall_back_to_pandas_when_two_values_share_a_hash(monkeypatch: pytest.MonkeyPatch) -> None:
