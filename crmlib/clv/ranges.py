@@ -378,7 +378,9 @@ def clv_ranges(model: Any, customer_summary: pd.DataFrame, table: pd.DataFrame, 
     -------
     (frame, totals)
         ``customer_id``, ``clv_p10``, ``clv_p90``; totals ``spend_p10``, ``spend_p90``, ``spend_mean`` of the
-        existing customers over ``horizon_days`` (undiscounted revenue).
+        existing customers over ``horizon_days`` (undiscounted revenue), and ``value_p10``, ``value_p90``: the
+        range of the total CLV (the value today, after margin and discounting), the spend's draws scaled by the
+        ratio of the total point CLV to the total point spend, as each customer's range is scaled.
     """
     lt = lifetimes_summary(customer_summary, time_unit=model.time_unit)
     horizon = float(horizon_days) / UNITS[model.time_unit]
@@ -389,8 +391,11 @@ def clv_ranges(model: Any, customer_summary: pd.DataFrame, table: pd.DataFrame, 
     clv = t["clv"].reindex(ids).to_numpy(dtype=float)
     scale = np.divide(clv, point, out=np.zeros_like(clv), where=point > 0)
     frame = pd.DataFrame({"customer_id": ids, "clv_p10": lo * scale, "clv_p90": hi * scale})
+    points = float(np.nansum(point))
+    value = totals * (float(np.nansum(clv)) / points if points > 0 else 0.0)
     return frame, {"spend_p10": float(np.percentile(totals, 10)), "spend_p90": float(np.percentile(totals, 90)),
-                   "spend_mean": float(totals.mean())}
+                   "spend_mean": float(totals.mean()), "value_p10": float(np.percentile(value, 10)),
+                   "value_p90": float(np.percentile(value, 90))}
 
 
 def holdout_coverage(validation: Any, *, draws: int = 200, seed: int = 0,

@@ -343,8 +343,10 @@ def analyse(ctx: Any) -> ClvAnalysis:
     n, money = (lambda x: fmt.number(x, lang)), (lambda x: fmt.money(x, lang, cur))
     summary = summary_lines(table, model, validation, cac, customer_summary=ctx.customer_summary, lang=lang,
                             currency=cur, horizon_days=horizon, annual_discount_rate=rate, min_ratio=target)
-    summary.append(i18n.t("clv.summary.range", lang, days=n(horizon), mean=money(spend_range["spend_mean"]),
-                          low=money(spend_range["spend_p10"]), high=money(spend_range["spend_p90"])))
+    # the value's range right after the value (the same discounted figure), then the undiscounted spend
+    summary.insert(1, i18n.t("clv.summary.range", lang, days=n(horizon), value_low=money(spend_range["value_p10"]),
+                             value_high=money(spend_range["value_p90"]), mean=money(spend_range["spend_mean"]),
+                             low=money(spend_range["spend_p10"]), high=money(spend_range["spend_p90"])))
     model_lines = [i18n.t("clv.txt.bgnbd", lang, rate=fmt.number(facts["purchases_per_year"], lang, 1),
                           drop=fmt.pct(facts["dropout"], lang)),
                    i18n.t("clv.txt.gg", lang, mean=money(facts["mean_order_value"]))

@@ -91,6 +91,13 @@ def test_clv_ranges_bracket_the_point_clv_and_are_reproducible():
     assert (merged["clv_p10"] <= merged["clv_p90"]).all()
     assert ((merged["clv_p10"] <= merged["clv"] + 1e-9) | (merged["clv_p90"] <= 0)).mean() > 0.99
     assert totals["spend_p10"] < totals["spend_mean"] < totals["spend_p90"]
+    # the range of the value today (discounted, as the page's headline) holds the total CLV, and is the spend's
+    # range on the CLV's scale
+    total_clv = table["clv"].sum()
+    assert totals["value_p10"] < total_clv < totals["value_p90"]
+    ratio = total_clv / (table["expected_orders"] * table["expected_order_value"]).sum()
+    assert totals["value_p10"] == pytest.approx(totals["spend_p10"] * ratio, rel=1e-9)
+    assert totals["value_p90"] < totals["spend_p90"]  # discounted at 30 % a year
     again, _ = ranges.clv_ranges(model, sim, table, horizon_days=365, draws=200, seed=2)
     pd.testing.assert_frame_equal(frame, again)
 
