@@ -284,6 +284,7 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
     privacy.make_dir(build, mode)
     work = build / "_work"
     export_dir = build / "exports"
+    exiting: list[subprocess.Popen] = []  # workers whose notebook ended, still exiting (_execute_all)
     try:
         step = time.perf_counter()
         order = schedule(stems, catalog.list_runs(root), workers=workers)
@@ -315,7 +316,8 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
         render.warm_up(lang, after=saving.result)  # nbconvert ready when the first notebook ends
         try:
             results = _execute_all(order, notebooks_dir, build, work, export_dir, params, params_path, workers,
-                                   progress, limit=limit, finished=page, warm=warm, saving=saving)
+                                   progress, limit=limit, finished=page, warm=warm, saving=saving,
+                                   exiting=exiting)
             saving.result()  # done long before, unless no notebook waited for the last file
         finally:
             saving.cancel()  # a run stopped meanwhile: nothing more is computed or written
@@ -375,6 +377,7 @@ def _run_locked(params: dict[str, Any], ctx: context_mod.Context, params_path: P
             render.render_reports_index(root, lang=lang, file_mode=mode[1])
     finally:
         with locking.signals_deferred():
+            end_workers(exiting)  # their notebooks ended: the workers exited while the run was published
             if build.exists():
                 shutil.rmtree(build, ignore_errors=True)
     print(f"report: {out / 'index.html'}", flush=True)
@@ -552,7 +555,8 @@ def _render_page(build: Path, stem: str, result: dict, *, lang: str, footer: str
 def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path, export_dir: Path,
                  params: dict[str, Any], params_path: Path, workers: int, progress: bool | None, *,
                  limit: float = 60.0, finished: Callable[[str, dict], None] | None = None,
-                 warm: WarmPool | None = None, saving: context_mod.Saving | None = None) -> dict[str, dict]:
+                 warm: WarmPool | None = None, saving: context_mod.Saving | None = None,
+                 exiting: list[subprocess.Popen] | None = None) -> dict[str, dict]:
     """Execute the notebooks, ``workers`` at a time, each in its own process (see :mod:`crmlib.core.worker`).
 
     ``stems`` are started in the order given, each by a worker of ``warm`` while one is left (its kernel
@@ -560,7 +564,9 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
     (the runner renders its page then). A notebook running longer than ``limit`` minutes is ended with its
     kernel (``timed_out``). When this function is left early (SIGTERM, SIGINT), every worker and kernel is
     ended before it returns, as when ``saving`` (the context still being saved alongside) fails: its error is
-    raised then.
+    raised then. A notebook is finished once its worker wrote the result (its kernel shut down); the worker's
+    interpreter may still be exiting then: such workers are added to ``exiting`` for the caller to wait for
+    (:func:`end_workers`), or waited for here without it.
     """
     from crmlib.core import locking
     from crmlib.core.worker import kill_tree, spawn
@@ -576,6 +582,7 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
     results: dict[str, dict] = {}
     pending = list(stems)
     running: dict[str, tuple[subprocess.Popen, float, Path]] = {}
+    ending: list[subprocess.Popen] = [] if exiting is None else exiting  # result in, still exiting
     try:
         while pending or running:
             while pending and len(running) < max(1, workers):
@@ -598,10 +605,14 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
                 raise saving.error()
             for stem, (proc, began, job, log_path) in list(running.items()):
                 seconds = time.monotonic() - began
-                if proc.poll() is not None:
-                    done = job.with_suffix(".result.json")
+                done = job.with_suffix(".result.json")
+                # the worker writes its result (atomically) once its kernel is shut down: the notebook is
+                # finished then, while the worker's interpreter still exits (waited for below)
+                if proc.poll() is not None or done.exists():
                     if done.exists():
                         result = json.loads(done.read_text(encoding="utf-8"))
+                        if proc.poll() is None:
+                            ending.append(proc)
                     else:
                         tail = log_path.read_text(encoding="utf-8", errors="replace")[-500:]
                         result = {"status": "failed", "seconds": seconds,
@@ -628,9 +639,23 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
             for proc, *_ in running.values():
                 kill_tree(proc.pid)
                 proc.wait()
+            if exiting is None:
+                end_workers(ending)
             if bar is not None:
                 bar.close()
     return results
+
+
+def end_workers(procs: list[subprocess.Popen], *, timeout: float = 30.0) -> None:
+    """Wait for workers that wrote their result to exit; end any still there after ``timeout`` seconds."""
+    from crmlib.core.worker import kill_tree
+
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(proc.pid)
+            proc.wait()
 
 
 def keep_runs(params: dict[str, Any], given: int | None = None) -> int | None:
