@@ -179,17 +179,23 @@ FAST_HASH = True
 HASH_MIN = 50_000
 
 
-def _duck_hashes(text: pa.ChunkedArray) -> np.ndarray:
-    """DuckDB's 64-bit hash of every value (nulls included, in order) as int64, on two threads."""
+def _duck(sql: str, column: str, **tables: pa.Table) -> np.ndarray:
+    """Column ``column`` of DuckDB's result of ``sql`` over the Arrow ``tables`` (by name), on two threads."""
     import duckdb
 
     con = duckdb.connect()
     try:
         con.execute("SET threads TO 2")
-        con.register("values_", pa.table({"v": text}))
-        return con.execute("SELECT hash(v) AS h FROM values_").fetchnumpy()["h"].view(np.int64)
+        for name, table in tables.items():
+            con.register(name, table)
+        return con.execute(sql).fetchnumpy()[column]
     finally:
         con.close()
+
+
+def _duck_hashes(text: pa.ChunkedArray) -> np.ndarray:
+    """DuckDB's 64-bit hash of every value (nulls included, in order) as int64, on two threads."""
+    return _duck("SELECT hash(v) AS h FROM values_", "h", values_=pa.table({"v": text})).view(np.int64)
 
 
 def key_codes(values: Any) -> np.ndarray:
@@ -235,21 +241,14 @@ def isin_large(values: Any, candidates: Any) -> np.ndarray:
     right = arrow_text(candidates) if left is not None else None
     if left is None or right is None or max(len(left), len(right)) < HASH_MIN:
         return isin(values, candidates)
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads TO 2")
-        con.register("left_", pa.table({"i": pa.array(np.arange(len(left), dtype=np.int64)), "v": left}))
-        con.register("right_", pa.table({"v": right}))
-        found = con.execute("SELECT i FROM left_ SEMI JOIN right_ USING (v)").fetchnumpy()["i"]
-        out = np.zeros(len(left), dtype=bool)
-        out[np.asarray(found, dtype=np.int64)] = True
-        if left.null_count and right.null_count:  # a missing value matches a missing one (as isin)
-            out |= left.is_null().to_numpy(zero_copy_only=False)
-        return out
-    finally:
-        con.close()
+    found = _duck("SELECT i FROM left_ SEMI JOIN right_ USING (v)", "i",
+                  left_=pa.table({"i": pa.array(np.arange(len(left), dtype=np.int64)), "v": left}),
+                  right_=pa.table({"v": right}))
+    out = np.zeros(len(left), dtype=bool)
+    out[np.asarray(found, dtype=np.int64)] = True
+    if left.null_count and right.null_count:  # a missing value matches a missing one (as isin)
+        out |= left.is_null().to_numpy(zero_copy_only=False)
+    return out
 
 
 def distinct(values: pd.Series) -> pd.Series:
@@ -259,15 +258,8 @@ def distinct(values: pd.Series) -> pd.Series:
     text = arrow_text(values) if FAST_HASH else None
     if text is None or len(text) < HASH_MIN or text.null_count:
         return pd.Series(values.unique())
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads TO 2")
-        con.register("values_", pa.table({"i": pa.array(np.arange(len(text), dtype=np.int64)), "v": text}))
-        first = np.sort(con.execute("SELECT min(i) AS i FROM values_ GROUP BY v").fetchnumpy()["i"])
-    finally:
-        con.close()
+    first = np.sort(_duck("SELECT min(i) AS i FROM values_ GROUP BY v", "i",
+                          values_=pa.table({"i": pa.array(np.arange(len(text), dtype=np.int64)), "v": text})))
     return values.iloc[first].reset_index(drop=True)
 
 
