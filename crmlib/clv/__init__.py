@@ -24,7 +24,7 @@ EXPORTS: dict[str, tuple[str, ...]] = {
     "fit": (
         "OBJECTIVES", "SUBSAMPLE_CUSTOMERS", "SUBSAMPLE_TOL", "WARM_START_ROWS", "Objective",
         "bgnbd_objective", "central_hessian", "fit_once", "fit_with_retries", "fitter_class",
-        "gamma_gamma_objective", "lifetimes_module", "make_fitter", "patterns", "quiet",
+        "gamma_gamma_objective", "lifetimes_module", "log_covariance", "make_fitter", "patterns", "quiet",
     ),
     "model": ("ClvModel", "clv_table", "data_readiness", "fit_clv", "require_columns", "resolve_params"),
     "params": ("DEFAULTS",),
@@ -79,6 +79,7 @@ __all__ = [
     "gamma_gamma_objective",
     "holdout_validation",
     "lifetimes_module",
+    "log_covariance",
     "lifetimes_summary",
     "make_fitter",
     "model_facts",

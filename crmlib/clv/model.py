@@ -170,7 +170,7 @@ class ClvModel:
                 np.log([p["r"], p["alpha"], p["a"], p["b"]]), x.astype(np.int64), rec, age, weights, 0.0)
         p["log_likelihood"] = float(-nll * weights.sum())
         p["std_errors"] = {k: float(v) for k, v in fitter.standard_errors_.items()}
-        p["log_covariance"] = stored_covariance(fitter)
+        p["log_covariance"] = _stored_covariance(fitter)
         self.params_ = {"bgnbd": p, "gamma_gamma": None}
 
         # Gamma-Gamma on repeat buyers with a positive mean repeat value
@@ -211,7 +211,7 @@ class ClvModel:
                         np.log([gp["p"], gp["q"], gp["v"]]), fx, mv, gw, 0.0)
                 gp["log_likelihood"] = float(-gnll * gw.sum())
                 gp["std_errors"] = {k: float(v) for k, v in gfit.standard_errors_.items()}
-                gp["log_covariance"] = stored_covariance(gfit)
+                gp["log_covariance"] = _stored_covariance(gfit)
                 gp["population_mean"] = gp["p"] * gp["v"] / (gp["q"] - 1)
                 self.params_["gamma_gamma"] = gp
         diag["gamma_gamma"] = gg
@@ -462,7 +462,7 @@ class ClvModel:
         return model
 
 
-def stored_covariance(fitter: Any) -> list[list[float]] | None:
+def _stored_covariance(fitter: Any) -> list[list[float]] | None:
     """:func:`crmlib.clv.fit.log_covariance` as nested lists for ``clv_model.json`` (``None`` when unknown):
     the parameter uncertainty of the ranges, kept with the parameters for a model reopened from the file."""
     cov = log_covariance(fitter)
