@@ -53,8 +53,7 @@ def next_order(customer_summary: pd.DataFrame, *, as_of: pd.Timestamp, model: An
     basis = np.where(own, "rhythm", "none")
     if model is not None and (~own).any():
         short = s.loc[~own]
-        grid = np.column_stack([np.asarray(model.expected_orders(short, horizon_days=float(t)), dtype=float)
-                                for t in _GRID_DAYS])
+        grid = model.expected_orders_at(short, [float(t) for t in _GRID_DAYS])  # one column per grid day
         reach = grid >= 1.0
         found = reach.any(axis=1)
         idx = np.where(found, reach.argmax(axis=1), 0)

@@ -279,18 +279,22 @@ class ClvModel:
                 return np.asarray(self.gamma_gamma_.conditional_expected_average_profit(x, m), dtype=float)
         return np.where((x > 0) & (m > 0), m, self.fallback_value_)
 
-    def _discounted_orders(self, x: np.ndarray, rec: np.ndarray, age: np.ndarray, *, horizon_days: float,
-                           annual_discount_rate: float) -> np.ndarray:
-        ends, factors = monthly_schedule(horizon_days, annual_discount_rate)
-        times = [e / UNITS[self.time_unit] for e in ends]
+    def _expected_at(self, times: list[float], x: np.ndarray, rec: np.ndarray, age: np.ndarray) -> list[np.ndarray]:
+        """:meth:`_expected` at each horizon of ``times`` (model time units); BG/NBD's every horizon at once,
+        the distinct (x, T) pairs and the denominator found once: the same values, bit for bit."""
         fitter = self.purchase_fitter
         if (isinstance(fitter, fitter_class("bgnbd")) and np.ndim(x) == 1 and len(x) >= EXPECTED_MIN_ROWS
                 and np.shape(rec) == np.shape(x) == np.shape(age)):
-            with quiet():  # every month end at once: the same values as one _expected call per month end
+            with quiet():
                 at = bgnbd_expected_purchases_at(fitter, times, np.asarray(x), np.asarray(rec), np.asarray(age))
-            cumulative = [np.zeros(len(x))] + [np.asarray(v, dtype=float) for v in at]
-        else:
-            cumulative = [np.zeros(len(x))] + [self._expected(t, x, rec, age) for t in times]
+            return [np.asarray(v, dtype=float) for v in at]
+        return [self._expected(t, x, rec, age) for t in times]
+
+    def _discounted_orders(self, x: np.ndarray, rec: np.ndarray, age: np.ndarray, *, horizon_days: float,
+                           annual_discount_rate: float) -> np.ndarray:
+        ends, factors = monthly_schedule(horizon_days, annual_discount_rate)
+        # every month end at once: the same values as one _expected call per month end
+        cumulative = [np.zeros(len(x)), *self._expected_at([e / UNITS[self.time_unit] for e in ends], x, rec, age)]
         return sum(f * (cumulative[k + 1] - cumulative[k]) for k, f in enumerate(factors))
 
     # -- public predictions on the per-customer table -------------------------------------------------------
@@ -325,6 +329,13 @@ class ClvModel:
         lt, (x, rec, age), inv = self._prepared(summary)
         values = self._expected(float(horizon_days) / UNITS[self.time_unit], x, rec, age)
         return pd.Series(values[inv], index=lt.index, name="expected_orders")
+
+    def expected_orders_at(self, summary: pd.DataFrame, horizons_days: Sequence[float]) -> np.ndarray:
+        """:meth:`expected_orders` at each of ``horizons_days``: one row per customer of ``summary`` (in its
+        order), one column per horizon, the same values bit for bit, the inputs prepared once."""
+        _, (x, rec, age), inv = self._prepared(summary)
+        at = self._expected_at([float(h) / UNITS[self.time_unit] for h in horizons_days], x, rec, age)
+        return np.column_stack([v[inv] for v in at]) if at else np.zeros((len(inv), 0))
 
     def probability_of_order(self, summary: pd.DataFrame, *, horizon_days: float) -> pd.Series:
         """P(at least one purchase in the next ``horizon_days`` | x, t_x, T) per customer, indexed by customer_id.

@@ -300,8 +300,8 @@ def test_expected_next_order_from_rhythm_or_model():
     })
 
     class Linear:  # expected orders = rate * t: one order is expected after 1 / rate = 20 days
-        def expected_orders(self, s, *, horizon_days):
-            return pd.Series(s["rate"].to_numpy() * horizon_days, index=s["customer_id"])
+        def expected_orders_at(self, s, horizons_days):
+            return np.outer(s["rate"].to_numpy(), horizons_days)
 
     nxt = churn.expected_next_order(summary, as_of=AS_OF, model=Linear()).set_index("customer_id")
     assert nxt.loc["r", "expected_next_order_date"] == pd.Timestamp("2026-06-27")
@@ -310,6 +310,20 @@ def test_expected_next_order_from_rhythm_or_model():
     assert nxt.loc["s", "basis"] == "model"
     alone = churn.expected_next_order(summary, as_of=AS_OF).set_index("customer_id")
     assert alone.loc["s", "basis"] == "none" and pd.isna(alone.loc["s", "expected_next_order_date"])
+
+
+def test_the_model_s_expected_orders_on_the_grid_are_its_single_horizon_values(sample_ctx):
+    """The next order's grid of horizons comes from one call (``ClvModel.expected_orders_at``): the same
+    values, bit for bit, as one ``expected_orders`` call per horizon (which took 12-16 s at 850k customers)."""
+    from crmlib.churn.actions import _GRID_DAYS
+
+    model = sample_ctx.clv_model()
+    summary = sample_ctx.customer_summary
+    grid = model.expected_orders_at(summary, list(_GRID_DAYS))
+    one_by_one = np.column_stack([model.expected_orders(summary, horizon_days=float(t)).to_numpy()
+                                  for t in _GRID_DAYS])
+    assert grid.shape == (len(summary), len(_GRID_DAYS))
+    assert np.array_equal(grid, one_by_one)
 
 
 # -- win-back across runs -------------------------------------------------------------------------------
