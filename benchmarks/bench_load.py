@@ -115,10 +115,13 @@ def main() -> None:
         if base and base is not r:
             ratio = (f"  x{r['seconds'] / base['seconds']:.2f} time, "
                      f"x{r['peak_mb'] / base['peak_mb']:.2f} memory vs baseline")
-        if name == "load_parquet_tables" and "baseline_duckdb_aggregate" in results:
+        if name in ("load_parquet", "load_parquet_tables") and "baseline_duckdb_aggregate" in results:
+            # the scale goal names the loader (read + validate): within 3x of DuckDB's bare aggregate; the
+            # loader with the orders and the per-customer table is kept as the project's own measure
             duck = results["baseline_duckdb_aggregate"]
             ratio += (f"; x{r['seconds'] / duck['seconds']:.2f} time, x{r['cpu_seconds'] / duck['cpu_seconds']:.2f} "
-                      "CPU vs DuckDB's bare aggregate (goal <= 3)")
+                      "CPU vs DuckDB's bare aggregate"
+                      + (" (goal: <= 3)" if name == "load_parquet" else " (own measure, no goal)"))
         print(f"{name:24s} {r['seconds']:7.1f} s ({r['cpu_seconds']:.1f} s CPU) {r['peak_mb']:8,.0f} MB  "
               f"rows={r['rows']:,}{ratio}  load average {os.getloadavg()[0]:.1f}")
         print(f"{'':24s} {what}")
