@@ -444,9 +444,10 @@ def make_fitter(kind: str, params: Mapping[str, Any], penalizer: float = 0.0) ->
 
 
 def log_covariance(fitter: Any) -> np.ndarray | None:
-    """The covariance of a fitted model's log-parameters (in ``params_``' order), as lifetimes'
-    ``variance_matrix_`` computes it: the inverse of the symmetrised Hessian of the mean negative
-    log-likelihood, divided by the number of customers. ``None`` when it is unknown or not positive definite.
+    """The covariance of a fitted model's log-parameters (in ``params_``' order): the inverse of the
+    symmetrised Hessian of the mean negative log-likelihood (lifetimes fits the log-parameters), divided by the
+    number of customers; lifetimes' ``variance_matrix_`` scales the same inverse to the parameters themselves.
+    ``None`` when it is unknown or not positive definite.
 
     A fitter rebuilt from stored parameters (:func:`make_fitter`) has no Hessian: it gives the covariance
     stored with them, so that a model reopened from ``clv_model.json`` draws the same parameters as the fitted

@@ -556,7 +556,7 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
                  params: dict[str, Any], params_path: Path, workers: int, progress: bool | None, *,
                  limit: float = 60.0, finished: Callable[[str, dict], None] | None = None,
                  warm: WarmPool | None = None, saving: context_mod.Saving | None = None,
-                 exiting: list[subprocess.Popen] | None = None) -> dict[str, dict]:
+                 exiting: list[subprocess.Popen]) -> dict[str, dict]:
     """Execute the notebooks, ``workers`` at a time, each in its own process (see :mod:`crmlib.core.worker`).
 
     ``stems`` are started in the order given, each by a worker of ``warm`` while one is left (its kernel
@@ -565,8 +565,8 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
     kernel (``timed_out``). When this function is left early (SIGTERM, SIGINT), every worker and kernel is
     ended before it returns, as when ``saving`` (the context still being saved alongside) fails: its error is
     raised then. A notebook is finished once its worker wrote the result (its kernel shut down); the worker's
-    interpreter may still be exiting then: such workers are added to ``exiting`` for the caller to wait for
-    (:func:`end_workers`), or waited for here without it.
+    interpreter may still be exiting then: such workers are added to ``exiting``, for the caller to wait for
+    (:func:`end_workers`) once the run is published.
     """
     from crmlib.core import locking
     from crmlib.core.worker import kill_tree, spawn
@@ -582,7 +582,6 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
     results: dict[str, dict] = {}
     pending = list(stems)
     running: dict[str, tuple[subprocess.Popen, float, Path]] = {}
-    ending: list[subprocess.Popen] = [] if exiting is None else exiting  # result in, still exiting
     try:
         while pending or running:
             while pending and len(running) < max(1, workers):
@@ -612,7 +611,7 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
                     if done.exists():
                         result = json.loads(done.read_text(encoding="utf-8"))
                         if proc.poll() is None:
-                            ending.append(proc)
+                            exiting.append(proc)
                     else:
                         tail = log_path.read_text(encoding="utf-8", errors="replace")[-500:]
                         result = {"status": "failed", "seconds": seconds,
@@ -639,8 +638,6 @@ def _execute_all(stems: list[str], notebooks_dir: Path, build: Path, work: Path,
             for proc, *_ in running.values():
                 kill_tree(proc.pid)
                 proc.wait()
-            if exiting is None:
-                end_workers(ending)
             if bar is not None:
                 bar.close()
     return results
